@@ -1,0 +1,20 @@
+#pragma once
+// Each quench-cli subcommand adds itself to the app and returns the function that runs it.
+// Contract: stdout carries the result (JSON with --json); errors are one clear line on stderr and
+// a non-zero exit code.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace quench::cli {
+
+/// Runs a parsed subcommand; returns the process exit code.
+using Runner = std::function<int()>;
+
+Runner addInspectCommand(CLI::App& app);
+
+/// Print "quench-cli: <message>" on stderr and return exit code 1.
+int fail(const std::string& message);
+
+}  // namespace quench::cli

@@ -1,0 +1,47 @@
+#pragma once
+// One interface for every tensor file format. A reader lists its catalog when opened (no tensor
+// data is read) and converts one tensor to float on request. Readers treat files as hostile.
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/exec/progress.h"
+#include "core/tensor/result.h"
+#include "core/tensor/tensor.h"
+
+namespace quench {
+
+/// Ordered key → value pairs; values rendered as text (JSON for structured values).
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+class TensorReader {
+ public:
+  virtual ~TensorReader() = default;
+  /// "safetensors", "hdf5", "npy", "npz", "gguf", "llama2c" or "demo".
+  virtual std::string_view format() const = 0;
+  /// The file this reader was opened on (or a descriptive name for in-memory sources).
+  virtual const std::string& path() const = 0;
+  /// Every tensor of the file, in file order.
+  virtual const std::vector<TensorInfo>& tensors() const = 0;
+  /// File-level metadata (safetensors __metadata__, GGUF key/values, llama2.c header, ...).
+  virtual const Metadata& metadata() const = 0;
+  /// Read tensor `index` and convert it to float32. Thread-safe: may run on worker threads
+  /// concurrently with other reads on the same reader. Errors name the file and the tensor.
+  virtual Result<FloatTensor> readFloat(std::size_t index, const Work& work = {}) const = 0;
+
+  /// Index of the tensor called `name`, if any.
+  std::optional<std::size_t> find(std::string_view name) const;
+  /// readFloat by name, with a clear error when the name does not exist.
+  Result<FloatTensor> readFloat(std::string_view name, const Work& work = {}) const;
+};
+
+/// Open any supported tensor file; the format is detected from its content (magic bytes, then
+/// extension). A directory is accepted when it holds exactly one model.safetensors.
+Result<std::unique_ptr<TensorReader>> openTensorFile(const std::filesystem::path& path);
+
+}  // namespace quench
