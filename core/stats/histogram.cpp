@@ -1,0 +1,80 @@
+#include "core/stats/histogram.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_reduce.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <numeric>
+
+namespace quench {
+
+std::uint64_t Histogram::total() const { return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}); }
+
+namespace {
+std::pair<double, double> autoRange(std::span<const float> x) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (float v : x)
+    if (std::isfinite(v)) {
+      lo = std::min<double>(lo, v);
+      hi = std::max<double>(hi, v);
+    }
+  if (!(lo <= hi)) return {0.0, 1.0};
+  if (lo == hi) return {lo - 0.5, hi + 0.5};
+  return {lo, hi};
+}
+
+void accumulate(Histogram& h, const float* x, std::size_t n) {
+  const std::size_t bins = h.counts.size();
+  const double scale = static_cast<double>(bins) / (h.hi - h.lo);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    if (std::isnan(v)) { ++h.nan; continue; }
+    if (std::isinf(v)) { ++h.inf; continue; }
+    if (v < h.lo) { ++h.below; continue; }
+    if (v > h.hi) { ++h.above; continue; }
+    auto b = static_cast<std::size_t>((static_cast<double>(v) - h.lo) * scale);
+    ++h.counts[std::min(b, bins - 1)];
+  }
+}
+
+Histogram empty(std::size_t bins, std::pair<double, double> range) {
+  Histogram h;
+  h.lo = range.first;
+  h.hi = range.second;
+  h.counts.assign(bins, 0);
+  return h;
+}
+}  // namespace
+
+Histogram computeHistogram_ref(std::span<const float> x, std::size_t bins,
+                               std::optional<std::pair<double, double>> range) {
+  assert(bins >= 1);
+  Histogram h = empty(bins, range ? *range : autoRange(x));
+  accumulate(h, x.data(), x.size());
+  return h;
+}
+
+Histogram computeHistogram(std::span<const float> x, std::size_t bins,
+                           std::optional<std::pair<double, double>> range, const Work& work) {
+  assert(bins >= 1);
+  const Histogram zero = empty(bins, range ? *range : autoRange(x));
+  constexpr std::size_t kGrain = 1 << 16;
+  return tbb::parallel_reduce(
+      tbb::blocked_range<std::size_t>(0, x.size(), kGrain), zero,
+      [&](const tbb::blocked_range<std::size_t>& r, Histogram acc) {
+        if (!work.cancelled()) accumulate(acc, x.data() + r.begin(), r.size());
+        return acc;
+      },
+      [](Histogram a, const Histogram& b) {
+        for (std::size_t i = 0; i < a.counts.size(); ++i) a.counts[i] += b.counts[i];
+        a.below += b.below;
+        a.above += b.above;
+        a.nan += b.nan;
+        a.inf += b.inf;
+        return a;
+      });
+}
+
+}  // namespace quench
