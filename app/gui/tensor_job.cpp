@@ -1,0 +1,62 @@
+#include "app/gui/tensor_job.h"
+
+#include <QElapsedTimer>
+
+#include <algorithm>
+
+namespace quench::app {
+
+std::size_t histogramBins(std::size_t n) { return std::clamp<std::size_t>(n / 16, 16, 256); }
+
+TensorAnalysis analyzeTensor(const TensorReader& reader, std::size_t index, const Work& work) {
+  QElapsedTimer timer;
+  timer.start();
+  TensorAnalysis out;
+  const TensorInfo& info = reader.tensors().at(index);
+  out.name = QString::fromStdString(info.name);
+  out.heading = out.name + QLatin1Char('\n') + QString::fromStdString(shapeToString(info.shape)) +
+                QStringLiteral(" · ") + QString::fromLatin1(dtypeName(info.dtype));
+  auto stage = [&work](double start, double span) {
+    return Work{work.stop, [&work, start, span](double done, double total) {
+                  if (total > 0) work.report(start + span * std::min(1.0, done / total), 1.0);
+                }};
+  };
+  auto tensor = reader.readFloat(index, stage(0.0, 0.8));
+  if (work.cancelled()) {
+    out.cancelled = true;
+    return out;
+  }
+  if (!tensor) {
+    out.error = QString::fromStdString(tensor.error().message);
+    return out;
+  }
+  const std::span<const float> values(tensor->values);
+  out.summary = summarize(values, stage(0.8, 0.1));
+  if (work.cancelled()) {
+    out.cancelled = true;
+    return out;
+  }
+  // Over [min, max] of the finite values, which summarize() just gave us.
+  std::optional<std::pair<double, double>> range;
+  if (out.summary.count > 0 && out.summary.min < out.summary.max) range = std::pair{out.summary.min, out.summary.max};
+  out.histogram = computeHistogram(values, histogramBins(values.size()), range, stage(0.9, 0.1));
+  out.cancelled = work.cancelled();
+  work.report(1.0, 1.0);
+  out.elapsedMs = timer.elapsed();
+  return out;
+}
+
+std::optional<std::size_t> interestingTensor(const TensorReader& reader) {
+  const auto& ts = reader.tensors();
+  if (ts.empty()) return std::nullopt;
+  const char* const kPreferred[] = {"attn_q", "q_proj", "wq", "attn", "ffn", "mlp"};
+  for (const char* key : kPreferred)
+    for (std::size_t i = 0; i < ts.size(); ++i)
+      if (ts[i].shape.size() == 2 && ts[i].name.find(key) != std::string::npos) return i;
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < ts.size(); ++i)
+    if (ts[i].shape.size() == 2 && (!best || ts[i].bytes > ts[*best].bytes)) best = i;
+  return best ? best : std::optional<std::size_t>{0};
+}
+
+}  // namespace quench::app

@@ -1,0 +1,211 @@
+#include "widgets/tensor_browser.h"
+
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QShortcut>
+#include <QSortFilterProxyModel>
+#include <QStandardItemModel>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+#include <map>
+
+namespace quench::widgets {
+
+namespace {
+
+// A tensor name's path in the tree: every dotted component but the last two is a group, and the
+// last two stay together as the leaf ("attn_q.weight" reads better than "attn_q ▸ weight").
+QStringList groupPath(const QString& name, QString* leaf) {
+  QStringList parts = name.split(QLatin1Char('.'));
+  if (parts.size() <= 2) {
+    *leaf = name;
+    return {};
+  }
+  *leaf = parts[parts.size() - 2] + QLatin1Char('.') + parts.back();
+  parts.resize(parts.size() - 2);
+  return parts;
+}
+
+QList<QStandardItem*> makeRow(const QString& name, const QString& dtype, const QString& shape,
+                              std::uint64_t bytes) {
+  QList<QStandardItem*> row{new QStandardItem(name), new QStandardItem(dtype), new QStandardItem(shape),
+                            new QStandardItem(TensorBrowser::humanBytes(bytes))};
+  for (auto* item : row) item->setEditable(false);
+  row[TensorBrowser::kSize]->setData(QVariant::fromValue<qulonglong>(bytes), Qt::UserRole);
+  row[TensorBrowser::kSize]->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+  return row;
+}
+
+// Group rows accumulate their children's count and bytes.
+struct GroupTotals {
+  QStandardItem* item = nullptr;
+  QStandardItem* shape = nullptr;
+  QStandardItem* size = nullptr;
+  int tensors = 0;
+  std::uint64_t bytes = 0;
+};
+
+QString tensorCount(int n) {
+  return n == 1 ? TensorBrowser::tr("1 tensor") : TensorBrowser::tr("%1 tensors").arg(n);
+}
+
+}  // namespace
+
+TensorBrowser::TensorBrowser(QWidget* parent)
+    : QWidget(parent),
+      m_filter(new QLineEdit(this)),
+      m_view(new QTreeView(this)),
+      m_model(new QStandardItemModel(0, kColumnCount, this)),
+      m_proxy(new QSortFilterProxyModel(this)) {
+  m_model->setHorizontalHeaderLabels({tr("Name"), tr("DType"), tr("Shape"), tr("Size")});
+  m_proxy->setSourceModel(m_model);
+  m_proxy->setFilterRole(kFullNameRole);
+  m_proxy->setFilterKeyColumn(kName);
+  m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+  m_proxy->setRecursiveFilteringEnabled(true);  // a group stays while any descendant matches
+  m_proxy->setAutoAcceptChildRows(true);        // "blk.0" shows the whole group
+
+  m_filter->setPlaceholderText(tr("Filter tensors (Ctrl+F)"));
+  m_filter->setClearButtonEnabled(true);
+  m_filter->setObjectName(QStringLiteral("tensorFilter"));
+  connect(m_filter, &QLineEdit::textChanged, this, [this](const QString& text) {
+    m_proxy->setFilterFixedString(text);
+    if (!text.isEmpty()) m_view->expandAll();
+  });
+
+  m_view->setModel(m_proxy);
+  m_view->setObjectName(QStringLiteral("tensorTree"));
+  m_view->setUniformRowHeights(true);
+  m_view->setAlternatingRowColors(true);
+  m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+  m_view->header()->setStretchLastSection(false);
+  m_view->header()->setSectionResizeMode(kName, QHeaderView::Stretch);
+  for (int c : {kDType, kShape, kSize}) m_view->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
+          [this](const QModelIndex& current) { onCurrentChanged(current); });
+
+  // Ctrl+F anywhere in the window holding the browser focuses the filter (GUI.md keyboard map).
+  auto* find = new QShortcut(QKeySequence::Find, this);
+  find->setContext(Qt::WindowShortcut);
+  connect(find, &QShortcut::activated, this, &TensorBrowser::focusFilter);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(4);
+  layout->addWidget(m_filter);
+  layout->addWidget(m_view);
+}
+
+QString TensorBrowser::humanBytes(std::uint64_t bytes) {
+  static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) return tr("%1 B").arg(bytes);
+  double v = static_cast<double>(bytes) / 1024.0;
+  int unit = 0;
+  while (v >= 1024.0 && unit < 4) {
+    v /= 1024.0;
+    ++unit;
+  }
+  const int decimals = v < 10 ? 2 : v < 100 ? 1 : 0;
+  return QStringLiteral("%1 %2").arg(v, 0, 'f', decimals).arg(QLatin1String(kUnits[unit]));
+}
+
+int TensorBrowser::addFile(const QString& title, const QString& toolTip, const QString& format,
+                           const std::vector<TensorInfo>& tensors) {
+  const int fileId = m_nextFileId++;
+  std::uint64_t total = 0;
+  for (const auto& t : tensors) total += t.bytes;
+  QList<QStandardItem*> fileRow = makeRow(title, format, tensorCount(int(tensors.size())), total);
+  QStandardItem* fileItem = fileRow[kName];
+  fileItem->setToolTip(toolTip);
+  fileItem->setData(fileId, kFileIdRole);
+  fileItem->setData(-1, kTensorIndexRole);
+  fileItem->setData(title, kFullNameRole);
+  QFont bold = fileItem->font();
+  bold.setBold(true);
+  fileItem->setFont(bold);
+
+  // Groups in order of first appearance, keyed by their dotted prefix.
+  std::map<QString, GroupTotals> groups;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const TensorInfo& t = tensors[i];
+    const QString name = QString::fromStdString(t.name);
+    QString leaf;
+    const QStringList path = groupPath(name, &leaf);
+    QStandardItem* parent = fileItem;
+    QString prefix;
+    std::vector<GroupTotals*> chain;
+    for (const QString& part : path) {
+      prefix = prefix.isEmpty() ? part : prefix + QLatin1Char('.') + part;
+      auto& g = groups[prefix];
+      if (!g.item) {
+        QList<QStandardItem*> row = makeRow(part, QString(), QString(), 0);
+        g.item = row[kName];
+        g.shape = row[kShape];
+        g.size = row[kSize];
+        g.item->setData(fileId, kFileIdRole);
+        g.item->setData(-1, kTensorIndexRole);
+        g.item->setData(prefix, kFullNameRole);
+        parent->appendRow(row);
+      }
+      chain.push_back(&g);
+      parent = g.item;
+    }
+    for (GroupTotals* g : chain) {
+      ++g->tensors;
+      g->bytes += t.bytes;
+    }
+    QList<QStandardItem*> row = makeRow(leaf, QString::fromLatin1(dtypeName(t.dtype)),
+                                        QString::fromStdString(shapeToString(t.shape)), t.bytes);
+    row[kName]->setData(fileId, kFileIdRole);
+    row[kName]->setData(int(i), kTensorIndexRole);
+    row[kName]->setData(name, kFullNameRole);
+    row[kName]->setToolTip(t.layout.empty() ? name : name + QLatin1Char('\n') + QString::fromStdString(t.layout));
+    parent->appendRow(row);
+  }
+  for (auto& [prefix, g] : groups) {
+    g.shape->setText(tensorCount(g.tensors));
+    g.size->setText(humanBytes(g.bytes));
+    g.size->setData(QVariant::fromValue<qulonglong>(g.bytes), Qt::UserRole);
+  }
+  m_model->appendRow(fileRow);
+  const QModelIndex fileIndex = m_proxy->mapFromSource(fileItem->index());
+  m_view->expand(fileIndex);
+  // Open the first level of groups too, so a small model is visible at a glance.
+  for (int r = 0; r < m_proxy->rowCount(fileIndex); ++r) m_view->expand(m_proxy->index(r, 0, fileIndex));
+  return fileId;
+}
+
+void TensorBrowser::clear() { m_model->removeRows(0, m_model->rowCount()); }
+
+QStandardItem* TensorBrowser::findSource(int fileId, const QString& name) const {
+  const auto hits = m_model->match(m_model->index(0, kName), kFullNameRole, name, -1,
+                                   Qt::MatchExactly | Qt::MatchRecursive);
+  for (const QModelIndex& h : hits)
+    if (h.data(kFileIdRole).toInt() == fileId && h.data(kTensorIndexRole).toInt() >= 0) return m_model->itemFromIndex(h);
+  return nullptr;
+}
+
+bool TensorBrowser::selectTensor(int fileId, const QString& name) {
+  QStandardItem* item = findSource(fileId, name);
+  if (!item) return false;
+  const QModelIndex index = m_proxy->mapFromSource(item->index());
+  if (!index.isValid()) return false;
+  m_view->scrollTo(index);
+  m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  return true;
+}
+
+void TensorBrowser::focusFilter() {
+  m_filter->setFocus(Qt::ShortcutFocusReason);
+  m_filter->selectAll();
+}
+
+void TensorBrowser::onCurrentChanged(const QModelIndex& current) {
+  const QModelIndex nameIndex = current.siblingAtColumn(kName);
+  const int tensorIndex = nameIndex.data(kTensorIndexRole).toInt();
+  if (!nameIndex.isValid() || tensorIndex < 0) return;
+  emit tensorSelected(nameIndex.data(kFileIdRole).toInt(), tensorIndex);
+}
+
+}  // namespace quench::widgets

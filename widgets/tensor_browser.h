@@ -1,0 +1,69 @@
+#pragma once
+// Files and their tensors as a tree: one top-level node per open file, tensors grouped by their
+// dotted name prefix (blk.0.attn_q.weight → blk ▸ 0 ▸ attn_q.weight), a filter box above.
+#include <QWidget>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor/tensor.h"
+
+class QLineEdit;
+class QModelIndex;
+class QSortFilterProxyModel;
+class QStandardItem;
+class QStandardItemModel;
+class QTreeView;
+
+namespace quench::widgets {
+
+class TensorBrowser : public QWidget {
+  Q_OBJECT
+ public:
+  /// Columns of the tree.
+  enum Column { kName = 0, kDType, kShape, kSize, kColumnCount };
+  /// Item data roles carried by every row (on the kName column).
+  enum Role {
+    kFileIdRole = Qt::UserRole + 1,  ///< int: the id given to addFile
+    kTensorIndexRole,                ///< int: index into the file's catalog; -1 for groups and files
+    kFullNameRole,                   ///< QString: dotted tensor name (or group prefix) the filter matches
+  };
+
+  explicit TensorBrowser(QWidget* parent = nullptr);
+
+  /// Add a file as a new top-level node. `title` is shown (usually the file name), `toolTip` gives
+  /// the full path, `format` fills the dtype column of the file row. Returns the file's id.
+  int addFile(const QString& title, const QString& toolTip, const QString& format,
+              const std::vector<TensorInfo>& tensors);
+  /// Remove every file.
+  void clear();
+  /// Select (and scroll to) tensor `name` of file `fileId`; false if there is no such tensor or it
+  /// is hidden by the filter.
+  bool selectTensor(int fileId, const QString& name);
+  /// Move keyboard focus to the filter box and select its text (Ctrl+F).
+  void focusFilter();
+
+  QLineEdit* filterEdit() const { return m_filter; }
+  QTreeView* treeView() const { return m_view; }
+  /// The filtered model the view shows.
+  QSortFilterProxyModel* proxyModel() const { return m_proxy; }
+
+  /// "1.5 MiB" style size: binary units, three significant digits.
+  static QString humanBytes(std::uint64_t bytes);
+
+ signals:
+  /// The current row became tensor `tensorIndex` of file `fileId`.
+  void tensorSelected(int fileId, int tensorIndex);
+
+ private:
+  void onCurrentChanged(const QModelIndex& current);
+  QStandardItem* findSource(int fileId, const QString& name) const;
+
+  QLineEdit* m_filter;
+  QTreeView* m_view;
+  QStandardItemModel* m_model;
+  QSortFilterProxyModel* m_proxy;
+  int m_nextFileId = 1;
+};
+
+}  // namespace quench::widgets
