@@ -1,0 +1,188 @@
+// Highway kernel for summary statistics. Compiled once per target through foreach_target.h; the
+// dispatch table and the scalar reference are emitted once under HWY_ONCE.
+//
+// Floats are loaded half a vector at a time and promoted to double lanes, so that the sums are
+// accumulated in double exactly like the scalar twin (only the order of additions differs).
+// Finite and NaN lanes are classified with Highway's IsFinite / IsNaN; the rest are ±Inf.
+#include "core/simd/summary_kernels.h"
+
+#include <algorithm>
+#include <limits>
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/simd/summary_kernels.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace quench::simd {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Pass-1 accumulators for a (double tag DD, float tag DF with the same lane count) pair.
+template <class DD, class DF>
+struct Pass1 {
+  using VF = hn::Vec<DF>;
+  using VI = hn::Vec<hn::RebindToSigned<DF>>;
+  using VD = hn::Vec<DD>;
+  VI finite, nan;  // per-lane counts (a true mask is −1 as int32: subtracting counts it)
+  VF lo, hi;       // per-lane min and max of the finite values
+  VD sum;
+
+  Pass1(DD dd, DF df)
+      : finite(hn::Zero(hn::RebindToSigned<DF>())), nan(hn::Zero(hn::RebindToSigned<DF>())),
+        lo(hn::Set(df, std::numeric_limits<float>::infinity())),
+        hi(hn::Set(df, -std::numeric_limits<float>::infinity())), sum(hn::Zero(dd)) {}
+
+  HWY_INLINE void add(DD dd, DF df, const float* p) {
+    const hn::RebindToSigned<DF> di;
+    const VF v = hn::LoadU(df, p);
+    const auto isFinite = hn::IsFinite(v);
+    const auto isNan = hn::IsNaN(v);  // not Ne(v, v): AVX-512's ordered compare is false for NaN
+    finite = hn::Sub(finite, hn::BitCast(di, hn::VecFromMask(df, isFinite)));
+    nan = hn::Sub(nan, hn::BitCast(di, hn::VecFromMask(df, isNan)));
+    lo = hn::Min(lo, hn::IfThenElse(isFinite, v, hn::Set(df, std::numeric_limits<float>::infinity())));
+    hi = hn::Max(hi, hn::IfThenElse(isFinite, v, hn::Set(df, -std::numeric_limits<float>::infinity())));
+    sum = hn::Add(sum, hn::PromoteTo(dd, hn::IfThenElseZero(isFinite, v)));
+  }
+};
+
+// Σ (x − mean)² over the finite x of one load: x − mean is finite iff x is (|mean| ≤ FLT_MAX and
+// the subtraction is in double), so the mask is taken on the difference.
+template <class DD, class DF>
+HWY_INLINE hn::Vec<DD> addSquaredDeviation(DD dd, DF df, const float* p, hn::Vec<DD> mean, hn::Vec<DD> acc) {
+  const auto d = hn::Sub(hn::PromoteTo(dd, hn::LoadU(df, p)), mean);
+  const auto keep = hn::IsFinite(d);
+  const auto dz = hn::IfThenElseZero(keep, d);
+  return hn::MulAdd(dz, dz, acc);
+}
+
+// One piece of at most 2^24 elements (the int32 lane counters cannot overflow).
+SummaryMoments SummaryMomentsPiece(const float* x, std::size_t n) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;  // half-width floats: one double lane per float
+  const hn::CappedTag<double, 1> dd1;         // tail, one element at a time
+  const hn::Rebind<float, decltype(dd1)> df1;
+  const std::size_t N = hn::Lanes(dd);
+
+  // Pass 1: counts, min, max, sum. Two accumulator sets hide the latency of the double adds.
+  Pass1<decltype(dd), decltype(df)> a(dd, df), b(dd, df);
+  Pass1<decltype(dd1), decltype(df1)> t(dd1, df1);
+  std::size_t i = 0;
+  for (; i + 2 * N <= n; i += 2 * N) {
+    a.add(dd, df, x + i);
+    b.add(dd, df, x + i + N);
+  }
+  for (; i + N <= n; i += N) a.add(dd, df, x + i);
+  for (; i < n; ++i) t.add(dd1, df1, x + i);
+
+  const hn::RebindToSigned<decltype(df)> di;
+  SummaryMoments m;
+  m.count = static_cast<std::uint64_t>(hn::GetLane(hn::SumOfLanes(di, hn::Add(a.finite, b.finite)))) +
+            static_cast<std::uint64_t>(hn::GetLane(t.finite));
+  m.nan = static_cast<std::uint64_t>(hn::GetLane(hn::SumOfLanes(di, hn::Add(a.nan, b.nan)))) +
+          static_cast<std::uint64_t>(hn::GetLane(t.nan));
+  m.inf = n - m.count - m.nan;
+  if (m.count == 0) return m;
+  m.min = std::min(hn::GetLane(hn::MinOfLanes(df, hn::Min(a.lo, b.lo))), hn::GetLane(t.lo));
+  m.max = std::max(hn::GetLane(hn::MaxOfLanes(df, hn::Max(a.hi, b.hi))), hn::GetLane(t.hi));
+  const double sum = hn::GetLane(hn::SumOfLanes(dd, hn::Add(a.sum, b.sum))) + hn::GetLane(t.sum);
+  m.mean = sum / static_cast<double>(m.count);
+
+  // Pass 2: squared deviations about the mean (the piece is small enough to still be in cache).
+  const auto mean = hn::Set(dd, m.mean);
+  auto s0 = hn::Zero(dd), s1 = hn::Zero(dd), s2 = hn::Zero(dd), s3 = hn::Zero(dd);
+  i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    s0 = addSquaredDeviation(dd, df, x + i, mean, s0);
+    s1 = addSquaredDeviation(dd, df, x + i + N, mean, s1);
+    s2 = addSquaredDeviation(dd, df, x + i + 2 * N, mean, s2);
+    s3 = addSquaredDeviation(dd, df, x + i + 3 * N, mean, s3);
+  }
+  for (; i + N <= n; i += N) s0 = addSquaredDeviation(dd, df, x + i, mean, s0);
+  auto s1Tail = hn::Zero(dd1);
+  for (; i < n; ++i) s1Tail = addSquaredDeviation(dd1, df1, x + i, hn::Set(dd1, m.mean), s1Tail);
+  m.m2 = hn::GetLane(hn::SumOfLanes(dd, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3)))) + hn::GetLane(s1Tail);
+  return m;
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace quench::simd
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <cmath>
+
+namespace quench::simd {
+
+HWY_EXPORT(SummaryMomentsPiece);
+
+SummaryMoments mergeSummaryMoments(const SummaryMoments& a, const SummaryMoments& b) {
+  SummaryMoments r;
+  r.nan = a.nan + b.nan;
+  r.inf = a.inf + b.inf;
+  r.count = a.count + b.count;
+  r.min = std::min(a.min, b.min);
+  r.max = std::max(a.max, b.max);
+  if (r.count == 0) return r;
+  const double na = static_cast<double>(a.count), nb = static_cast<double>(b.count), n = na + nb;
+  const double delta = b.mean - a.mean;
+  r.mean = a.mean + delta * (nb / n);
+  r.m2 = a.m2 + b.m2 + delta * delta * (na * nb / n);
+  return r;
+}
+
+SummaryMoments summaryMoments(const float* x, std::size_t n) {
+  constexpr std::size_t kPiece = std::size_t{1} << 24;
+  SummaryMoments m;
+  for (std::size_t i = 0; i < n; i += kPiece)
+    m = mergeSummaryMoments(m, HWY_DYNAMIC_DISPATCH(SummaryMomentsPiece)(x + i, std::min(kPiece, n - i)));
+  return m;
+}
+
+SummaryMoments summaryMoments_ref(const float* x, std::size_t n) {
+  SummaryMoments m;
+  double sum = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    if (std::isnan(v)) { ++m.nan; continue; }
+    if (std::isinf(v)) { ++m.inf; continue; }
+    sum += v;
+    m.min = std::min<double>(m.min, v);
+    m.max = std::max<double>(m.max, v);
+    ++m.count;
+  }
+  if (m.count == 0) return m;
+  m.mean = sum / static_cast<double>(m.count);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) continue;
+    const double d = static_cast<double>(x[i]) - m.mean;
+    m.m2 += d * d;
+  }
+  return m;
+}
+
+std::vector<std::string> summaryKernelTargets() {
+  std::vector<std::string> names;
+  for (std::int64_t t : hwy::SupportedAndGeneratedTargets()) names.emplace_back(hwy::TargetName(t));
+  return names;
+}
+
+bool forceSummaryKernelTarget(const std::string& name) {
+  hwy::SetSupportedTargetsForTest(0);  // a previous force narrows SupportedAndGeneratedTargets
+  for (std::int64_t t : hwy::SupportedAndGeneratedTargets())
+    if (name == hwy::TargetName(t)) {
+      hwy::SetSupportedTargetsForTest(t);
+      hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+      return true;
+    }
+  return false;
+}
+
+void resetSummaryKernelTarget() {
+  hwy::SetSupportedTargetsForTest(0);
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+}
+
+}  // namespace quench::simd
+#endif  // HWY_ONCE
