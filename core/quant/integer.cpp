@@ -1,0 +1,202 @@
+#include "core/quant/integer.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "core/quant/scale_format.h"
+#include "core/simd/quant_kernels.h"
+
+namespace quench {
+
+namespace {
+
+// First non-finite element, as an error that says what to do about it.
+Status checkFinite(std::span<const float> x) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) {
+      std::size_t bad = 0;
+      for (float v : x) bad += !std::isfinite(v);
+      return makeError("quantize: element " + std::to_string(i) + " is " + (std::isnan(x[i]) ? "NaN" : "infinite") +
+                       " (" + std::to_string(bad) + " non-finite values); integer quantization needs finite data");
+    }
+  }
+  return {};
+}
+
+Status validatePart(const PartParams& p, std::size_t j) {
+  if (!(p.scale > 0) || !std::isfinite(p.scale))
+    return makeError("quantize: part " + std::to_string(j) + ": scale must be positive and finite, got " +
+                     std::to_string(p.scale));
+  if (p.clipLow > p.clipHigh)
+    return makeError("quantize: part " + std::to_string(j) + ": clip range [" + std::to_string(p.clipLow) + ", " +
+                     std::to_string(p.clipHigh) + "] is empty");
+  constexpr std::int64_t kMin = std::numeric_limits<std::int32_t>::min(), kMax = std::numeric_limits<std::int32_t>::max();
+  if (p.clipLow < kMin || p.clipHigh > kMax)
+    return makeError("quantize: part " + std::to_string(j) + ": clip range must fit 32-bit codes");
+  return {};
+}
+
+}  // namespace
+
+int codeBits(const PartParams& p) {
+  const auto levels = static_cast<std::uint64_t>(p.clipHigh - p.clipLow) + 1;
+  int b = 0;
+  while (b < 64 && (std::uint64_t{1} << b) < levels) ++b;
+  return b;
+}
+
+Status validateIntegerParams(const IntegerParams& params, std::size_t partCount) {
+  if (!((params.bits >= 2 && params.bits <= 8) || params.bits == 16))
+    return makeError("quantize: bits must be 2..8 or 16, got " + std::to_string(params.bits));
+  const auto& c = params.calibration;
+  if (c.method == CalibrationMethod::Percentile && !(c.percentile > 0 && c.percentile <= 100))
+    return makeError("quantize: percentile must be in (0, 100], got " + std::to_string(c.percentile));
+  if (c.method == CalibrationMethod::Mse && c.mseCandidates < 1)
+    return makeError("quantize: the MSE search needs at least one candidate");
+  for (const auto& [j, o] : params.overrides) {
+    if (j >= partCount)
+      return makeError("quantize: override for part " + std::to_string(j) + " but there are only " +
+                       std::to_string(partCount) + " parts");
+    if (o.scale && (!(*o.scale > 0) || !std::isfinite(*o.scale)))
+      return makeError("quantize: part " + std::to_string(j) + ": scale must be positive and finite");
+    if (o.clipLow && o.clipHigh && *o.clipLow > *o.clipHigh)
+      return makeError("quantize: part " + std::to_string(j) + ": clip low exceeds clip high");
+  }
+  return {};
+}
+
+Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, const Partition& partition,
+                                                  const IntegerParams& params, const Work& work) {
+  if (static_cast<std::int64_t>(x.size()) != partition.numel())
+    return makeError("quantize: partition covers " + std::to_string(partition.numel()) + " elements, tensor has " +
+                     std::to_string(x.size()));
+  if (Status s = validateIntegerParams(params, partition.partCount()); !s) return s.error();
+  const std::size_t parts = partition.partCount();
+  std::vector<PartParams> out(parts);
+  std::vector<std::string> errors(parts);
+  std::atomic<bool> failed{false};
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts), [&](const tbb::blocked_range<std::size_t>& r) {
+    std::vector<float> buf;
+    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
+      buf.resize(static_cast<std::size_t>(partition.partSize(j)));
+      partition.gather(j, x, buf.data());
+      auto c = calibrate(buf, params.calibration, params.bits, params.symmetric, params.scaleFormat, params.rounding);
+      if (!c) {
+        errors[j] = c.error().message;
+        failed = true;
+        continue;
+      }
+      PartParams p = c->params;
+      if (auto it = params.overrides.find(j); it != params.overrides.end()) {
+        const PartOverride& o = it->second;
+        if (o.scale) p.scale = storeScale(*o.scale, params.scaleFormat);
+        if (o.zeroPoint) p.zeroPoint = *o.zeroPoint;
+        if (o.clipLow) p.clipLow = *o.clipLow;
+        if (o.clipHigh) p.clipHigh = *o.clipHigh;
+      }
+      out[j] = p;
+    }
+  });
+  if (work.cancelled()) return makeError("quantize: cancelled");
+  if (failed)
+    for (const auto& e : errors)
+      if (!e.empty()) return makeError(e);
+  return out;
+}
+
+Result<QuantResult> quantizeWithParams(std::span<const float> x, const Partition& partition,
+                                       std::span<const PartParams> parts, Rounding rounding,
+                                       ScaleFormat scaleFormat, bool storesZeroPoint, std::uint64_t seed,
+                                       const Work& work) {
+  if (static_cast<std::int64_t>(x.size()) != partition.numel())
+    return makeError("quantize: partition covers " + std::to_string(partition.numel()) + " elements, tensor has " +
+                     std::to_string(x.size()));
+  if (parts.size() != partition.partCount())
+    return makeError("quantize: " + std::to_string(parts.size()) + " parameter sets for " +
+                     std::to_string(partition.partCount()) + " parts");
+  for (std::size_t j = 0; j < parts.size(); ++j)
+    if (Status s = validatePart(parts[j], j); !s) return s.error();
+  if (Status s = checkFinite(x); !s) return s.error();
+
+  QuantResult res;
+  const std::size_t n = x.size();
+  res.reconstruction.resize(n);
+  res.codes.resize(n);
+  res.saturated.resize(n);
+  res.parts.resize(parts.size());
+
+  // Contiguous parts with half-even rounding go through the SIMD kernel (bit-identical to the
+  // scalar §2 map, see core/simd/quant_kernels.h); everything else through quantizeElement.
+  const bool simdRounding = rounding == Rounding::HalfEven;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+    std::vector<float> bx, br;
+    std::vector<std::uint8_t> bs;
+    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
+      const PartParams& p = parts[j];
+      std::uint64_t sat = 0;
+      const bool contiguous = partition.isStrided() && (partition.run(j).stride == 1 || partition.run(j).count == 1);
+      const StridedRun run = contiguous ? partition.run(j) : StridedRun{};
+      const auto size = static_cast<std::size_t>(partition.partSize(j));
+      if (contiguous && simdRounding) {
+        const simd::AffineParams ap{p.scale, p.zeroPoint, p.clipLow, p.clipHigh};
+        sat = simd::quantizeAffine(x.data() + run.start, size, ap, res.codes.data() + run.start,
+                                   res.reconstruction.data() + run.start, res.saturated.data() + run.start);
+      } else {
+        partition.forEachIndex(j, [&](std::int64_t i) {
+          const auto k = static_cast<std::size_t>(i);
+          const double u = rounding == Rounding::Stochastic ? stochasticDraw(seed, k) : 0.0;
+          const ElementCode c = quantizeElement(x[k], p, rounding, u);
+          res.codes[k] = static_cast<std::int32_t>(c.code);
+          res.reconstruction[k] = dequantizeElement(c.code, p);
+          res.saturated[k] = c.saturated;
+          sat += c.saturated;
+        });
+      }
+      PartReport& rep = res.parts[j];
+      if (contiguous) {
+        const auto at = static_cast<std::size_t>(run.start);
+        rep.figures = computeErrorFigures(x.subspan(at, size), std::span(res.reconstruction).subspan(at, size),
+                                          std::span(res.saturated).subspan(at, size));
+      } else {
+        bx.resize(size);
+        br.resize(size);
+        bs.resize(size);
+        partition.gather(j, x, bx.data());
+        partition.gather(j, res.reconstruction, br.data());
+        std::size_t m = 0;
+        partition.forEachIndex(j, [&](std::int64_t i) { bs[m++] = res.saturated[static_cast<std::size_t>(i)]; });
+        rep.figures = computeErrorFigures(bx, br, bs);
+      }
+      rep.size = size;
+      rep.params = p;
+      rep.saturated = sat;
+      const int cb = codeBits(p);
+      setStorage(rep.figures, static_cast<double>(size) * cb + scaleFormatBits(scaleFormat) + (storesZeroPoint ? cb : 0));
+    }
+  });
+  if (work.cancelled()) return makeError("quantize: cancelled");
+  res.total = computeErrorFigures(x, res.reconstruction, res.saturated);
+  double bits = 0;
+  for (const PartReport& rep : res.parts) {
+    const int cb = codeBits(rep.params);
+    bits += static_cast<double>(rep.size) * cb + scaleFormatBits(scaleFormat) + (storesZeroPoint ? cb : 0);
+  }
+  setStorage(res.total, bits);
+  return res;
+}
+
+Result<QuantResult> quantizeInteger(std::span<const float> x, const Partition& partition,
+                                    const IntegerParams& params, const Work& work) {
+  if (Status s = checkFinite(x); !s) return s.error();
+  auto parts = integerPartParams(x, partition, params, work);
+  if (!parts) return parts.error();
+  return quantizeWithParams(x, partition, *parts, params.rounding, params.scaleFormat, !params.symmetric,
+                            params.seed, work);
+}
+
+}  // namespace quench

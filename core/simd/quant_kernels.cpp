@@ -1,0 +1,329 @@
+// Highway versions of the quantization kernels, compiled once per target (foreach_target.h);
+// the dispatch tables, the scalar *_ref twins and the TBB loops are under HWY_ONCE.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/simd/quant_kernels.cpp"
+#include <hwy/foreach_target.h>  // must come before highway.h
+#include <hwy/highway.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <limits>
+#include <cmath>
+
+#include "core/simd/quant_kernels.h"
+
+#ifndef QUENCH_QUANT_KERNELS_SCALAR
+#define QUENCH_QUANT_KERNELS_SCALAR
+namespace quench::simd::detail {
+// The §2 element map, shared by the _ref twins and the SIMD tails.
+inline std::int64_t affineCode(float x, const AffineParams& p, bool& saturated) {
+  const double v = std::nearbyint(static_cast<double>(x) / p.scale) + static_cast<double>(p.zero);
+  saturated = v < static_cast<double>(p.low) || v > static_cast<double>(p.high);
+  return static_cast<std::int64_t>(std::clamp(v, static_cast<double>(p.low), static_cast<double>(p.high)));
+}
+inline float affineRecon(std::int64_t code, const AffineParams& p) {
+  return static_cast<float>(p.scale * static_cast<double>(code - p.zero));
+}
+}  // namespace quench::simd::detail
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace quench::simd::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Generic over the code type: int32 codes (the quantizer) or narrow codes (int8/uint8 kernels).
+template <class Code>
+std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const AffineParams& p,
+                              Code* HWY_RESTRICT codes, float* HWY_RESTRICT recon, std::uint8_t* HWY_RESTRICT saturated) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;
+  const hn::Rebind<std::int32_t, decltype(dd)> di;
+  const std::size_t N = hn::Lanes(dd);
+  const auto vs = hn::Set(dd, p.scale);
+  const auto vb = hn::Set(dd, static_cast<double>(p.zero));
+  const auto vlo = hn::Set(dd, static_cast<double>(p.low));
+  const auto vhi = hn::Set(dd, static_cast<double>(p.high));
+  const auto one = hn::Set(dd, 1.0);
+  HWY_ALIGN std::int32_t tmpCode[hn::MaxLanes(di)];
+  HWY_ALIGN std::int32_t tmpSat[hn::MaxLanes(di)];
+  std::uint64_t count = 0;
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto v = hn::PromoteTo(dd, hn::LoadU(df, x + i));
+    const auto q = hn::Add(hn::Round(hn::Div(v, vs)), vb);  // Round: to nearest, ties to even
+    const auto sat = hn::Or(hn::Lt(q, vlo), hn::Gt(q, vhi));
+    const auto c = hn::Min(hn::Max(q, vlo), vhi);
+    hn::StoreU(hn::DemoteTo(df, hn::Mul(vs, hn::Sub(c, vb))), df, recon + i);
+    if constexpr (sizeof(Code) == 4) {
+      hn::StoreU(hn::DemoteTo(di, c), di, reinterpret_cast<std::int32_t*>(codes) + i);
+    } else {
+      hn::Store(hn::DemoteTo(di, c), di, tmpCode);
+      for (std::size_t k = 0; k < N; ++k) codes[i + k] = static_cast<Code>(tmpCode[k]);
+    }
+    if (saturated) {
+      hn::Store(hn::DemoteTo(di, hn::IfThenElseZero(sat, one)), di, tmpSat);
+      for (std::size_t k = 0; k < N; ++k) saturated[i + k] = static_cast<std::uint8_t>(tmpSat[k]);
+    }
+    count += hn::CountTrue(dd, sat);
+  }
+  for (; i < n; ++i) {
+    bool s = false;
+    const std::int64_t c = detail::affineCode(x[i], p, s);
+    codes[i] = static_cast<Code>(c);
+    recon[i] = detail::affineRecon(c, p);
+    if (saturated) saturated[i] = s;
+    count += s;
+  }
+  return count;
+}
+
+std::uint64_t QuantizeAffine(const float* x, std::size_t n, const AffineParams& p, std::int32_t* codes,
+                             float* recon, std::uint8_t* saturated) {
+  return QuantizeAffineT(x, n, p, codes, recon, saturated);
+}
+std::uint64_t QuantizeAffineI8(const float* x, std::size_t n, const AffineParams& p, std::int8_t* codes,
+                               float* recon) {
+  return QuantizeAffineT(x, n, p, codes, recon, nullptr);
+}
+std::uint64_t QuantizeAffineU8(const float* x, std::size_t n, const AffineParams& p, std::uint8_t* codes,
+                               float* recon) {
+  return QuantizeAffineT(x, n, p, codes, recon, nullptr);
+}
+
+std::pair<float, float> MinMax(const float* HWY_RESTRICT x, std::size_t n) {
+  const hn::ScalableTag<float> d;
+  const std::size_t N = hn::Lanes(d);
+  float lo = x[0], hi = x[0];
+  std::size_t i = 0;
+  if (n >= N) {
+    auto vlo = hn::LoadU(d, x), vhi = vlo;
+    for (i = N; i + N <= n; i += N) {
+      const auto v = hn::LoadU(d, x + i);
+      vlo = hn::Min(vlo, v);
+      vhi = hn::Max(vhi, v);
+    }
+    lo = hn::GetLane(hn::MinOfLanes(d, vlo));
+    hi = hn::GetLane(hn::MaxOfLanes(d, vhi));
+  }
+  for (; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  return {lo, hi};
+}
+
+ErrorSums ErrorSumsImpl(const float* HWY_RESTRICT x, const float* HWY_RESTRICT xr, std::size_t n) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;
+  const std::size_t N = hn::Lanes(dd);
+  auto e2 = hn::Zero(dd), x2 = e2, r2 = e2, xy = e2, mx = e2;
+  auto finite = hn::IsFinite(hn::Zero(df));  // all true
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto fa = hn::LoadU(df, x + i), fb = hn::LoadU(df, xr + i);
+    finite = hn::And(finite, hn::And(hn::IsFinite(fa), hn::IsFinite(fb)));
+    const auto a = hn::PromoteTo(dd, fa), b = hn::PromoteTo(dd, fb);
+    const auto e = hn::Sub(a, b);
+    e2 = hn::MulAdd(e, e, e2);
+    x2 = hn::MulAdd(a, a, x2);
+    r2 = hn::MulAdd(b, b, r2);
+    xy = hn::MulAdd(a, b, xy);
+    mx = hn::Max(mx, hn::Abs(e));
+  }
+  ErrorSums s;
+  s.allFinite = hn::AllTrue(df, finite);
+  s.sumErr2 = hn::GetLane(hn::SumOfLanes(dd, e2));
+  s.sumX2 = hn::GetLane(hn::SumOfLanes(dd, x2));
+  s.sumXr2 = hn::GetLane(hn::SumOfLanes(dd, r2));
+  s.dot = hn::GetLane(hn::SumOfLanes(dd, xy));
+  s.maxAbsErr = hn::GetLane(hn::MaxOfLanes(dd, mx));
+  for (; i < n; ++i) {
+    if (!std::isfinite(x[i]) || !std::isfinite(xr[i])) s.allFinite = false;
+    const double a = x[i], b = xr[i], e = a - b;
+    s.sumErr2 += e * e;
+    s.sumX2 += a * a;
+    s.sumXr2 += b * b;
+    s.dot += a * b;
+    s.maxAbsErr = std::max(s.maxAbsErr, std::abs(e));
+  }
+  return s;
+}
+
+}  // namespace quench::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+namespace quench::simd {
+
+HWY_EXPORT(QuantizeAffine);
+HWY_EXPORT(QuantizeAffineI8);
+HWY_EXPORT(QuantizeAffineU8);
+HWY_EXPORT(MinMax);
+HWY_EXPORT(ErrorSumsImpl);
+
+std::uint64_t quantizeAffine(const float* x, std::size_t n, const AffineParams& p, std::int32_t* codes,
+                             float* recon, std::uint8_t* saturated) {
+  return HWY_DYNAMIC_DISPATCH(QuantizeAffine)(x, n, p, codes, recon, saturated);
+}
+
+std::uint64_t quantizeAffine_ref(const float* x, std::size_t n, const AffineParams& p, std::int32_t* codes,
+                                 float* recon, std::uint8_t* saturated) {
+  std::uint64_t count = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    bool s = false;
+    const std::int64_t c = detail::affineCode(x[i], p, s);
+    codes[i] = static_cast<std::int32_t>(c);
+    recon[i] = detail::affineRecon(c, p);
+    if (saturated) saturated[i] = s;
+    count += s;
+  }
+  return count;
+}
+
+std::pair<float, float> minMax(const float* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(MinMax)(x, n); }
+
+std::pair<float, float> minMax_ref(const float* x, std::size_t n) {
+  float lo = x[0], hi = x[0];
+  for (std::size_t i = 1; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  return {lo, hi};
+}
+
+float fp32Scale(double s) {
+  if (s > FLT_MAX) return FLT_MAX;
+  const auto f = static_cast<float>(s);  // nearest, ties to even
+  if (f == 0.0f) return std::numeric_limits<float>::denorm_min();
+  return f;
+}
+
+namespace {
+AffineParams int8RowParams(float amax) {
+  AffineParams p;
+  p.scale = amax > 0 ? fp32Scale(static_cast<double>(amax) / 127.0) : 1.0;
+  p.zero = 0;
+  p.low = -127;
+  p.high = 127;
+  return p;
+}
+
+AffineParams int4GroupParams(float lo, float hi) {
+  AffineParams p;
+  const double width = static_cast<double>(hi) - static_cast<double>(lo);
+  double s = width / 15.0;
+  if (!(width > 0)) s = lo != 0 ? std::abs(static_cast<double>(lo)) : 1.0;
+  p.scale = fp32Scale(s);
+  p.zero = static_cast<std::int64_t>(std::nearbyint(-static_cast<double>(lo) / p.scale));
+  p.low = 0;
+  p.high = 15;
+  return p;
+}
+}  // namespace
+
+void quantizeRowsInt8Absmax_ref(const float* x, std::size_t rows, std::size_t cols, std::int8_t* codes,
+                                float* scales, float* recon) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float amax = 0;
+    for (std::size_t i = 0; i < cols; ++i) amax = std::max(amax, std::abs(xr[i]));
+    const AffineParams p = int8RowParams(amax);
+    scales[r] = static_cast<float>(p.scale);
+    for (std::size_t i = 0; i < cols; ++i) {
+      bool s = false;
+      const std::int64_t c = detail::affineCode(xr[i], p, s);
+      codes[r * cols + i] = static_cast<std::int8_t>(c);
+      recon[r * cols + i] = detail::affineRecon(c, p);
+    }
+  }
+}
+
+void quantizeRowsInt8Absmax(const float* x, std::size_t rows, std::size_t cols, std::int8_t* codes,
+                            float* scales, float* recon) {
+  if (cols == 0) {
+    std::fill(scales, scales + rows, 1.0f);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows), [&](const tbb::blocked_range<std::size_t>& rr) {
+    for (std::size_t r = rr.begin(); r < rr.end(); ++r) {
+      const auto [lo, hi] = HWY_DYNAMIC_DISPATCH(MinMax)(x + r * cols, cols);
+      const AffineParams p = int8RowParams(std::max(std::abs(lo), std::abs(hi)));
+      scales[r] = static_cast<float>(p.scale);
+      HWY_DYNAMIC_DISPATCH(QuantizeAffineI8)(x + r * cols, cols, p, codes + r * cols, recon + r * cols);
+    }
+  });
+}
+
+void quantizeGroupsInt4MinMax_ref(const float* x, std::size_t n, std::size_t group, std::uint8_t* codes,
+                                  float* scales, std::int32_t* zeros, float* recon) {
+  for (std::size_t g = 0, start = 0; start < n; ++g, start += group) {
+    const std::size_t len = std::min(group, n - start);
+    const auto [lo, hi] = minMax_ref(x + start, len);
+    const AffineParams p = int4GroupParams(lo, hi);
+    scales[g] = static_cast<float>(p.scale);
+    zeros[g] = static_cast<std::int32_t>(p.zero);
+    for (std::size_t i = start; i < start + len; ++i) {
+      bool s = false;
+      const std::int64_t c = detail::affineCode(x[i], p, s);
+      codes[i] = static_cast<std::uint8_t>(c);
+      recon[i] = detail::affineRecon(c, p);
+    }
+  }
+}
+
+void quantizeGroupsInt4MinMax(const float* x, std::size_t n, std::size_t group, std::uint8_t* codes,
+                              float* scales, std::int32_t* zeros, float* recon) {
+  const std::size_t groups = (n + group - 1) / group;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 64), [&](const tbb::blocked_range<std::size_t>& gr) {
+    for (std::size_t g = gr.begin(); g < gr.end(); ++g) {
+      const std::size_t start = g * group, len = std::min(group, n - start);
+      const auto [lo, hi] = HWY_DYNAMIC_DISPATCH(MinMax)(x + start, len);
+      const AffineParams p = int4GroupParams(lo, hi);
+      scales[g] = static_cast<float>(p.scale);
+      zeros[g] = static_cast<std::int32_t>(p.zero);
+      HWY_DYNAMIC_DISPATCH(QuantizeAffineU8)(x + start, len, p, codes + start, recon + start);
+    }
+  });
+}
+
+ErrorSums errorSums(const float* x, const float* xr, std::size_t n) {
+  return HWY_DYNAMIC_DISPATCH(ErrorSumsImpl)(x, xr, n);
+}
+
+ErrorSums errorSums_ref(const float* x, const float* xr, std::size_t n) {
+  ErrorSums s;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i]) || !std::isfinite(xr[i])) s.allFinite = false;
+    const double a = x[i], b = xr[i], e = a - b;
+    s.sumErr2 += e * e;
+    s.sumX2 += a * a;
+    s.sumXr2 += b * b;
+    s.dot += a * b;
+    s.maxAbsErr = std::max(s.maxAbsErr, std::abs(e));
+  }
+  return s;
+}
+
+std::vector<std::string> quantKernelTargets() {
+  std::vector<std::string> names;
+  for (std::int64_t t : hwy::SupportedAndGeneratedTargets()) names.emplace_back(hwy::TargetName(t));
+  return names;
+}
+
+bool forceQuantKernelTarget(const std::string& name) {
+  for (std::int64_t t : hwy::SupportedAndGeneratedTargets()) {
+    if (name == hwy::TargetName(t)) {
+      hwy::SetSupportedTargetsForTest(t);
+      return true;
+    }
+  }
+  return false;
+}
+
+void resetQuantKernelTarget() { hwy::SetSupportedTargetsForTest(0); }
+
+}  // namespace quench::simd
+#endif  // HWY_ONCE

@@ -1,0 +1,71 @@
+#pragma once
+// Quantization kernels (MATH.md §2) with runtime-dispatched Highway versions and scalar *_ref
+// twins that are their specification. Codes are bit-identical between a kernel and its twin on
+// every target: the quotient is computed in DOUBLE (x promoted to double, divided by the double
+// stored scale, rounded half-to-even), exactly the §2 arithmetic. (fp32 division is not
+// equivalent: a quotient just above k + ½ can round to the tie k + ½ in fp32 and then to even.)
+// No Highway type appears here. Inputs must be finite unless a function says otherwise.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace quench::simd {
+
+/// code = clip_[low, high](round_half_even(double(x)/scale) + zero), recon = float(scale·(code − zero)).
+struct AffineParams {
+  double scale = 1;
+  std::int64_t zero = 0, low = -127, high = 127;
+};
+
+/// Quantizes n contiguous floats; writes codes, reconstruction and per-element saturation flags
+/// (0/1; `saturated` may be null). Returns the number of saturated elements.
+std::uint64_t quantizeAffine(const float* x, std::size_t n, const AffineParams& p, std::int32_t* codes,
+                             float* recon, std::uint8_t* saturated);
+std::uint64_t quantizeAffine_ref(const float* x, std::size_t n, const AffineParams& p, std::int32_t* codes,
+                                 float* recon, std::uint8_t* saturated);
+
+/// (min, max) of n ≥ 1 finite floats.
+std::pair<float, float> minMax(const float* x, std::size_t n);
+std::pair<float, float> minMax_ref(const float* x, std::size_t n);
+
+/// The fp32 scale stored for a double scale (nearest, ties to even; 0 → smallest subnormal,
+/// overflow → FLT_MAX), identical to storeScale(s, ScaleFormat::FP32).
+float fp32Scale(double s);
+
+/// int8 per-row absmax: for each row of the (rows, cols) row-major x, s = fp32Scale(max|x|/127)
+/// (1 for an all-zero row), codes in [−127, 127], recon = s·code. codes (rows·cols), scales (rows),
+/// recon (rows·cols) preallocated by the caller. The SIMD version runs rows in parallel (TBB).
+void quantizeRowsInt8Absmax(const float* x, std::size_t rows, std::size_t cols, std::int8_t* codes,
+                            float* scales, float* recon);
+void quantizeRowsInt8Absmax_ref(const float* x, std::size_t rows, std::size_t cols, std::int8_t* codes,
+                                float* scales, float* recon);
+
+/// int4 min-max over consecutive groups of `group` elements of the flat x (the last group may be
+/// short): s = fp32Scale((max − min)/15) (|min|, or 1, for a constant group), zero =
+/// round_half_even(−min/s), codes in [0, 15] one per byte, recon = s·(code − zero). Outputs:
+/// codes (n), scales and zeros (⌈n/group⌉), recon (n). The SIMD version runs groups in parallel.
+void quantizeGroupsInt4MinMax(const float* x, std::size_t n, std::size_t group, std::uint8_t* codes,
+                              float* scales, std::int32_t* zeros, float* recon);
+void quantizeGroupsInt4MinMax_ref(const float* x, std::size_t n, std::size_t group, std::uint8_t* codes,
+                                  float* scales, std::int32_t* zeros, float* recon);
+
+/// Sums of an error report over finite pairs, accumulated in double.
+struct ErrorSums {
+  double sumErr2 = 0, sumX2 = 0, sumXr2 = 0, dot = 0, maxAbsErr = 0;
+  bool allFinite = true;  ///< false when some x or xr is NaN/±Inf (the sums are then unusable)
+};
+/// Σ(x − xr)², Σx², Σxr², Σx·xr and max|x − xr| of n pairs (the SIMD version sums in a different
+/// order: relative differences ~1e-15).
+ErrorSums errorSums(const float* x, const float* xr, std::size_t n);
+ErrorSums errorSums_ref(const float* x, const float* xr, std::size_t n);
+
+/// Names of the Highway targets compiled into this binary and supported by this CPU.
+std::vector<std::string> quantKernelTargets();
+/// Forces dispatch to the named target (for equivalence tests); false when unknown.
+bool forceQuantKernelTarget(const std::string& name);
+/// Undoes forceQuantKernelTarget: dispatch to the best supported target again.
+void resetQuantKernelTarget();
+
+}  // namespace quench::simd
