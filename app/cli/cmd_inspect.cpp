@@ -5,9 +5,11 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/cli/commands.h"
 #include "core/io/reader.h"
+#include "core/stats/summary.h"
 
 namespace quench::cli {
 namespace {
@@ -25,13 +27,36 @@ int runInspect(const InspectOptions& o) {
   out["file"] = o.file;
   out["format"] = std::string(reader.format());
   auto& list = out["tensors"] = nlohmann::ordered_json::array();
-  for (const TensorInfo& t : reader.tensors()) {
+  // Statistics of every tensor, one at a time (each is converted to float, summarized in
+  // parallel, then freed). A tensor that cannot be decoded fails the command.
+  std::vector<Summary> stats;
+  if (o.stats) {
+    for (std::size_t i = 0; i < reader.tensors().size(); ++i) {
+      auto values = reader.readFloat(i);
+      if (!values) return fail(values.error().message);
+      stats.push_back(summarize(values->values));
+    }
+  }
+  for (std::size_t i = 0; i < reader.tensors().size(); ++i) {
+    const TensorInfo& t = reader.tensors()[i];
     nlohmann::ordered_json j;
     j["name"] = t.name;
     j["dtype"] = std::string(dtypeName(t.dtype));
     j["shape"] = t.shape;
     j["bytes"] = t.bytes;
     if (!t.layout.empty()) j["layout"] = t.layout;
+    if (o.stats) {
+      // Figures over the finite values (null when there are none); NaN/Inf only counted.
+      const Summary& s = stats[i];
+      auto figure = [&](double v) { return s.count ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
+      j["min"] = figure(s.min);
+      j["max"] = figure(s.max);
+      j["mean"] = figure(s.mean);
+      j["std"] = figure(s.std);
+      j["absmax"] = figure(s.absmax);
+      j["nan"] = s.nan;
+      j["inf"] = s.inf;
+    }
     list.push_back(std::move(j));
   }
   if (o.json) {
@@ -39,9 +64,17 @@ int runInspect(const InspectOptions& o) {
     return 0;
   }
   std::cout << o.file << " (" << reader.format() << ", " << reader.tensors().size() << " tensors)\n";
-  for (const TensorInfo& t : reader.tensors())
+  for (std::size_t i = 0; i < reader.tensors().size(); ++i) {
+    const TensorInfo& t = reader.tensors()[i];
     std::cout << "  " << std::left << std::setw(40) << t.name << ' ' << std::setw(8) << dtypeName(t.dtype) << ' '
-              << std::setw(16) << shapeToString(t.shape) << ' ' << t.bytes << " B\n";
+              << std::setw(16) << shapeToString(t.shape) << ' ' << t.bytes << " B";
+    if (o.stats) {
+      const Summary& s = stats[i];
+      std::cout << std::right << std::setprecision(6) << "  min " << s.min << "  max " << s.max << "  mean " << s.mean
+                << "  std " << s.std << "  absmax " << s.absmax << "  nan " << s.nan << "  inf " << s.inf << std::left;
+    }
+    std::cout << '\n';
+  }
   return 0;
 }
 }  // namespace
