@@ -1,0 +1,209 @@
+// The three tokenizers on the published vocabularies (tok512.bin, the GGUF's embedded vocabulary,
+// TinyStories-656K's tokenizer.json): ids checked against the pieces of each vocabulary, round
+// trips on real text, and hostile files that must give clear errors.
+#include <QtTest/QtTest>
+
+#include <QFile>
+
+#include <cstring>
+
+#include "common/fuzzy.h"
+#include "core/io/formats.h"
+#include "core/model/tokenizer_gguf.h"
+#include "core/model/tokenizer_hf.h"
+#include "core/model/tokenizer_llama2c.h"
+
+using namespace quench;
+using namespace quench::model;
+
+namespace {
+std::string shared(const char* rel) { return test::sharedData(QString::fromUtf8(rel)).toStdString(); }
+
+std::vector<std::uint8_t> readBytes(const std::string& path) {
+  QFile f(QString::fromStdString(path));
+  if (!f.open(QIODevice::ReadOnly)) qFatal("cannot open %s", path.c_str());
+  const QByteArray b = f.readAll();
+  return {b.begin(), b.end()};
+}
+
+std::unique_ptr<SpmTokenizer> tok512() {
+  auto t = loadLlama2cTokenizer(shared("models/stories260K/tok512.bin"), 512);
+  if (!t) qFatal("%s", t.error().message.c_str());
+  return std::move(t).value();
+}
+
+std::unique_ptr<SpmTokenizer> ggufVocab() {
+  auto file = MappedFile::open(shared("models/stories260K-gguf/stories260K.gguf"));
+  if (!file) qFatal("%s", file.error().message.c_str());
+  auto r = openGguf(*file);
+  if (!r) qFatal("%s", r.error().message.c_str());
+  auto t = ggufTokenizer((*r)->metadata(), "stories260K.gguf");
+  if (!t) qFatal("%s", t.error().message.c_str());
+  return std::move(t).value();
+}
+
+std::unique_ptr<BpeTokenizer> hfTokenizer() {
+  auto t = loadHfTokenizer(shared("models/TinyStories-656K/tokenizer.json"), 1, 2);
+  if (!t) qFatal("%s", t.error().message.c_str());
+  return std::move(t).value();
+}
+
+std::string corpusHead(std::size_t n) {
+  const auto b = readBytes(shared("corpus/persuasion.txt"));
+  return std::string(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(std::min(n, b.size())));
+}
+
+void put32(std::vector<std::uint8_t>& b, std::size_t at, std::int32_t v) { std::memcpy(b.data() + at, &v, 4); }
+}  // namespace
+
+class TestTokenizer : public QObject {
+  Q_OBJECT
+ private slots:
+  void llama2cKnownIds() {
+    auto t = tok512();
+    // Pieces of tok512.bin: 403 " Once", 407 " upon", 261 " a", 378 " time", 432 ",", 383 " there",
+    // 286 " was", 376 " little", 395 " named", 317 " Lily", 426 "." — the ids stories260K itself
+    // generates for this sentence.
+    const std::vector<int> expected{1, 403, 407, 261, 378, 432, 383, 286, 261, 376};
+    QCOMPARE(t->encode("Once upon a time, there was a little", true, false), expected);
+    QCOMPARE(t->piece(403), std::string(" Once"));
+    const auto withEos = t->encode("Once", true, true);
+    QCOMPARE(withEos, (std::vector<int>{1, 403, 2}));
+    QCOMPARE(t->encode("", false, false), std::vector<int>{});
+  }
+
+  void llama2cByteFallback() {
+    auto t = tok512();
+    // "中" (E4 B8 AD) is no piece of the 512-token vocabulary: its bytes become <0xE4> = 3 + 0xE4,
+    // <0xB8>, <0xAD> (tokens 3..258 are <0x00>..<0xFF>); " " (410) is the dummy prefix.
+    const auto ids = t->encode("中", false, false);
+    QCOMPARE(ids, (std::vector<int>{410, 3 + 0xE4, 3 + 0xB8, 3 + 0xAD}));
+    auto text = t->decode(ids);
+    QVERIFY(text.ok());
+    QCOMPARE(*text, std::string("中"));
+  }
+
+  void llama2cRoundTrip() {
+    auto t = tok512();
+    const std::string text = corpusHead(3000);  // includes newlines, punctuation, capitals
+    const auto ids = t->encode(text, true, false);
+    QVERIFY(ids.size() > 500);
+    auto back = t->decode(ids);
+    QVERIFY(back.ok());
+    QCOMPARE(*back, text);
+  }
+
+  void ggufVocabularyEqualsTokenizerBin() {
+    auto a = tok512();
+    auto b = ggufVocab();
+    QCOMPARE(b->vocabSize(), 512);
+    QCOMPARE(b->bosId(), 1);
+    QCOMPARE(b->eosId(), 2);
+    QCOMPARE(b->piece(403), std::string(" Once"));  // "▁Once" in the file
+    const std::string text = corpusHead(3000) + " naïve café ☃";
+    QCOMPARE(b->encode(text, true, true), a->encode(text, true, true));
+    auto back = b->decode(b->encode(text, true, false));
+    QVERIFY(back.ok());
+    QCOMPARE(*back, text);
+  }
+
+  void hfKnownIds() {
+    auto t = hfTokenizer();
+    QCOMPARE(t->vocabSize(), 2048);
+    // Pieces: 147 "On", 201 "ce▁", 282 "upon▁a▁tim", 215 "e,▁", 286 "there▁was▁a▁",
+    // 598 "little▁girl▁named▁", 1662 "Lily.▁She▁" — TinyStories-656K's own greedy output. No "▁"
+    // is prepended (the model was trained without it): the first piece is "On", not "▁On".
+    const std::vector<int> expected{1, 147, 201, 282, 215, 286, 598, 1662};
+    QCOMPARE(t->encode("Once upon a time, there was a little girl named Lily. She ", true, false), expected);
+    // The special token written in the text is one id.
+    QCOMPARE(t->encode("<|start_story|>Once upon a time, there was a little girl named Lily. She ", false, false), expected);
+  }
+
+  void hfRoundTripAndUnknown() {
+    auto t = hfTokenizer();
+    const std::string text =
+        "Once upon a time, there was a big dog named Max.\nMax liked to run in the park! \"Come here,\" said Mom.";
+    auto back = t->decode(t->encode(text, true, true));
+    QVERIFY(back.ok());
+    QCOMPARE(*back, text);
+    // '&' and '#' are not in the vocabulary and there are no byte tokens: one fused <unk> (id 0).
+    const auto ids = t->encode("a&#b", false, false);
+    QVERIFY(std::find(ids.begin(), ids.end(), 0) != ids.end());
+    QCOMPARE(std::count(ids.begin(), ids.end(), 0), 1);
+  }
+
+  void decodeRejectsIdsOutOfRange() {
+    auto t = tok512();
+    auto r = t->decode(std::vector<int>{1, 512});
+    QVERIFY(!r.ok());
+    QVERIFY(r.error().message.find("512") != std::string::npos);
+    QVERIFY(!hfTokenizer()->decode(std::vector<int>{-1}).ok());
+  }
+
+  void hostileTokenizerBin() {
+    const auto good = readBytes(shared("models/stories260K/tok512.bin"));
+    auto expectError = [](const std::vector<std::uint8_t>& b, int vocab, const char* needle) {
+      auto r = parseLlama2cTokenizer(b, vocab, "bad.bin");
+      QVERIFY(!r.ok());
+      QVERIFY2(r.error().message.find("bad.bin") != std::string::npos, r.error().message.c_str());
+      QVERIFY2(r.error().message.find(needle) != std::string::npos, r.error().message.c_str());
+    };
+    QVERIFY(parseLlama2cTokenizer(good, 512, "tok512.bin").ok());
+    expectError({good.begin(), good.begin() + 2}, 512, "header");
+    expectError({good.begin(), good.begin() + 1000}, 512, "truncated at token 71");
+    expectError({good.begin(), good.begin() + 1006}, 512, "token 71 runs past the end");
+    expectError(good, 511, "bytes left");
+    expectError(good, 513, "truncated");
+    auto lying = good;
+    put32(lying, 8, 1 << 30);  // first token's length
+    expectError(lying, 512, "length");
+    auto negative = good;
+    put32(negative, 8, -5);
+    expectError(negative, 512, "length");
+    auto noMax = good;
+    put32(noMax, 0, 0);
+    expectError(noMax, 512, "max_token_length");
+    auto nan = good;
+    const float q = std::numeric_limits<float>::quiet_NaN();
+    std::memcpy(nan.data() + 4, &q, 4);
+    expectError(nan, 512, "score");
+  }
+
+  void hostileGgufVocabulary() {
+    auto expectError = [](const Metadata& m, const char* needle) {
+      auto r = ggufTokenizer(m, "bad.gguf");
+      QVERIFY(!r.ok());
+      QVERIFY2(r.error().message.find(needle) != std::string::npos, r.error().message.c_str());
+    };
+    expectError({}, "tokenizer.ggml.tokens");
+    expectError({{"tokenizer.ggml.tokens", "not json"}}, "tokenizer.ggml.tokens");
+    expectError({{"tokenizer.ggml.tokens", R"(["a","b",3])"}}, "token 2");
+    expectError({{"tokenizer.ggml.tokens", R"(["a","b","c"])"}, {"tokenizer.ggml.scores", "[0,1]"}}, "scores");
+    expectError({{"tokenizer.ggml.tokens", R"(["a","b","c"])"}, {"tokenizer.ggml.bos_token_id", "7"}}, "bos_token_id");
+    expectError({{"tokenizer.ggml.model", "gpt2"}, {"tokenizer.ggml.tokens", R"(["a","b","c"])"}}, "gpt2");
+  }
+
+  void hostileTokenizerJson() {
+    auto expectError = [](const std::string& json, const char* needle) {
+      auto r = parseHfTokenizer(json, "bad.json", 0, 0);
+      QVERIFY(!r.ok());
+      QVERIFY2(r.error().message.find(needle) != std::string::npos, r.error().message.c_str());
+    };
+    expectError("{", "not a JSON object");
+    expectError(R"({"model": {"type": "Unigram"}})", "BPE");
+    expectError(R"({"model": {"type": "BPE", "vocab": {"a": 5}, "merges": []}})", "permutation");
+    expectError(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}})", "not in the vocab");
+    expectError(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [7]}})", "merge 0");
+    auto r = parseHfTokenizer(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []}})", "x.json", 0, 2);
+    QVERIFY(!r.ok());
+    QVERIFY(r.error().message.find("BOS") != std::string::npos);
+    // A tiny valid file: "a b" merge applies.
+    auto ok = parseHfTokenizer(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})",
+                               "x.json", 0, 1);
+    QVERIFY(ok.ok());
+    QCOMPARE((*ok)->encode("abab", false, false), (std::vector<int>{2, 2}));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestTokenizer)
+#include "test_tokenizer.moc"
