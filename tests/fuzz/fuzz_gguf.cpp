@@ -1,0 +1,25 @@
+// libFuzzer target for the GGUF reader: any bytes must give either a catalog whose every tensor
+// reads (or fails with a message) or an error naming the file; never a crash, a leak or an
+// allocation sized by an unchecked header.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "core/io/formats.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto file = quench::MappedFile::fromBytes("fuzz.gguf", std::vector<std::uint8_t>(data, data + size));
+  auto reader = quench::openGguf(file);
+  if (!reader) {
+    if (reader.error().message.rfind("fuzz.gguf: ", 0) != 0) std::abort();  // errors name the file
+    return 0;
+  }
+  const auto& tensors = (*reader)->tensors();
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    auto t = (*reader)->readFloat(i);
+    // The catalog promised these bytes lie in the file: a decoded tensor has numel elements.
+    if (t && t->values.size() != quench::checkedElementCount(tensors[i].shape).value_or(0)) std::abort();
+  }
+  return 0;
+}
