@@ -1,0 +1,209 @@
+// The real MainWindow, driven as a user would: open the demo, select tensors (newest request wins),
+// cancel, toggle log counts, open a truncated file (an error dialog, the window keeps working)
+// and a published model.
+#include <QtTest/QtTest>
+
+#include <QCheckBox>
+#include <QFile>
+#include <QMessageBox>
+#include <QSettings>
+#include <QTemporaryDir>
+
+#include <qcustomplot.h>
+
+#include "app/gui/main_window.h"
+#include "app/gui/tensor_job.h"
+#include "common/fuzzy.h"
+#include "core/io/demo.h"
+#include "core/stats/histogram.h"
+#include "core/stats/summary.h"
+#include "widgets/histogram_view.h"
+#include "widgets/stats_panel.h"
+#include "widgets/tensor_browser.h"
+
+using namespace quench;
+using quench::app::MainWindow;
+using quench::widgets::StatsPanel;
+
+namespace {
+constexpr int kTimeoutMs = 30000;
+
+// Full names of every tensor row in the browser's model, depth first.
+QStringList listedTensors(const QAbstractItemModel* m, const QModelIndex& parent = {}) {
+  QStringList out;
+  for (int r = 0; r < m->rowCount(parent); ++r) {
+    const QModelIndex i = m->index(r, 0, parent);
+    if (i.data(widgets::TensorBrowser::kTensorIndexRole).toInt() >= 0)
+      out << i.data(widgets::TensorBrowser::kFullNameRole).toString();
+    out << listedTensors(m, i);
+  }
+  return out;
+}
+}  // namespace
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(m_dir.isValid());
+    // Keep the user's real settings (recent files, layout) out of the test.
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_dir.filePath("settings"));
+    QCoreApplication::setOrganizationName("QuenchTest");
+    QCoreApplication::setApplicationName("QuenchTest");
+  }
+
+  void demoShowsSummaryOfSelectedTensor() {
+    MainWindow w;
+    w.show();
+    QSignalSpy shown(&w, &MainWindow::tensorShown);
+    w.openDemo("blk.0.ffn_down.weight");
+    QVERIFY(shown.wait(kTimeoutMs));
+    QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("blk.0.ffn_down.weight"));
+
+    // The same tensor, read and summarized here, independently of the window's worker.
+    auto reader = makeDemoReader();
+    auto t = reader->readFloat(std::string_view("blk.0.ffn_down.weight"));
+    QVERIFY(t.ok());
+    const Summary s = summarize(t->values);
+    const StatsPanel* p = w.statsPanel();
+    QCOMPARE(p->text(StatsPanel::kCount), StatsPanel::formatCount(512 * 1376));
+    QCOMPARE(p->text(StatsPanel::kMin), StatsPanel::formatValue(s.min));
+    QCOMPARE(p->text(StatsPanel::kMax), StatsPanel::formatValue(s.max));
+    QCOMPARE(p->text(StatsPanel::kMean), StatsPanel::formatValue(s.mean));
+    QCOMPARE(p->text(StatsPanel::kStd), StatsPanel::formatValue(s.std));
+    QCOMPARE(p->text(StatsPanel::kAbsMax), StatsPanel::formatValue(s.absmax));
+    QCOMPARE(p->text(StatsPanel::kNaN), QStringLiteral("0"));
+    QVERIFY(p->heading().startsWith("blk.0.ffn_down.weight\n512×1376"));
+    // The scalar twin agrees with what is shown to display precision.
+    const Summary ref = summarize_ref(t->values);
+    QUENCH_COMPARE_NEAR(p->text(StatsPanel::kStd).toDouble(), ref.std, 1e-5, 0);
+    QUENCH_COMPARE_NEAR(p->text(StatsPanel::kAbsMax).toDouble(), ref.absmax, 1e-5, 0);
+
+    // The histogram shows the counts of the same data over [min, max].
+    const Histogram h = computeHistogram(t->values, app::histogramBins(t->values.size()), std::pair{s.min, s.max});
+    const auto bars = w.histogramView()->bars()->data();
+    QCOMPARE(std::size_t(bars->size()), h.counts.size());
+    for (int i = 0; i < bars->size(); ++i) QCOMPARE(bars->at(i)->value, double(h.counts[i]));
+    QCOMPARE(w.histogramView()->title(), QStringLiteral("blk.0.ffn_down.weight"));
+
+    // Log counts from the histogram's own toggle.
+    auto* log = w.findChild<QCheckBox*>("logCounts");
+    QVERIFY(log);
+    log->click();
+    QCOMPARE(w.histogramView()->plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    QCOMPARE(w.histogramView()->plot()->yAxis->label(), QStringLiteral("count (log)"));
+  }
+
+  void newestSelectionWins() {
+    MainWindow w;
+    w.show();
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    QSignalSpy shown(&w, &MainWindow::tensorShown);
+    w.openDemo("output_norm.weight");
+    QVERIFY(shown.wait(kTimeoutMs));
+    const int id = opened.at(0).at(0).toInt();
+    shown.clear();
+    // Three requests in a row: only the last one's result may reach the screen.
+    QVERIFY(w.selectTensor(id, "token_embd.weight"));
+    QVERIFY(w.selectTensor(id, "blk.1.ffn_up.weight"));
+    QVERIFY(w.selectTensor(id, "blk.1.attn_v.weight"));
+    QVERIFY(shown.wait(kTimeoutMs));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isBusy(), kTimeoutMs);
+    QTest::qWait(100);  // let any stale result arrive; it must be dropped
+    QCOMPARE(shown.size(), 1);
+    QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("blk.1.attn_v.weight"));
+    QVERIFY(w.statsPanel()->heading().startsWith("blk.1.attn_v.weight"));
+    QCOMPARE(w.statsPanel()->text(StatsPanel::kCount), StatsPanel::formatCount(256 * 512));
+  }
+
+  void cancelStopsTheWorker() {
+    MainWindow w;
+    w.show();
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    QSignalSpy shown(&w, &MainWindow::tensorShown);
+    w.openDemo("output_norm.weight");
+    QVERIFY(shown.wait(kTimeoutMs));
+    shown.clear();
+    QVERIFY(w.selectTensor(opened.at(0).at(0).toInt(), "token_embd.weight"));
+    QVERIFY(w.isBusy());
+    auto* cancel = w.findChild<QPushButton*>("cancelButton");
+    QVERIFY(cancel && cancel->isVisible() && cancel->isEnabled());
+    cancel->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isBusy(), kTimeoutMs);
+    QCOMPARE(shown.size(), 0);
+    QVERIFY(!cancel->isVisible());
+    QVERIFY(w.statsPanel()->heading().startsWith("output_norm.weight"));  // the previous result stays
+  }
+
+  void truncatedFileShowsErrorAndWindowKeepsWorking() {
+    const QString source = test::sharedData("models/TinyStories-656K/model.safetensors");
+    QFile in(source);
+    QVERIFY2(in.open(QIODevice::ReadOnly), qPrintable(source));
+    const QString bad = m_dir.filePath("truncated.safetensors");
+    QFile out(bad);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(in.read(4096));  // the header promises ~2.6 MB of data; 4 KiB remain
+    out.close();
+
+    MainWindow w;
+    w.show();
+    QSignalSpy errors(&w, &MainWindow::errorShown);
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    w.openFile(bad);
+    QVERIFY(errors.wait(kTimeoutMs));
+    const QString message = errors.at(0).at(0).toString();
+    QVERIFY2(message.contains("truncated.safetensors"), qPrintable(message));
+    QCOMPARE(opened.size(), 0);
+    auto* box = w.findChild<QMessageBox*>("errorBox");
+    QVERIFY(box);
+    QTRY_VERIFY(box->isVisible());
+    QCOMPARE(box->text(), message);
+    QCOMPARE(box->icon(), QMessageBox::Critical);
+    box->accept();
+    QTRY_VERIFY(!w.findChild<QMessageBox*>("errorBox"));  // deleted on close
+
+    // Still alive: the demo opens and shows a tensor.
+    QSignalSpy shown(&w, &MainWindow::tensorShown);
+    w.openDemo();
+    QVERIFY(shown.wait(kTimeoutMs));
+    QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("blk.0.attn_q.weight"));
+    QVERIFY(!MainWindow::recentFiles().contains(bad));  // failures are not remembered
+  }
+
+  void unknownTensorNameIsReported() {
+    MainWindow w;
+    QSignalSpy errors(&w, &MainWindow::errorShown);
+    w.openDemo("no.such.tensor");
+    QCOMPARE(errors.size(), 1);
+    QVERIFY(errors.at(0).at(0).toString().contains("no.such.tensor"));
+  }
+
+  void opensPublishedModel() {
+    const QString path = test::sharedData("models/TinyStories-656K/model.safetensors");
+    MainWindow w;
+    w.show();
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    QSignalSpy shown(&w, &MainWindow::tensorShown);
+    w.openFile(path);
+    QVERIFY(opened.wait(kTimeoutMs));
+    const QStringList names = listedTensors(w.browser()->proxyModel());
+    QCOMPARE(names.size(), 20);
+    for (const char* n : {"lm_head.weight", "model.norm.weight", "model.layers.0.self_attn.q_proj.weight",
+                          "model.layers.1.mlp.down_proj.weight", "model.layers.1.post_attention_layernorm.weight"})
+      QVERIFY2(names.contains(n), n);
+    // The file row says what it is.
+    const QModelIndex file = w.browser()->proxyModel()->index(0, 0);
+    QCOMPARE(file.data().toString(), QStringLiteral("model.safetensors"));
+    QCOMPARE(file.siblingAtColumn(widgets::TensorBrowser::kDType).data().toString(), QStringLiteral("safetensors"));
+    // Opening selects an interesting tensor (the first attention query weight) and shows it.
+    QVERIFY(shown.wait(kTimeoutMs));
+    QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("model.layers.0.self_attn.q_proj.weight"));
+    QCOMPARE(w.statsPanel()->text(StatsPanel::kCount), StatsPanel::formatCount(128 * 128));
+    QCOMPARE(MainWindow::recentFiles().value(0), QFileInfo(path).absoluteFilePath());
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
