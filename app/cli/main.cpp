@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
     if (subs.size() > before) commands.emplace_back(subs.back(), std::move(r));
   };
   add(addInspectCommand);
+  add(addGenerateCommand);
+  add(addTokenizeCommand);
+  add(addLogitsCommand);
 
   try {
     app.parse(argc, argv);

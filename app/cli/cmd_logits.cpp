@@ -1,0 +1,105 @@
+// quench-cli logits MODEL (--text FILE | --tokens FILE) --out OUT.h5: next-token logits of every
+// position, written with writeTensorFile (HDF5 or safetensors by extension).
+#include <charconv>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "app/cli/commands.h"
+#include "core/io/writer.h"
+#include "core/model/model_loader.h"
+
+namespace quench::cli {
+namespace {
+struct LogitsOptions {
+  std::string model;
+  std::string tokenizer;
+  std::string textFile;
+  std::string tokensFile;
+  std::string out;
+};
+
+Result<std::string> readText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return makeError(path + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// One sequence per non-empty line of whitespace-separated ids.
+Result<std::vector<std::vector<int>>> parseTokenFile(const std::string& path, const std::string& text) {
+  std::vector<std::vector<int>> seqs;
+  std::istringstream lines(text);
+  std::string line;
+  for (int lineNo = 1; std::getline(lines, line); ++lineNo) {
+    std::istringstream words(line);
+    std::vector<int> seq;
+    for (std::string w; words >> w;) {
+      int id = 0;
+      const auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), id);
+      if (ec != std::errc() || p != w.data() + w.size())
+        return makeError(path + ":" + std::to_string(lineNo) + ": '" + w + "' is not a token id");
+      seq.push_back(id);
+    }
+    if (!seq.empty()) seqs.push_back(std::move(seq));
+  }
+  if (seqs.empty()) return makeError(path + ": no token ids");
+  return seqs;
+}
+
+int runLogits(const LogitsOptions& o) {
+  if (o.textFile.empty() == o.tokensFile.empty()) return fail("logits: give exactly one of --text FILE or --tokens FILE");
+  auto files = model::openModel(o.model, o.tokenizer);
+  if (!files) return fail(files.error().message);
+  const std::string input = o.textFile.empty() ? o.tokensFile : o.textFile;
+  auto content = readText(input);
+  if (!content) return fail(content.error().message);
+  std::vector<std::vector<int>> seqs;
+  if (!o.textFile.empty()) {
+    seqs.push_back(files->tokenizer->encode(*content, true, false));
+  } else {
+    auto parsed = parseTokenFile(input, *content);
+    if (!parsed) return fail(parsed.error().message);
+    seqs = std::move(parsed).value();
+  }
+  auto transformer = model::loadTransformer(*files);
+  if (!transformer) return fail(transformer.error().message);
+  const int vocab = files->config.vocabSize;
+  std::vector<float> logits;
+  std::vector<std::int32_t> tokens, starts;
+  for (std::size_t s = 0; s < seqs.size(); ++s) {
+    auto l = (*transformer)->logitsFor(seqs[s]);
+    if (!l) return fail(input + ": sequence " + std::to_string(s + 1) + ": " + l.error().message);
+    starts.push_back(static_cast<std::int32_t>(tokens.size()));
+    tokens.insert(tokens.end(), seqs[s].begin(), seqs[s].end());
+    logits.insert(logits.end(), l->data(), l->data() + l->size());  // row-major (n, vocab)
+  }
+  const auto n = static_cast<std::int64_t>(tokens.size());
+  std::vector<OutTensor> out{
+      OutTensor::fromFloats("logits", {n, vocab}, logits),
+      OutTensor::fromInt32("tokens", {n}, tokens),
+      OutTensor::fromInt32("sequence_starts", {static_cast<std::int64_t>(starts.size())}, starts)};
+  const Metadata meta{{"model", o.model}, {"format", files->format}, {"input", input}};
+  if (auto st = writeTensorFile(o.out, out, meta); !st) return fail(st.error().message);
+  std::cout << "wrote " << o.out << ": logits " << n << "×" << vocab << " (" << seqs.size() << " sequence"
+            << (seqs.size() == 1 ? "" : "s") << ")\n";
+  return 0;
+}
+}  // namespace
+
+Runner addLogitsCommand(CLI::App& app) {
+  auto o = std::make_shared<LogitsOptions>();
+  auto* cmd = app.add_subcommand("logits", "Write the next-token logits of every position of a text or token file");
+  cmd->add_option("MODEL", o->model, "llama2.c .bin, .gguf, or Hugging Face folder")->required();
+  cmd->add_option("--tokenizer", o->tokenizer, "llama2.c tokenizer.bin (default: beside MODEL)");
+  cmd->add_option("--text", o->textFile, "UTF-8 text file, encoded with BOS as one sequence");
+  cmd->add_option("--tokens", o->tokensFile, "Whitespace-separated ids, one sequence per line");
+  cmd->add_option("--out", o->out, "Output .h5/.hdf5 or .safetensors: logits (positions, vocab) f32, tokens, "
+                                   "sequence_starts")->required();
+  return [o] { return runLogits(*o); };
+}
+
+}  // namespace quench::cli
