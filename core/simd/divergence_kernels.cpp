@@ -159,7 +159,7 @@ bool RowDivergenceSimd(const float* HWY_RESTRICT zp, const float* HWY_RESTRICT z
     for (std::size_t t = i; t < n; ++t) {
       const double lp = zp[t] - out->lseP, lq = zq[t] - out->lseQ;
       const double p = std::exp(lp), q = std::exp(lq), m = 0.5 * (p + q);
-      klTail += p * (lp - lq);
+      klTail += p * (lp - lq) + (q - p);  // same form as the vector part: Σ(q − p) cancels over the row
       if (m > 0) jsTail += 0.5 * (p * (lp - std::log(m)) + q * (lq - std::log(m)));
     }
     out->kl = std::max(0.0, kl.total() + klTail);
