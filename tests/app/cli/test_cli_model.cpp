@@ -1,0 +1,180 @@
+// quench-cli generate / tokenize / logits, driven as a process on the published models: the greedy
+// text of README's sentence, seeded sampling reproducibility, token ids from the vocabularies,
+// logits written to HDF5 and read back against tools/reference_llama.py, and bad input.
+#include <QtTest/QtTest>
+
+#include <QTemporaryDir>
+
+#include <nlohmann/json.hpp>
+
+#include "common/fuzzy.h"
+#include "core/io/reader.h"
+
+namespace {
+struct Run {
+  int exitCode = -1;
+  QByteArray out, err;
+};
+
+Run runCli(const QStringList& args) {
+  QProcess p;
+  p.start(QStringLiteral(QUENCH_CLI_PATH), args);
+  Run r;
+  if (!p.waitForFinished(120000)) return r;
+  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  r.out = p.readAllStandardOutput();
+  r.err = p.readAllStandardError();
+  return r;
+}
+
+void writeText(const QString& path, const QByteArray& text) {
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
+  f.write(text);
+}
+
+const QString kBin = quench::test::sharedData("models/stories260K/stories260K.bin");
+const QString kGguf = quench::test::sharedData("models/stories260K-gguf/stories260K.gguf");
+const QString kHf = quench::test::sharedData("models/TinyStories-656K");
+const QByteArray kLily = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
+}  // namespace
+
+class TestCliModel : public QObject {
+  Q_OBJECT
+ private slots:
+  void greedyGenerate() {
+    for (const QString& model : {kBin, kGguf}) {
+      const Run r = runCli({"generate", model, "--greedy", "--tokens", "40"});
+      QCOMPARE(r.exitCode, 0);
+      QVERIFY2(r.out.startsWith(kLily), r.out.constData());
+    }
+    const Run hf = runCli({"generate", kHf, "--greedy", "--tokens", "20"});
+    QCOMPARE(hf.exitCode, 0);
+    QVERIFY2(hf.out.startsWith("Once upon a time, there was a little girl named Lily. She had a toy car"), hf.out.constData());
+  }
+
+  void generateJsonWithPrompt() {
+    const Run r = runCli({"generate", kBin, "--prompt", "Once upon a time", "--greedy", "--tokens", "5", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(j["prompt_tokens"].get<std::vector<int>>(), (std::vector<int>{1, 403, 407, 261, 378}));
+    // Greedy continuation of the BOS sentence: "," " there" " was" " a" " little".
+    QCOMPARE(j["tokens"].get<std::vector<int>>(), (std::vector<int>{432, 383, 286, 261, 376}));
+    QCOMPARE(j["text"].get<std::string>(), std::string("Once upon a time, there was a little"));
+  }
+
+  void seededSamplingIsReproducible() {
+    const QStringList args{"generate", kBin, "--temperature", "1.0", "--seed", "42", "--tokens", "50"};
+    const Run a = runCli(args), b = runCli(args);
+    QCOMPARE(a.exitCode, 0);
+    QCOMPARE(a.out, b.out);
+    QStringList other = args;
+    other[5] = "43";
+    const Run c = runCli(other);
+    QCOMPARE(c.exitCode, 0);
+    QVERIFY(c.out != a.out);
+    // --greedy and --temperature exclude each other.
+    QVERIFY(runCli({"generate", kBin, "--greedy", "--temperature", "0.5"}).exitCode != 0);
+  }
+
+  void tokenizeBothWays() {
+    Run r = runCli({"tokenize", kBin, "--text", "Once upon a time"});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out.trimmed(), QByteArray("1 403 407 261 378"));
+    r = runCli({"tokenize", kGguf, "--text", "Once upon a time"});
+    QCOMPARE(r.out.trimmed(), QByteArray("1 403 407 261 378"));
+    r = runCli({"tokenize", kBin, "--decode", "1 403 407 261 378"});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QByteArray("Once upon a time\n"));
+    // TinyStories-656K: "On" + "ce▁" + "upon▁a▁tim" + "e" (no prepended ▁).
+    r = runCli({"tokenize", kHf, "--text", "Once upon a time"});
+    QCOMPARE(r.out.trimmed(), QByteArray("1 147 201 282 57"));
+    r = runCli({"tokenize", kHf, "--decode", "1 147 201 282 57"});
+    QCOMPARE(r.out, QByteArray("Once upon a time\n"));
+  }
+
+  void tokenizeErrors() {
+    Run r = runCli({"tokenize", kBin, "--decode", "1 9999"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("9999"), r.err.constData());
+    r = runCli({"tokenize", kBin, "--decode", "1 x2"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.err.contains("'x2' is not a token id"));
+    r = runCli({"tokenize", kBin});
+    QCOMPARE(r.exitCode, 1);
+    r = runCli({"tokenize", "/nonexistent/model.bin", "--text", "a"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.err.contains("/nonexistent/model.bin"));
+  }
+
+  void logitsToHdf5MatchReference() {
+    QTemporaryDir tmp;
+    const QString tokens = tmp.filePath("tokens.txt"), out = tmp.filePath("logits.h5");
+    // Two sequences: the reference sequence of tools/reference_llama.py and a short one.
+    writeText(tokens, "1 147 201 282 215 286 598 1662 356\n\n1 147\n");
+    const Run r = runCli({"logits", kHf, "--tokens", tokens, "--out", out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    auto reader = quench::openTensorFile(out.toStdString());
+    QVERIFY2(reader.ok(), reader.ok() ? "" : reader.error().message.c_str());
+    auto logits = (*reader)->readFloat(std::string_view("logits"));
+    QVERIFY(logits.ok());
+    QCOMPARE(logits->shape, (quench::Shape{11, 2048}));
+    // /usr/bin/python3 tools/reference_llama.py hf ../shared/data/models/TinyStories-656K 1 147 201 282 215 286 598 1662 356
+    // pos 8: argmax 499 logit 9.5521802, logits[0:5] -2.73441501 1.98470724 -5.52168313 -3.25345678 -4.59905405
+    const float* row8 = logits->values.data() + 8 * 2048;
+    QUENCH_COMPARE_NEAR(row8[499], 9.5521802, 0, 1e-4);
+    QUENCH_COMPARE_NEAR(row8[1], 1.98470724, 0, 1e-4);
+    QUENCH_COMPARE_NEAR(row8[4], -4.59905405, 0, 1e-4);
+    // Row 9 starts the second sequence from an empty cache: the same as row 0 (pos 0 of BOS),
+    // and row 10 the same as row 1.
+    for (int v = 0; v < 2048; v += 97) {
+      QCOMPARE(logits->values[9 * 2048 + v], logits->values[v]);
+      QCOMPARE(logits->values[10 * 2048 + v], logits->values[2048 + v]);
+    }
+    QUENCH_COMPARE_NEAR(logits->values[0 * 2048 + 147], 14.7816701, 0, 1e-4);
+    auto starts = (*reader)->readFloat(std::string_view("sequence_starts"));
+    QVERIFY(starts.ok());
+    QCOMPARE(starts->values, (std::vector<float>{0, 9}));
+  }
+
+  void logitsFromTextAgreeAcrossFormats() {
+    QTemporaryDir tmp;
+    const QString text = tmp.filePath("t.txt");
+    writeText(text, kLily);
+    const QString a = tmp.filePath("a.h5"), b = tmp.filePath("b.safetensors");
+    QCOMPARE(runCli({"logits", kBin, "--text", text, "--out", a}).exitCode, 0);
+    QCOMPARE(runCli({"logits", kGguf, "--text", text, "--out", b}).exitCode, 0);
+    auto ra = quench::openTensorFile(a.toStdString()), rb = quench::openTensorFile(b.toStdString());
+    QVERIFY(ra.ok() && rb.ok());
+    auto la = (*ra)->readFloat(std::string_view("logits")), lb = (*rb)->readFloat(std::string_view("logits"));
+    QVERIFY(la.ok() && lb.ok());
+    QCOMPARE(la->shape, lb->shape);
+    QCOMPARE(la->shape[1], std::int64_t{512});
+    double maxDiff = 0;
+    for (std::size_t i = 0; i < la->values.size(); ++i)
+      maxDiff = std::max(maxDiff, double(std::fabs(la->values[i] - lb->values[i])));
+    QVERIFY2(maxDiff < 1e-5, qPrintable(QString::number(maxDiff)));
+  }
+
+  void logitsErrors() {
+    QTemporaryDir tmp;
+    const QString tokens = tmp.filePath("bad.txt"), out = tmp.filePath("x.h5");
+    writeText(tokens, "1 2 3\n1 600\n");
+    Run r = runCli({"logits", kBin, "--tokens", tokens, "--out", out});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("sequence 2") && r.err.contains("600"), r.err.constData());
+    QVERIFY(!QFile::exists(out));
+    writeText(tokens, "1 2 three\n");
+    r = runCli({"logits", kBin, "--tokens", tokens, "--out", out});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains(":1: 'three'"), r.err.constData());
+    r = runCli({"logits", kBin, "--tokens", tokens, "--text", tokens, "--out", out});
+    QCOMPARE(r.exitCode, 1);
+    r = runCli({"logits", kBin, "--tokens", tmp.filePath("missing.txt"), "--out", out});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.err.contains("missing.txt"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliModel)
+#include "test_cli_model.moc"
