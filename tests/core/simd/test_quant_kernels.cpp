@@ -1,0 +1,118 @@
+// Every quantization kernel against its scalar *_ref twin, on every compiled Highway target the
+// CPU supports, sizes 1..1023, misaligned inputs: codes and reconstructions bit-identical.
+#include <QtTest/QtTest>
+
+#include <cmath>
+#include <random>
+
+#include "common/fuzzy.h"
+#include "core/simd/quant_kernels.h"
+
+using namespace quench::simd;
+
+namespace {
+// Values that hit exact ties x/s = k + ½ (where fp32 division would differ from the spec), values
+// next to ties, and values far outside the clip range.
+std::vector<float> trickyValues(std::size_t n, double scale, std::mt19937& gen) {
+  std::vector<float> x(n);
+  std::uniform_int_distribution<int> k(-300, 300), kind(0, 3);
+  std::normal_distribution<float> nd(0.0f, 60.0f * static_cast<float>(scale));
+  for (float& v : x) {
+    const double tie = (k(gen) + 0.5) * scale;
+    switch (kind(gen)) {
+      case 0: v = static_cast<float>(tie); break;
+      case 1: v = std::nextafter(static_cast<float>(tie), 1e30f); break;
+      case 2: v = std::nextafter(static_cast<float>(tie), -1e30f); break;
+      default: v = nd(gen);
+    }
+  }
+  return x;
+}
+}  // namespace
+
+class TestQuantKernels : public QObject {
+  Q_OBJECT
+ private slots:
+  void init() { resetQuantKernelTarget(); }
+  void cleanup() { resetQuantKernelTarget(); }
+
+  void targets_data() {
+    QTest::addColumn<QString>("target");
+    for (const std::string& t : quantKernelTargets()) QTest::newRow(t.c_str()) << QString::fromStdString(t);
+  }
+
+  void targets() {
+    QFETCH(QString, target);
+    QVERIFY(forceQuantKernelTarget(target.toStdString()));
+    std::mt19937 gen(42);
+    for (std::size_t n = 1; n <= 1023; ++n) {
+      const std::size_t off = n % 4;  // misaligned starts
+      const AffineParams p{n % 3 == 0 ? 0.1 : 0.0078125, static_cast<std::int64_t>(n % 5) - 2, n % 2 ? -127 : 0,
+                           n % 2 ? 127 : 15};
+      const auto buf = trickyValues(n + off, p.scale, gen);
+      const float* x = buf.data() + off;
+      std::vector<std::int32_t> c1(n), c2(n);
+      std::vector<float> r1(n), r2(n);
+      std::vector<std::uint8_t> s1(n), s2(n);
+      const auto sat1 = quantizeAffine(x, n, p, c1.data(), r1.data(), s1.data());
+      const auto sat2 = quantizeAffine_ref(x, n, p, c2.data(), r2.data(), s2.data());
+      QCOMPARE(sat1, sat2);
+      QCOMPARE(c1, c2);
+      QCOMPARE(r1, r2);
+      QCOMPARE(s1, s2);
+      QCOMPARE(minMax(x, n), minMax_ref(x, n));
+      const ErrorSums e1 = errorSums(x, r1.data(), n), e2 = errorSums_ref(x, r1.data(), n);
+      QUENCH_COMPARE_NEAR(e1.sumErr2, e2.sumErr2, 1e-12, 0);
+      QUENCH_COMPARE_NEAR(e1.dot, e2.dot, 1e-12, 1e-300);
+      QCOMPARE(e1.maxAbsErr, e2.maxAbsErr);
+      QCOMPARE(e1.allFinite, e2.allFinite);
+    }
+    // Fused kernels: int8 per-row absmax and int4 group min-max, odd shapes and a short last group.
+    for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{1, 1}, {3, 17}, {7, 130}, {16, 1023}}) {
+      std::vector<float> x(rows * cols + 1);
+      std::normal_distribution<float> nd;
+      for (float& v : x) v = nd(gen);
+      const float* xp = x.data() + 1;
+      std::vector<std::int8_t> c1(rows * cols), c2(rows * cols);
+      std::vector<float> s1(rows), s2(rows), r1(rows * cols), r2(rows * cols);
+      quantizeRowsInt8Absmax(xp, rows, cols, c1.data(), s1.data(), r1.data());
+      quantizeRowsInt8Absmax_ref(xp, rows, cols, c2.data(), s2.data(), r2.data());
+      QCOMPARE(c1, c2);
+      QCOMPARE(s1, s2);
+      QCOMPARE(r1, r2);
+      const std::size_t n = rows * cols, groups = (n + 127) / 128;
+      std::vector<std::uint8_t> q1(n), q2(n);
+      std::vector<float> g1(groups), g2(groups);
+      std::vector<std::int32_t> z1(groups), z2(groups);
+      quantizeGroupsInt4MinMax(xp, n, 128, q1.data(), g1.data(), z1.data(), r1.data());
+      quantizeGroupsInt4MinMax_ref(xp, n, 128, q2.data(), g2.data(), z2.data(), r2.data());
+      QCOMPARE(q1, q2);
+      QCOMPARE(g1, g2);
+      QCOMPARE(z1, z2);
+      QCOMPARE(r1, r2);
+    }
+  }
+
+  void refIsTheSpecification() {
+    // By hand: s = 0.5, b = 0, [−7, 7]: 0.25/0.5 = 0.5 → 0 (even), 0.75/0.5 = 1.5 → 2,
+    // −1.25/0.5 = −2.5 → −2, 9/0.5 = 18 → 7 saturated.
+    const float x[] = {0.25f, 0.75f, -1.25f, 9.0f};
+    std::int32_t c[4];
+    float r[4];
+    std::uint8_t s[4];
+    QCOMPARE(quantizeAffine(x, 4, AffineParams{0.5, 0, -7, 7}, c, r, s), std::uint64_t{1});
+    QCOMPARE(std::vector<std::int32_t>(c, c + 4), (std::vector<std::int32_t>{0, 2, -2, 7}));
+    QCOMPARE(r[3], 3.5f);
+    // int8 row absmax: row [−2, 1]: s = fp32(2/127), codes −127 and round(63.5) = 64 (even).
+    const float row[] = {-2.0f, 1.0f};
+    std::int8_t c8[2];
+    float sc, r8[2];
+    quantizeRowsInt8Absmax(row, 1, 2, c8, &sc, r8);
+    QCOMPARE(sc, static_cast<float>(2.0 / 127));
+    QCOMPARE(int(c8[0]), -127);
+    QCOMPARE(int(c8[1]), static_cast<int>(std::nearbyint(1.0 / static_cast<double>(sc))));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestQuantKernels)
+#include "test_quant_kernels.moc"
