@@ -77,6 +77,7 @@ TensorBrowser::TensorBrowser(QWidget* parent)
   m_view->setModel(m_proxy);
   m_view->setObjectName(QStringLiteral("tensorTree"));
   m_view->setUniformRowHeights(true);
+  m_view->setIndentation(14);  // model.layers.0.mlp.down_proj.weight nests five deep
   m_view->setAlternatingRowColors(true);
   m_view->setSelectionMode(QAbstractItemView::SingleSelection);
   m_view->header()->setStretchLastSection(false);
@@ -115,9 +116,12 @@ int TensorBrowser::addFile(const QString& title, const QString& toolTip, const Q
   const int fileId = m_nextFileId++;
   std::uint64_t total = 0;
   for (const auto& t : tensors) total += t.bytes;
-  QList<QStandardItem*> fileRow = makeRow(title, format, tensorCount(int(tensors.size())), total);
+  // The format goes in the tooltip, not the dtype column: "safetensors" would widen that column
+  // for every row and squeeze the names of deeply nested tensors.
+  QList<QStandardItem*> fileRow = makeRow(title, QString(), tensorCount(int(tensors.size())), total);
   QStandardItem* fileItem = fileRow[kName];
-  fileItem->setToolTip(toolTip);
+  fileItem->setToolTip(tr("%1\n%2, %3").arg(toolTip, format, tensorCount(int(tensors.size()))));
+  fileItem->setData(format, kFormatRole);
   fileItem->setData(fileId, kFileIdRole);
   fileItem->setData(-1, kTensorIndexRole);
   fileItem->setData(title, kFullNameRole);

@@ -27,12 +27,13 @@ class TensorBrowser : public QWidget {
     kFileIdRole = Qt::UserRole + 1,  ///< int: the id given to addFile
     kTensorIndexRole,                ///< int: index into the file's catalog; -1 for groups and files
     kFullNameRole,                   ///< QString: dotted tensor name (or group prefix) the filter matches
+    kFormatRole,                     ///< QString: the file's format (file rows only)
   };
 
   explicit TensorBrowser(QWidget* parent = nullptr);
 
   /// Add a file as a new top-level node. `title` is shown (usually the file name), `toolTip` gives
-  /// the full path, `format` fills the dtype column of the file row. Returns the file's id.
+  /// the full path and, with `format`, is the file row's tooltip. Returns the file's id.
   int addFile(const QString& title, const QString& toolTip, const QString& format,
               const std::vector<TensorInfo>& tensors);
   /// Remove every file.

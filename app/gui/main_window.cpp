@@ -96,7 +96,7 @@ void MainWindow::createDocks() {
   statsDock->setObjectName(QStringLiteral("statsDock"));
   statsDock->setWidget(m_stats);
   addDockWidget(Qt::RightDockWidgetArea, statsDock);
-  resizeDocks({browserDock, statsDock}, {400, 240}, Qt::Horizontal);
+  resizeDocks({browserDock, statsDock}, {430, 250}, Qt::Horizontal);
 }
 
 void MainWindow::createActions() {
@@ -260,7 +260,7 @@ void MainWindow::applyAnalysis(std::uint64_t generation, const TensorAnalysis& r
   }
   m_histogram->setHistogram(result.histogram, result.name);
   m_stats->setSummary(result.summary, result.heading);
-  statusBar()->showMessage(tr("%1: read, summarized and histogrammed in %2 ms").arg(result.name).arg(result.elapsedMs));
+  statusBar()->showMessage(tr("%1: read, summarized and histogrammed in %2 ms").arg(result.name).arg(result.elapsedMs, 0, 'f', 1));
   emit tensorShown(result.name);
 }
 

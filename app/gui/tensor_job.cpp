@@ -42,7 +42,7 @@ TensorAnalysis analyzeTensor(const TensorReader& reader, std::size_t index, cons
   out.histogram = computeHistogram(values, histogramBins(values.size()), range, stage(0.9, 0.1));
   out.cancelled = work.cancelled();
   work.report(1.0, 1.0);
-  out.elapsedMs = timer.elapsed();
+  out.elapsedMs = static_cast<double>(timer.nsecsElapsed()) * 1e-6;
   return out;
 }
 

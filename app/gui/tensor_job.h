@@ -19,7 +19,7 @@ struct TensorAnalysis {
   Histogram histogram;
   QString error;    ///< empty on success
   bool cancelled = false;
-  qint64 elapsedMs = 0;
+  double elapsedMs = 0;  ///< wall time of read + summary + histogram
 };
 
 /// Bins for a histogram of `n` values: about 16 values per bin, between 16 and 256 bins, so small

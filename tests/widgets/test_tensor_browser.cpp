@@ -55,7 +55,8 @@ class TestTensorBrowser : public QObject {
     QCOMPARE(m->rowCount(), 1);
     const QModelIndex file = m->index(0, 0);
     QCOMPARE(file.data().toString(), QStringLiteral("model.gguf"));
-    QCOMPARE(file.data(Qt::ToolTipRole).toString(), QStringLiteral("/tmp/model.gguf"));
+    QCOMPARE(file.data(Qt::ToolTipRole).toString(), QStringLiteral("/tmp/model.gguf\ngguf, 5 tensors"));
+    QCOMPARE(file.data(TensorBrowser::kFormatRole).toString(), QStringLiteral("gguf"));
     // Children in order of first appearance: token_embd.weight, the blk group, output_norm.weight.
     QCOMPARE(m->rowCount(file), 3);
     QCOMPARE(cell(m, file, 0, 0), QStringLiteral("token_embd.weight"));
@@ -97,7 +98,7 @@ class TestTensorBrowser : public QObject {
     // Groups and the file row sum their tensors.
     QCOMPARE(cell(m, file, 1, 2), QStringLiteral("3 tensors"));
     QCOMPARE(cell(m, file, 1, 3), QStringLiteral("1.52 MiB"));  // 1 048 576 + 262 144 + 278 528 B
-    QCOMPARE(cell(m, {}, 0, 1), QStringLiteral("gguf"));
+    QCOMPARE(cell(m, {}, 0, 1), QString());
     QCOMPARE(cell(m, {}, 0, 2), QStringLiteral("5 tensors"));
   }
 

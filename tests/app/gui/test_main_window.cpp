@@ -196,7 +196,8 @@ class TestMainWindow : public QObject {
     // The file row says what it is.
     const QModelIndex file = w.browser()->proxyModel()->index(0, 0);
     QCOMPARE(file.data().toString(), QStringLiteral("model.safetensors"));
-    QCOMPARE(file.siblingAtColumn(widgets::TensorBrowser::kDType).data().toString(), QStringLiteral("safetensors"));
+    QCOMPARE(file.data(widgets::TensorBrowser::kFormatRole).toString(), QStringLiteral("safetensors"));
+    QCOMPARE(file.siblingAtColumn(widgets::TensorBrowser::kShape).data().toString(), QStringLiteral("20 tensors"));
     // Opening selects an interesting tensor (the first attention query weight) and shows it.
     QVERIFY(shown.wait(kTimeoutMs));
     QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("model.layers.0.self_attn.q_proj.weight"));
