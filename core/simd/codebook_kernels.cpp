@@ -117,12 +117,14 @@ std::vector<std::string> codebookKernelTargets() {
 }
 
 bool forceCodebookKernelTarget(const std::string& name) {
+  hwy::SetSupportedTargetsForTest(0);  // list every target, not only a previously forced one
   for (std::int64_t t : hwy::SupportedAndGeneratedTargets())
     if (name == hwy::TargetName(t)) {
       hwy::SetSupportedTargetsForTest(t);
       hwy::GetChosenTarget().Update(hwy::SupportedTargets());
       return true;
     }
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
   return false;
 }
 
