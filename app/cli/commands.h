@@ -13,9 +13,12 @@ namespace quench::cli {
 using Runner = std::function<int()>;
 
 Runner addInspectCommand(CLI::App& app);
+Runner addDivergenceCommand(CLI::App& app);
+Runner addLmDivergenceCommand(CLI::App& app);
 Runner addGenerateCommand(CLI::App& app);
 Runner addTokenizeCommand(CLI::App& app);
 Runner addLogitsCommand(CLI::App& app);
+Runner addEvalCommand(CLI::App& app);
 
 /// Print "quench-cli: <message>" on stderr and return exit code 1.
 int fail(const std::string& message);

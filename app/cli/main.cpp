@@ -25,9 +25,12 @@ int main(int argc, char** argv) {
     if (subs.size() > before) commands.emplace_back(subs.back(), std::move(r));
   };
   add(addInspectCommand);
+  add(addDivergenceCommand);
+  add(addLmDivergenceCommand);
   add(addGenerateCommand);
   add(addTokenizeCommand);
   add(addLogitsCommand);
+  add(addEvalCommand);
 
   try {
     app.parse(argc, argv);
