@@ -81,6 +81,11 @@ struct CodebookResult : QuantResult {
 double codebookBitsPerParam(int bits, std::size_t blockSize, bool doubleQuant, std::size_t dqBlockSize = 256);
 
 /// Quantize x blockwise (MATH.md §4), multithreaded over blocks (TBB) with the Highway kernel.
+/// Differences from bitsandbytes, on purpose: xn = x / a is a float division as MATH.md writes it
+/// (bitsandbytes multiplies by a float reciprocal, which can move xn by an ulp and, rarely, a value
+/// sitting on a boundary by one code); and the lower-index-at-a-midpoint rule applies to every
+/// codebook, while bitsandbytes' FP4 rounds the magnitude with the sign apart, so at an exact
+/// midpoint between two negative levels it picks the smaller magnitude (the higher index).
 /// Non-finite inputs: the block absmax is taken over finite values; NaN gets the zero level and
 /// ±inf the extreme levels (they are counted in the figures' nan/inf, never in the error).
 Result<CodebookResult> quantizeCodebook(std::span<const float> x, const CodebookParams& params,

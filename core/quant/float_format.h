@@ -28,7 +28,7 @@ enum class NanEncoding {
 struct FloatFormat {
   std::string name;       ///< "e4m3", "fp16", ... (lower case, as parseFloatFormat accepts it)
   int exponentBits = 0;   ///< e, 1..8
-  int mantissaBits = 0;   ///< m, 0..10 (1 + e + m ≤ 16, so codes fit a uint16)
+  int mantissaBits = 0;   ///< m ≥ 0 with 1 + e + m ≤ 16, so codes fit a uint16
   int bias = 0;           ///< 2^(e−1) − 1 for every named format
   bool hasInf = false;    ///< overflow under nearest-even goes to ±inf instead of saturating
   NanEncoding nanEncoding = NanEncoding::None;
