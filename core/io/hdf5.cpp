@@ -264,10 +264,14 @@ herr_t visitAttribute(hid_t loc, const char* name, const H5A_info_t*, void* data
   } else {
     return 0;
   }
+  // Invalid UTF-8 in a string attribute is replaced, not thrown (this runs inside a C callback).
+  const auto text = [](const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
   if (scalar && values.size() == 1)
-    md.emplace_back(name, values[0].is_string() ? values[0].get<std::string>() : values[0].dump());
+    md.emplace_back(name, values[0].is_string() ? values[0].get<std::string>() : text(values[0]));
   else
-    md.emplace_back(name, values.dump());
+    md.emplace_back(name, text(values));
   return 0;
 }
 

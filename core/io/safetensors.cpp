@@ -68,7 +68,9 @@ class SafetensorsReader final : public TensorReader {
   Metadata m_metadata;
 };
 
-std::string metadataText(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string metadataText(const Json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 // Reads a JSON number that must be a non-negative integer (shape dims, offsets).
 bool unsignedValue(const Json& v, std::uint64_t& out) {
