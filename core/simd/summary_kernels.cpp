@@ -2,11 +2,13 @@
 // dispatch table and the scalar reference are emitted once under HWY_ONCE.
 //
 // Floats are loaded half a vector at a time and promoted to double lanes, so that the sums are
-// accumulated in double exactly like the scalar twin (only the order of additions differs).
+// accumulated in double like the scalar twin. A piece whose values are all finite (the common
+// case) takes one shifted pass; a piece with NaN or ±Inf is redone with masks in two passes.
 // Finite and NaN lanes are classified with Highway's IsFinite / IsNaN; the rest are ±Inf.
 #include "core/simd/summary_kernels.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #undef HWY_TARGET_INCLUDE
@@ -57,15 +59,69 @@ HWY_INLINE hn::Vec<DD> addSquaredDeviation(DD dd, DF df, const float* p, hn::Vec
   return hn::MulAdd(dz, dz, acc);
 }
 
-// One piece of at most 2^24 elements (the int32 lane counters cannot overflow).
-SummaryMoments SummaryMomentsPiece(const float* x, std::size_t n) {
+// Fast path accumulators: raw min and max, and Σ(x − c), Σ(x − c)² in double about a shift c.
+template <class DD, class DF>
+struct Shifted {
+  hn::Vec<DF> lo, hi;
+  hn::Vec<DD> s1, s2;
+
+  Shifted(DD dd, DF df, float first)
+      : lo(hn::Set(df, first)), hi(hn::Set(df, first)), s1(hn::Zero(dd)), s2(hn::Zero(dd)) {}
+
+  HWY_INLINE void add(DD dd, DF df, const float* p, hn::Vec<DD> c) {
+    const auto v = hn::LoadU(df, p);
+    lo = hn::Min(lo, v);
+    hi = hn::Max(hi, v);
+    const auto d = hn::Sub(hn::PromoteTo(dd, v), c);
+    s1 = hn::Add(s1, d);
+    s2 = hn::MulAdd(d, d, s2);
+  }
+};
+
+// Single pass assuming every value is finite: m2 = Σ(x − c)² − (Σ(x − c))²/n with c = x[0], a
+// value of the data, so the cancellation is that of (mean − c)² against the variance, in
+// double. Returns false when a NaN or ±Inf was met (a shifted sum of finite floats cannot
+// overflow a double: n·2·FLT_MAX and n·4·FLT_MAX² are far below DBL_MAX).
+bool FastPiece(const float* x, std::size_t n, SummaryMoments& m) {
   const hn::ScalableTag<double> dd;
   const hn::Rebind<float, decltype(dd)> df;  // half-width floats: one double lane per float
-  const hn::CappedTag<double, 1> dd1;         // tail, one element at a time
+  const hn::CappedTag<double, 1> dd1;
+  const hn::Rebind<float, decltype(dd1)> df1;
+  const std::size_t N = hn::Lanes(dd);
+  const auto c = hn::Set(dd, static_cast<double>(x[0]));
+  // Four accumulator sets hide the latency of the double adds and FMAs.
+  Shifted<decltype(dd), decltype(df)> a(dd, df, x[0]), b(dd, df, x[0]), e(dd, df, x[0]), f(dd, df, x[0]);
+  Shifted<decltype(dd1), decltype(df1)> t(dd1, df1, x[0]);
+  std::size_t i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    a.add(dd, df, x + i, c);
+    b.add(dd, df, x + i + N, c);
+    e.add(dd, df, x + i + 2 * N, c);
+    f.add(dd, df, x + i + 3 * N, c);
+  }
+  for (; i + N <= n; i += N) a.add(dd, df, x + i, c);
+  for (; i < n; ++i) t.add(dd1, df1, x + i, hn::Set(dd1, static_cast<double>(x[0])));
+  const double s1 = hn::GetLane(hn::SumOfLanes(dd, hn::Add(hn::Add(a.s1, b.s1), hn::Add(e.s1, f.s1)))) + hn::GetLane(t.s1);
+  const double s2 = hn::GetLane(hn::SumOfLanes(dd, hn::Add(hn::Add(a.s2, b.s2), hn::Add(e.s2, f.s2)))) + hn::GetLane(t.s2);
+  if (!std::isfinite(s1) || !std::isfinite(s2)) return false;
+  const double nd = static_cast<double>(n);
+  m.count = n;
+  m.min = std::min(hn::GetLane(hn::MinOfLanes(df, hn::Min(hn::Min(a.lo, b.lo), hn::Min(e.lo, f.lo)))), hn::GetLane(t.lo));
+  m.max = std::max(hn::GetLane(hn::MaxOfLanes(df, hn::Max(hn::Max(a.hi, b.hi), hn::Max(e.hi, f.hi)))), hn::GetLane(t.hi));
+  m.mean = static_cast<double>(x[0]) + s1 / nd;
+  m.m2 = std::max(0.0, s2 - s1 * (s1 / nd));
+  return true;
+}
+
+// Exact classification path for pieces holding NaN or ±Inf: pass 1 counts and sums the finite
+// values, pass 2 sums their squared deviations about the mean (the piece is still in cache).
+SummaryMoments MaskedPiece(const float* x, std::size_t n) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;
+  const hn::CappedTag<double, 1> dd1;
   const hn::Rebind<float, decltype(dd1)> df1;
   const std::size_t N = hn::Lanes(dd);
 
-  // Pass 1: counts, min, max, sum. Two accumulator sets hide the latency of the double adds.
   Pass1<decltype(dd), decltype(df)> a(dd, df), b(dd, df);
   Pass1<decltype(dd1), decltype(df1)> t(dd1, df1);
   std::size_t i = 0;
@@ -89,21 +145,25 @@ SummaryMoments SummaryMomentsPiece(const float* x, std::size_t n) {
   const double sum = hn::GetLane(hn::SumOfLanes(dd, hn::Add(a.sum, b.sum))) + hn::GetLane(t.sum);
   m.mean = sum / static_cast<double>(m.count);
 
-  // Pass 2: squared deviations about the mean (the piece is small enough to still be in cache).
   const auto mean = hn::Set(dd, m.mean);
-  auto s0 = hn::Zero(dd), s1 = hn::Zero(dd), s2 = hn::Zero(dd), s3 = hn::Zero(dd);
+  auto s0 = hn::Zero(dd), s1 = hn::Zero(dd);
   i = 0;
-  for (; i + 4 * N <= n; i += 4 * N) {
+  for (; i + 2 * N <= n; i += 2 * N) {
     s0 = addSquaredDeviation(dd, df, x + i, mean, s0);
     s1 = addSquaredDeviation(dd, df, x + i + N, mean, s1);
-    s2 = addSquaredDeviation(dd, df, x + i + 2 * N, mean, s2);
-    s3 = addSquaredDeviation(dd, df, x + i + 3 * N, mean, s3);
   }
   for (; i + N <= n; i += N) s0 = addSquaredDeviation(dd, df, x + i, mean, s0);
-  auto s1Tail = hn::Zero(dd1);
-  for (; i < n; ++i) s1Tail = addSquaredDeviation(dd1, df1, x + i, hn::Set(dd1, m.mean), s1Tail);
-  m.m2 = hn::GetLane(hn::SumOfLanes(dd, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3)))) + hn::GetLane(s1Tail);
+  auto sTail = hn::Zero(dd1);
+  for (; i < n; ++i) sTail = addSquaredDeviation(dd1, df1, x + i, hn::Set(dd1, m.mean), sTail);
+  m.m2 = hn::GetLane(hn::SumOfLanes(dd, hn::Add(s0, s1))) + hn::GetLane(sTail);
   return m;
+}
+
+// One piece of 1 ≤ n ≤ 2^24 elements (the int32 lane counters cannot overflow).
+SummaryMoments SummaryMomentsPiece(const float* x, std::size_t n) {
+  SummaryMoments m;
+  if (FastPiece(x, n, m)) return m;
+  return MaskedPiece(x, n);
 }
 
 }  // namespace HWY_NAMESPACE
@@ -135,7 +195,7 @@ SummaryMoments mergeSummaryMoments(const SummaryMoments& a, const SummaryMoments
 SummaryMoments summaryMoments(const float* x, std::size_t n) {
   constexpr std::size_t kPiece = std::size_t{1} << 24;
   SummaryMoments m;
-  for (std::size_t i = 0; i < n; i += kPiece)
+  for (std::size_t i = 0; i < n; i += kPiece)  // n == 0 leaves the empty moments
     m = mergeSummaryMoments(m, HWY_DYNAMIC_DISPATCH(SummaryMomentsPiece)(x + i, std::min(kPiece, n - i)));
   return m;
 }
