@@ -174,6 +174,42 @@ class TestCliModel : public QObject {
     QCOMPARE(r.exitCode, 1);
     QVERIFY(r.err.contains("missing.txt"));
   }
+
+  void evalAgainstLlamaCppFile() {
+    const Run r = runCli({"eval", kGguf, "--reference-logits",
+                          quench::test::sharedData("llamacpp/persuasion-head.kld"), "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    for (const char* key : {"tokens", "kl_mean", "kl_stderr", "kl_median", "kl_p90", "kl_p95", "kl_p99", "kl_p999",
+                            "kl_min", "kl_max", "js_mean", "top1_agreement", "ppl_p", "ppl_q", "ppl_ratio",
+                            "delta_p_mean", "delta_p_rms", "bits_per_param"})
+      QVERIFY2(j.contains(key), key);
+    QCOMPARE(j["tokens"].get<int>(), 5607);
+    QVERIFY(j["kl_mean"].get<double>() < 1e-5);
+    // llama.cpp printed "Final estimate: PPL = 61.9771" for this model and text.
+    QUENCH_COMPARE_NEAR(j["ppl_q"].get<double>(), 61.9771, 1e-3, 0);
+    QCOMPARE(j["bits_per_param"].get<double>(), 32.0);
+  }
+
+  void evalQuantizedOnSamples() {
+    const QStringList base{"eval", kBin, "--sample", "2", "--length", "64", "--seed", "5", "--json"};
+    const Run r8 = runCli(base + QStringList{"--method", "int", "--bits", "8"});
+    const Run r4 = runCli(base + QStringList{"--method", "int", "--bits", "4"});
+    QVERIFY2(r8.exitCode == 0 && r4.exitCode == 0, r8.err.constData());
+    const auto j8 = nlohmann::json::parse(r8.out.toStdString()), j4 = nlohmann::json::parse(r4.out.toStdString());
+    QCOMPARE(j8["tokens"].get<int>(), 128);
+    QVERIFY(j8["kl_mean"].get<double>() > 0);
+    QVERIFY(j4["kl_mean"].get<double>() > 10 * j8["kl_mean"].get<double>());
+    QVERIFY(j8["bits_per_param"].get<double>() > 8.0 && j8["bits_per_param"].get<double>() < 9.0);
+    QVERIFY(j4["bits_per_param"].get<double>() < j8["bits_per_param"].get<double>());
+    // Errors: two data sources; a recipe that does not parse.
+    Run bad = runCli({"eval", kBin, "--sample", "2", "--length", "8", "--text", kBin});
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY(bad.err.contains("exactly one"));
+    bad = runCli({"eval", kBin, "--sample", "2", "--length", "8", "--method", "int", "--bits", "99"});
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains("bits"), bad.err.constData());
+  }
 };
 
 QTEST_GUILESS_MAIN(TestCliModel)
