@@ -66,6 +66,9 @@ void HistogramView::applyStyle() {
   fill.setAlphaF(0.55);
   m_bars->setBrush(fill);
   m_bars->setPen(Qt::NoPen);  // bins are often narrower than a pixel; outlines would hide the fill
+  // Antialiased edges of adjacent 1–2 px bars leave pale seams between them: draw them crisp.
+  m_bars->setAntialiased(false);
+  m_bars->setAntialiasedFill(false);
   m_title->setTextColor(neutralColor(palette()));
 }
 

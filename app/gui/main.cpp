@@ -4,12 +4,12 @@
 #include <QCommandLineParser>
 #include <QIcon>
 #include <QPixmap>
-#include <QSettings>
 #include <QTimer>
 
 #include <cstdio>
 
 #include "app/gui/main_window.h"
+#include "app/gui/startup.h"
 #include "widgets/histogram_view.h"
 
 int main(int argc, char** argv) {
@@ -53,19 +53,18 @@ int main(int argc, char** argv) {
         QApplication::exit(ok ? 0 : 1);
       });
     });
+    // Queued: an error raised before app.exec() must still end the run once the loop starts.
     QObject::connect(&window, &quench::app::MainWindow::errorShown, &window, [](const QString& message) {
       std::fprintf(stderr, "quench: %s\n", qPrintable(message));
-      QApplication::exit(1);
+      QMetaObject::invokeMethod(qApp, [] { QApplication::exit(1); }, Qt::QueuedConnection);
+    });
+    QTimer::singleShot(120000, &window, [] {
+      std::fprintf(stderr, "quench: no tensor was shown within 120 s\n");
+      QApplication::exit(2);
     });
   }
 
-  // First start (no record of a previous run) opens the demo so the window is not empty.
-  QSettings settings;
-  const bool firstRun = !settings.value(QStringLiteral("hasRunBefore")).toBool();
-  settings.setValue(QStringLiteral("hasRunBefore"), true);
-  const QStringList files = parser.positionalArguments();
-  if (parser.isSet(demo) || (firstRun && files.isEmpty())) window.openDemo(files.isEmpty() ? parser.value(select) : QString());
-  for (const QString& f : files) window.openFile(f, parser.value(select));
+  quench::app::startSession(window, {parser.isSet(demo), parser.positionalArguments(), parser.value(select)});
 
   window.show();
   return app.exec();

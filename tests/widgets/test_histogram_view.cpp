@@ -83,6 +83,20 @@ class TestHistogramView : public QObject {
     QVERIFY(v.plot()->yAxis->range().upper > 1000.0);
   }
 
+  void followsThePalette() {
+    // A dark scheme: the plot background is the palette's base, the bars its text colour.
+    QPalette dark;
+    dark.setColor(QPalette::Base, QColor(0x20, 0x20, 0x20));
+    dark.setColor(QPalette::Window, QColor(0x30, 0x30, 0x30));
+    dark.setColor(QPalette::WindowText, QColor(0xee, 0xee, 0xee));
+    HistogramView v;
+    v.setPalette(dark);
+    QCOMPARE(v.bars()->brush().color().rgb(), QColor(0xee, 0xee, 0xee).rgb());
+    QCOMPARE(v.plot()->xAxis->labelColor(), QColor(0xee, 0xee, 0xee));
+    const QImage image = v.plot()->toPixmap(200, 150).toImage();
+    QCOMPARE(QColor(image.pixel(2, 2)).rgb(), QColor(0x20, 0x20, 0x20).rgb());
+  }
+
   void zoomPanAndClear() {
     HistogramView v;
     QVERIFY(v.plot()->interactions().testFlag(QCP::iRangeZoom));

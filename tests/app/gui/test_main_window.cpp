@@ -5,13 +5,17 @@
 
 #include <QCheckBox>
 #include <QFile>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QSettings>
 #include <QTemporaryDir>
 
 #include <qcustomplot.h>
 
 #include "app/gui/main_window.h"
+#include "app/gui/startup.h"
 #include "app/gui/tensor_job.h"
 #include "common/fuzzy.h"
 #include "core/io/demo.h"
@@ -180,6 +184,56 @@ class TestMainWindow : public QObject {
     QVERIFY(errors.at(0).at(0).toString().contains("no.such.tensor"));
   }
 
+  void firstStartOpensTheDemo() {
+    QSettings().remove("hasRunBefore");
+    {
+      MainWindow w;
+      QSignalSpy opened(&w, &MainWindow::fileOpened);
+      QSignalSpy shown(&w, &MainWindow::tensorShown);
+      QVERIFY(app::startSession(w, {}));  // no record of a previous run
+      QCOMPARE(opened.size(), 1);
+      QCOMPARE(opened.at(0).at(1).toString(), QStringLiteral("Quench demo"));
+      QVERIFY(shown.wait(kTimeoutMs));
+      QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("blk.0.attn_q.weight"));
+    }
+    {
+      MainWindow w;
+      QSignalSpy opened(&w, &MainWindow::fileOpened);
+      QVERIFY(!app::startSession(w, {}));  // second start: an empty window
+      QCOMPARE(opened.size(), 0);
+    }
+    {
+      MainWindow w;  // --demo --select NAME
+      QSignalSpy shown(&w, &MainWindow::tensorShown);
+      QVERIFY(!app::startSession(w, {true, {}, "blk.1.ffn_norm.weight"}));
+      QVERIFY(shown.wait(kTimeoutMs));
+      QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("blk.1.ffn_norm.weight"));
+    }
+  }
+
+  void dropOpensFiles() {
+    const QString path = test::sharedData("models/TinyStories-656K/model.safetensors");
+    MainWindow w;
+    w.show();
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(path)});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &drop);
+    QVERIFY(opened.wait(kTimeoutMs));
+    QCOMPARE(opened.at(0).at(1).toString(), path);
+    // Remote URLs are refused at the door.
+    QMimeData remote;
+    remote.setUrls({QUrl("https://example.org/model.safetensors")});
+    QDragEnterEvent refused(QPoint(10, 10), Qt::CopyAction, &remote, Qt::LeftButton, Qt::NoModifier);
+    refused.setAccepted(false);
+    QApplication::sendEvent(&w, &refused);
+    QVERIFY(!refused.isAccepted());
+  }
+
   void opensPublishedModel() {
     const QString path = test::sharedData("models/TinyStories-656K/model.safetensors");
     MainWindow w;
@@ -203,6 +257,17 @@ class TestMainWindow : public QObject {
     QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("model.layers.0.self_attn.q_proj.weight"));
     QCOMPARE(w.statsPanel()->text(StatsPanel::kCount), StatsPanel::formatCount(128 * 128));
     QCOMPARE(MainWindow::recentFiles().value(0), QFileInfo(path).absoluteFilePath());
+    // Open Recent lists it, in this window and in a new one.
+    MainWindow second;
+    QMenu* recent = nullptr;
+    for (QMenu* menu : second.menuBar()->findChildren<QMenu*>())
+      if (menu->title().remove('&') == "Open Recent") recent = menu;
+    QVERIFY(recent && recent->isEnabled());
+    QCOMPARE(recent->actions().value(0)->text(), QStringLiteral("model.safetensors"));
+    QSignalSpy reopened(&second, &MainWindow::fileOpened);
+    recent->actions().value(0)->trigger();
+    QVERIFY(reopened.wait(kTimeoutMs));
+    QCOMPARE(reopened.at(0).at(1).toString(), QFileInfo(path).absoluteFilePath());
   }
 };
 
