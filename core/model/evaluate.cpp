@@ -122,4 +122,20 @@ Status compareToLlamaKld(Transformer& q, const LlamaKldFile& base, int bos, Toke
   return {};
 }
 
+Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& recipe, Transformer* p,
+                                        const std::vector<std::vector<int>>& sequences,
+                                        const LlamaKldFile* reference, const Work& work) {
+  auto q = loadQuantized(files, recipe, work);
+  if (!q) return q.error();
+  TokenAccumulator acc;
+  if (reference) {
+    if (auto s = compareToLlamaKld(*q->transformer, *reference, files.tokenizer->bosId(), acc, work); !s)
+      return s.error();
+  } else {
+    if (!p) return makeError("no reference model to compare with");
+    if (auto s = compareModels(*p, *q->transformer, sequences, acc, work); !s) return makeError(files.path + ": " + s.error().message);
+  }
+  return RecipeEvaluation{acc.summary(), q->bitsPerParam, q->tensorsTransformed};
+}
+
 }  // namespace quench::model

@@ -44,4 +44,17 @@ Status compareModels(Transformer& p, Transformer& q, const std::vector<std::vect
 Status compareToLlamaKld(Transformer& q, const LlamaKldFile& base, int bos, TokenAccumulator& acc,
                          const Work& work = {});
 
+/// Figures of one evaluated recipe.
+struct RecipeEvaluation {
+  TokenSummary summary;
+  double bitsPerParam = 32.0;
+  std::size_t tensorsTransformed = 0;
+};
+
+/// Q = `files` with `recipe` applied, against `reference` when given (llama.cpp .kld), else
+/// against the original runtime `p` on `sequences`.
+Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& recipe, Transformer* p,
+                                        const std::vector<std::vector<int>>& sequences,
+                                        const LlamaKldFile* reference, const Work& work = {});
+
 }  // namespace quench::model

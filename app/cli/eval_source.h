@@ -1,0 +1,38 @@
+#pragma once
+// What `eval` and `sweep` compare on, from their shared command-line options: text, token file,
+// sequences sampled from the original model, or a llama.cpp .kld base file.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model/evaluate.h"
+
+namespace quench::cli {
+
+struct EvalSourceOptions {
+  std::string model, tokenizer;
+  std::string textFile, tokensFile, referenceLogits;
+  int sample = 0, length = 0, context = 0;
+  std::uint64_t seed = 0;
+};
+
+/// The opened model, the original runtime P (absent against a .kld) and the data.
+struct EvalSource {
+  model::ModelFiles files;
+  std::unique_ptr<model::Transformer> p;
+  std::vector<std::vector<int>> sequences;
+  std::optional<LlamaKldFile> reference;
+};
+
+/// Adds MODEL, --tokenizer, --text, --tokens, --sample, --length, --seed, --reference-logits, --context.
+void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o);
+/// Opens everything; exactly one data source must be given.
+Result<EvalSource> openEvalSource(const EvalSourceOptions& o);
+/// The summary as the JSON object of `eval --json` (MATH.md §9 figures + bits_per_param).
+nlohmann::ordered_json evaluationJson(const model::RecipeEvaluation& e);
+
+}  // namespace quench::cli
