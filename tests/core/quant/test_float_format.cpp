@@ -7,6 +7,8 @@
 #include <cstring>
 #include <random>
 
+#include <tbb/global_control.h>
+
 #include "common/fuzzy.h"
 #include "core/quant/float_format.h"
 #include "core/tensor/dtype.h"
@@ -390,13 +392,18 @@ class TestFloatFormat : public QObject {
     // exactly representable values never move
     QCOMPARE(encodeFloat(f, 3.0f, Rounding::Stochastic, 42, 5).value, 3.0);
     // deterministic in (seed, index); another seed gives another draw sequence
-    std::vector<float> x(10000, 2.25f);
+    std::vector<float> x(100000, 2.25f);  // several TBB chunks
     FloatQuantParams p{f, Rounding::Stochastic, 42};
     auto r1 = quantizeFloat(x, p), r2 = quantizeFloat(x, p);
     QVERIFY(r1 && r2);
     QCOMPARE(r1->codes, r2->codes);
     for (std::size_t i = 0; i < x.size(); i += 97)
       QCOMPARE(r1->codes[i], std::int32_t{encodeFloat(f, 2.25f, Rounding::Stochastic, 42, i).code});
+    {
+      // one thread gives the same draws as the default pool
+      tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+      QCOMPARE(quantizeFloat(x, p)->codes, r1->codes);
+    }
     p.seed = 43;
     auto r3 = quantizeFloat(x, p);
     QVERIFY(r3->codes != r1->codes);
