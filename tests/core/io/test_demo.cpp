@@ -90,6 +90,16 @@ class TestDemo : public QObject {
     checkedRead(*b, indexOf(*b, "token_embd.weight"), other);
     checkedRead(*b, i, again);
     QVERIFY(again.values == ta.values);
+    // Pinned values: the same on every compiler and standard library (own Box–Muller, no
+    // std::normal_distribution); recorded with gcc 12 -O0/-O2 and clang 14 -O2, which agree bitwise.
+    FloatTensor q, norm;
+    checkedRead(*a, indexOf(*a, "blk.0.attn_q.weight"), q);
+    QCOMPARE(q.values[0], -0.00819738396f);
+    QCOMPARE(q.values[17], -0.468123198f);  // column 17 is an outlier column (×20)
+    QCOMPARE(q.values.back(), 0.005908994f);
+    checkedRead(*a, indexOf(*a, "output_norm.weight"), norm);
+    QCOMPARE(norm.values[0], 1.02663422f);
+    QCOMPARE(norm.values.back(), 1.15685546f);
     // Tensors differ from each other.
     FloatTensor up;
     checkedRead(*a, indexOf(*a, "blk.1.ffn_up.weight"), up);
