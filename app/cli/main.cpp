@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add(addTokenizeCommand);
   add(addLogitsCommand);
   add(addEvalCommand);
+  add(addSweepCommand);
 
   try {
     app.parse(argc, argv);
