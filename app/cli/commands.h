@@ -13,6 +13,7 @@ namespace quench::cli {
 using Runner = std::function<int()>;
 
 Runner addInspectCommand(CLI::App& app);
+Runner addQuantizeCommand(CLI::App& app);
 Runner addDivergenceCommand(CLI::App& app);
 Runner addLmDivergenceCommand(CLI::App& app);
 Runner addGenerateCommand(CLI::App& app);

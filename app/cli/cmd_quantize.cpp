@@ -1,0 +1,467 @@
+// quench-cli quantize: the textbook calculator (--values/--parts/--scale/--zero/--clip) and the
+// tensor form (FILE --tensor NAME with a method, or FILE --recipe R.json), JSON with --json.
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "app/cli/commands.h"
+#include "core/io/reader.h"
+#include "core/io/writer.h"
+#include "core/quant/integer.h"
+#include "core/quant/llm_int8.h"
+#include "core/quant/scale_format.h"
+#include "core/recipe/recipe.h"
+
+namespace quench::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct QuantizeOptions {
+  std::string file;
+  // textbook form
+  std::string values, parts, scale, zero, clip;
+  // tensor form
+  std::string tensor, method = "int", partition, calib, format, sparsity, activations, out, recipe;
+  std::string round = "even", scaleFormat = "fp32";
+  std::optional<int> bits, block;
+  bool symmetric = false, asymmetric = false, doubleQuant = false, codes = false, json = false;
+  std::optional<double> threshold;
+};
+
+// JSON has no infinities: ±Inf become the strings "inf"/"-inf", NaN becomes null.
+Json number(double v) {
+  if (std::isnan(v)) return nullptr;
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
+
+Json figuresJson(const ErrorFigures& f) {
+  Json j;
+  j["numel"] = f.numel;
+  j["mse"] = number(f.mse);
+  j["rmse"] = number(f.rmse);
+  j["max_abs_error"] = number(f.maxAbsError);
+  j["sqnr_db"] = number(f.sqnrDb);
+  j["cosine"] = number(f.cosine);
+  j["saturated"] = f.saturated;
+  j["saturated_fraction"] = f.saturatedFraction;
+  j["bits_per_param"] = f.bitsPerParam;
+  j["compressed_bytes"] = f.compressedBytes;
+  j["nan"] = f.nan;
+  j["inf"] = f.inf;
+  return j;
+}
+
+// Appends the keys of `from` to `into` (`from` is a named object: items() of a temporary dangles).
+void mergeInto(Json& into, const Json& from) {
+  for (const auto& [key, v] : from.items()) into[key] = v;
+}
+
+Json partJson(const PartReport& p) {
+  Json j;
+  j["size"] = p.size;
+  j["scale"] = p.params.scale;
+  j["zero_point"] = p.params.zeroPoint;
+  j["clip_low"] = p.params.clipLow;
+  j["clip_high"] = p.params.clipHigh;
+  j["saturated"] = p.saturated;
+  j["mse"] = number(p.figures.mse);
+  j["sqnr_db"] = number(p.figures.sqnrDb);
+  return j;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(s);
+  while (std::getline(in, cur, sep)) out.push_back(cur);
+  if (!s.empty() && s.back() == sep) out.emplace_back();
+  return out;
+}
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+template <class T>
+std::optional<T> parseNumber(const std::string& raw) {
+  const std::string s = trim(raw);
+  T v{};
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// "1.2,-0.55" → floats (nearest float32, as a stored tensor would hold them).
+Result<std::vector<float>> parseFloats(const std::string& s, const std::string& what) {
+  std::vector<float> out;
+  for (const std::string& item : split(s, ',')) {
+    auto v = parseNumber<float>(item);
+    if (!v) return makeError("--" + what + ": '" + trim(item) + "' is not a number");
+    out.push_back(*v);
+  }
+  return out;
+}
+
+void printSummary(const std::string& label, const QuantResult& r) {
+  const ErrorFigures& f = r.total;
+  std::cout << label << ": numel " << f.numel << ", parts " << r.parts.size() << ", mse " << f.mse << ", sqnr "
+            << f.sqnrDb << " dB, cosine " << f.cosine << ", saturated " << f.saturated << " ("
+            << f.saturatedFraction * 100 << " %), " << f.bitsPerParam << " bits/param\n";
+}
+
+int runTextbook(const QuantizeOptions& o) {
+  auto values = parseFloats(o.values, "values");
+  if (!values) return fail(values.error().message);
+  const auto n = static_cast<std::int64_t>(values->size());
+  // Parts: "0,1;2,3" (0-based indices); default one part with every value.
+  std::vector<std::vector<std::int64_t>> sets;
+  if (o.parts.empty()) {
+    sets.emplace_back();
+    for (std::int64_t i = 0; i < n; ++i) sets.back().push_back(i);
+  } else {
+    for (const std::string& group : split(o.parts, ';')) {
+      sets.emplace_back();
+      for (const std::string& item : split(group, ',')) {
+        auto v = parseNumber<std::int64_t>(item);
+        if (!v) return fail("--parts: '" + trim(item) + "' is not an index (parts look like \"0,1;2,3\")");
+        sets.back().push_back(*v);
+      }
+    }
+  }
+  auto partition = Partition::custom(n, sets);
+  if (!partition) return fail("--parts: " + partition.error().message);
+  const std::size_t k = sets.size();
+  const auto fmt = parseScaleFormat(o.scaleFormat);
+  if (!fmt) return fail("--scale-format: unknown '" + o.scaleFormat + "' (expected fp32, fp16, bf16 or e8m0)");
+  const auto rounding = parseRounding(o.round);
+  if (!rounding) return fail("--round: unknown '" + o.round + "' (expected even, away, zero or stochastic)");
+  // One scale, zero point and clip per part, in part order.
+  auto perPart = [&](const std::string& text, const std::string& what) -> Result<std::vector<std::string>> {
+    auto items = split(text, ',');
+    if (items.size() != k)
+      return makeError("--" + what + ": " + std::to_string(items.size()) + " values for " + std::to_string(k) +
+                       " parts (give one per part, in part order)");
+    return items;
+  };
+  if (o.scale.empty()) return fail("--scale is required with --values (one scale per part)");
+  auto scales = perPart(o.scale, "scale");
+  if (!scales) return fail(scales.error().message);
+  std::vector<PartParams> params(k);
+  bool anyZero = false;
+  for (std::size_t j = 0; j < k; ++j) {
+    auto s = parseNumber<double>((*scales)[j]);
+    if (!s || !(*s > 0) || !std::isfinite(*s))
+      return fail("--scale: part " + std::to_string(j) + ": scale must be a positive number, got '" + trim((*scales)[j]) + "'");
+    params[j].scale = storeScale(*s, *fmt);
+  }
+  if (!o.zero.empty()) {
+    auto zeros = perPart(o.zero, "zero");
+    if (!zeros) return fail(zeros.error().message);
+    for (std::size_t j = 0; j < k; ++j) {
+      auto z = parseNumber<std::int64_t>((*zeros)[j]);
+      if (!z) return fail("--zero: part " + std::to_string(j) + ": '" + trim((*zeros)[j]) + "' is not an integer");
+      params[j].zeroPoint = *z;
+      anyZero = anyZero || *z != 0;
+    }
+  }
+  if (!o.clip.empty()) {
+    auto clips = perPart(o.clip, "clip");
+    if (!clips) return fail(clips.error().message);
+    for (std::size_t j = 0; j < k; ++j) {
+      // M (→ [−M, M]) or L:U.
+      const std::string c = trim((*clips)[j]);
+      const auto colon = c.find(':');
+      std::optional<std::int64_t> lo, hi;
+      if (colon == std::string::npos) {
+        hi = parseNumber<std::int64_t>(c);
+        if (hi) lo = -*hi;
+      } else {
+        lo = parseNumber<std::int64_t>(c.substr(0, colon));
+        hi = parseNumber<std::int64_t>(c.substr(colon + 1));
+      }
+      if (!lo || !hi || *lo > *hi) return fail("--clip: part " + std::to_string(j) + ": '" + c + "' is not M ≥ 0 or L:U with L ≤ U");
+      params[j].clipLow = *lo;
+      params[j].clipHigh = *hi;
+    }
+  }
+  auto r = quantizeWithParams(*values, *partition, params, *rounding, *fmt, anyZero);
+  if (!r) return fail(r.error().message);
+  if (!o.json) {
+    for (std::size_t i = 0; i < values->size(); ++i)
+      std::cout << (*values)[i] << " -> code " << r->codes[i] << " -> " << r->reconstruction[i]
+                << (r->saturated[i] ? " (saturated)" : "") << '\n';
+    printSummary("total", *r);
+    return 0;
+  }
+  Json out;
+  out["codes"] = r->codes;
+  Json deq = Json::array();
+  for (float v : r->reconstruction) deq.push_back(static_cast<double>(v));
+  out["dequantized"] = std::move(deq);
+  Json sat = Json::array();
+  for (auto s : r->saturated) sat.push_back(s != 0);
+  out["saturated"] = std::move(sat);
+  Json parts = Json::array();
+  for (std::size_t j = 0; j < k; ++j) {
+    Json p = partJson(r->parts[j]);
+    p["indices"] = sets[j];
+    parts.push_back(std::move(p));
+  }
+  out["parts"] = std::move(parts);
+  out["total"] = figuresJson(r->total);  // "saturated" at the top level is the per-element list
+  std::cout << out.dump(2) << '\n';
+  return 0;
+}
+
+// Builds the one-rule recipe the flags describe, validated by the recipe parser so that the CLI
+// and recipe files accept exactly the same values.
+Result<MethodParams> methodFromFlags(const QuantizeOptions& o) {
+  Json rule;
+  rule["tensors"] = o.tensor;
+  rule["method"] = o.method;
+  const auto method = parseMethod(o.method);
+  if (!method)
+    return makeError("--method: unknown method '" + o.method + "' (expected int, float, nf4, fp4, prune or llm-int8)");
+  if (o.symmetric && o.asymmetric) return makeError("--symmetric and --asymmetric exclude each other");
+  std::vector<std::string> given;
+  if (o.bits) rule["bits"] = *o.bits, given.push_back("--bits");
+  if (o.symmetric || o.asymmetric) rule["symmetric"] = o.symmetric, given.push_back(o.symmetric ? "--symmetric" : "--asymmetric");
+  if (!o.partition.empty()) rule["partition"] = o.partition, given.push_back("--partition");
+  if (!o.calib.empty()) rule["calib"] = o.calib, given.push_back("--calib");
+  else if (*method == Method::Int && o.asymmetric) rule["calib"] = "minmax";  // the asymmetric default
+  if (*method == Method::Int || *method == Method::Float) rule["round"] = o.round;
+  else if (o.round != "even") return makeError("--round does not apply to --method " + o.method);
+  if (*method == Method::Int) rule["scale_format"] = o.scaleFormat;
+  else if (o.scaleFormat != "fp32") return makeError("--scale-format does not apply to --method " + o.method);
+  if (!o.format.empty()) rule["format"] = o.format, given.push_back("--format");
+  if (o.block) rule["block"] = *o.block, given.push_back("--block");
+  if (o.doubleQuant) rule["double_quant"] = true, given.push_back("--double-quant");
+  if (!o.sparsity.empty()) rule["sparsity"] = o.sparsity, given.push_back("--sparsity");
+  if (o.threshold && *method == Method::LlmInt8) rule["threshold"] = *o.threshold;
+  Json root;
+  root["quench_recipe"] = kRecipeVersion;
+  root["rules"] = Json::array({rule});
+  auto r = recipeFromJson(root.dump());
+  if (!r) {
+    std::string msg = r.error().message;
+    const std::string prefix = "recipe: rules[0].";
+    if (msg.starts_with(prefix)) msg = msg.substr(prefix.size());
+    const auto unknown = msg.find(": unknown key for method");
+    if (unknown != std::string::npos) {
+      std::string key = msg.substr(0, unknown);
+      for (char& c : key) c = c == '_' ? '-' : c;
+      return makeError("--" + key + " does not apply to --method " + o.method);
+    }
+    return makeError("--" + msg);
+  }
+  return r->rules[0].params;
+}
+
+// Per-column max |x| and outlier columns for τ (MATH.md §5, weight-only view), 2-D tensors.
+void addColumnReport(Json& j, const FloatTensor& t, double threshold) {
+  if (t.shape.size() < 2) return;
+  auto c = findOutlierColumns(t.values, static_cast<std::size_t>(t.rows()), static_cast<std::size_t>(t.cols()), threshold);
+  if (!c) return;
+  j["threshold"] = threshold;
+  j["outlier_columns"] = c->outlierColumns;
+  Json m = Json::array();
+  for (float v : c->columnMaxAbs) m.push_back(static_cast<double>(v));
+  j["column_max_abs"] = std::move(m);
+}
+
+// The extra tensors --codes writes: codes, per-part scales and zero points.
+void addCodes(std::vector<OutTensor>& out, const FloatTensor& t, const QuantResult& r) {
+  if (r.codes.empty()) return;
+  out.push_back(OutTensor::fromInt32(t.name + ".codes", t.shape, r.codes));
+  std::vector<float> scales;
+  std::vector<std::int32_t> zeros;
+  for (const PartReport& p : r.parts) {
+    scales.push_back(static_cast<float>(p.params.scale));
+    zeros.push_back(static_cast<std::int32_t>(p.params.zeroPoint));
+  }
+  const auto parts = static_cast<std::int64_t>(r.parts.size());
+  out.push_back(OutTensor::fromFloats(t.name + ".scales", {parts}, scales));
+  out.push_back(OutTensor::fromInt32(t.name + ".zero_points", {parts}, zeros));
+}
+
+int runTensor(const QuantizeOptions& o) {
+  auto reader = openTensorFile(o.file);
+  if (!reader) return fail(reader.error().message);
+  auto params = methodFromFlags(o);
+  if (!params) return fail(params.error().message);
+  auto t = (*reader)->readFloat(o.tensor);
+  if (!t) return fail(t.error().message);
+  std::optional<FloatTensor> acts;
+  if (!o.activations.empty()) {
+    const auto colon = o.activations.rfind(':');
+    if (colon == std::string::npos || colon == 0) return fail("--activations: expected FILE:NAME");
+    auto ar = openTensorFile(o.activations.substr(0, colon));
+    if (!ar) return fail(ar.error().message);
+    auto a = (*ar)->readFloat(o.activations.substr(colon + 1));
+    if (!a) return fail(a.error().message);
+    acts = std::move(*a);
+  }
+  auto r = quantizeTensor(*t, *params, {}, acts ? &*acts : nullptr);
+  if (!r) return fail(o.file + ": " + r.error().message);
+  if (!o.out.empty()) {
+    std::vector<OutTensor> out{OutTensor::fromFloats(t->name, t->shape, r->reconstruction)};
+    if (o.codes) addCodes(out, *t, *r);
+    Recipe recipe;
+    recipe.rules.push_back({t->name, *params});
+    if (Status s = writeTensorFile(o.out, out, {{"quench_recipe", recipeToJson(recipe)}}); !s) return fail(s.error().message);
+  }
+  if (!o.json) {
+    printSummary(t->name, *r);
+    return 0;
+  }
+  Json out;
+  out["tensor"] = t->name;
+  out["shape"] = t->shape;
+  out["method"] = Json::parse(methodParamsToJson(*params));
+  mergeInto(out, figuresJson(r->total));
+  Json parts = Json::array();
+  for (const PartReport& p : r->parts) parts.push_back(partJson(p));
+  out["parts"] = std::move(parts);
+  if (o.threshold) addColumnReport(out, *t, *o.threshold);
+  std::cout << out.dump(2) << '\n';
+  return 0;
+}
+
+int runRecipe(const QuantizeOptions& o) {
+  auto recipe = loadRecipe(o.recipe);
+  if (!recipe) return fail(recipe.error().message);
+  auto reader = openTensorFile(o.file);
+  if (!reader) return fail(reader.error().message);
+  Json tensors = Json::array();
+  std::vector<OutTensor> out;
+  std::vector<bool> transformed((*reader)->tensors().size(), false);
+  // Totals over every transformed tensor, from sums over the finite pairs.
+  double sumE2 = 0, sumX2 = 0, sumR2 = 0, dot = 0, bits = 0, maxErr = 0;
+  std::uint64_t numel = 0, finite = 0, saturated = 0, nan = 0, inf = 0;
+  auto sink = [&](const FloatTensor& t, std::size_t rule, QuantResult&& r) -> Status {
+    for (std::size_t i = 0; i < t.values.size(); ++i) {
+      const double a = t.values[i], b = r.reconstruction[i];
+      if (!std::isfinite(a) || !std::isfinite(b)) continue;
+      sumE2 += (a - b) * (a - b);
+      sumX2 += a * a;
+      sumR2 += b * b;
+      dot += a * b;
+      ++finite;
+    }
+    numel += r.total.numel;
+    saturated += r.total.saturated;
+    nan += r.total.nan;
+    inf += r.total.inf;
+    bits += r.total.bitsPerParam * static_cast<double>(r.total.numel);
+    maxErr = std::max(maxErr, r.total.maxAbsError);
+    Json j;
+    j["tensor"] = t.name;
+    j["shape"] = t.shape;
+    j["rule"] = rule;
+    j["method"] = Json::parse(methodParamsToJson(recipe->rules[rule].params));
+    mergeInto(j, figuresJson(r.total));
+    Json parts = Json::array();
+    for (const PartReport& p : r.parts) parts.push_back(partJson(p));
+    j["parts"] = std::move(parts);
+    tensors.push_back(std::move(j));
+    if (!o.out.empty()) {
+      out.push_back(OutTensor::fromFloats(t.name, t.shape, r.reconstruction));
+      if (o.codes) addCodes(out, t, r);
+      if (auto idx = (*reader)->find(t.name)) transformed[*idx] = true;
+    }
+    return {};
+  };
+  auto n = applyRecipe(**reader, *recipe, sink);
+  if (!n) return fail(n.error().message);
+  if (!o.out.empty()) {
+    // Tensors no rule selected are written unchanged (as float32), so the output is a whole model.
+    for (std::size_t i = 0; i < transformed.size(); ++i) {
+      if (transformed[i]) continue;
+      auto t = (*reader)->readFloat(i);
+      if (!t) return fail(t.error().message);
+      out.push_back(OutTensor::fromFloats(t->name, t->shape, t->values));
+    }
+    if (Status s = writeTensorFile(o.out, out, {{"quench_recipe", recipeToJson(*recipe)}}); !s) return fail(s.error().message);
+  }
+  ErrorFigures total;
+  total.numel = numel;
+  total.nan = nan;
+  total.inf = inf;
+  total.mse = finite ? sumE2 / static_cast<double>(finite) : 0.0;
+  total.rmse = std::sqrt(total.mse);
+  total.maxAbsError = maxErr;
+  total.sqnrDb = sumE2 == 0 ? INFINITY : sumX2 == 0 ? -INFINITY : 10 * std::log10(sumX2 / sumE2);
+  total.cosine = sumX2 > 0 && sumR2 > 0 ? dot / std::sqrt(sumX2 * sumR2) : (sumX2 == sumR2 ? 1.0 : 0.0);
+  total.saturated = saturated;
+  total.saturatedFraction = numel ? static_cast<double>(saturated) / static_cast<double>(numel) : 0.0;
+  setStorage(total, bits);
+  if (!o.json) {
+    std::cout << *n << " tensors transformed: mse " << total.mse << ", sqnr " << total.sqnrDb << " dB, "
+              << total.bitsPerParam << " bits/param\n";
+    return 0;
+  }
+  Json j;
+  j["tensors"] = std::move(tensors);
+  j["total"] = figuresJson(total);
+  std::cout << j.dump(2) << '\n';
+  return 0;
+}
+
+int runQuantize(const QuantizeOptions& o) {
+  if (!o.values.empty()) {
+    if (!o.file.empty()) return fail("quantize: give either --values or FILE, not both");
+    return runTextbook(o);
+  }
+  if (o.file.empty()) return fail("quantize: give FILE --tensor NAME, FILE --recipe R.json, or --values ...");
+  if (!o.recipe.empty()) {
+    if (!o.tensor.empty()) return fail("quantize: --recipe applies to every matching tensor; drop --tensor");
+    return runRecipe(o);
+  }
+  if (o.tensor.empty()) return fail("quantize: --tensor NAME is required (or --recipe R.json)");
+  return runTensor(o);
+}
+
+}  // namespace
+
+Runner addQuantizeCommand(CLI::App& app) {
+  auto o = std::make_shared<QuantizeOptions>();
+  auto* cmd = app.add_subcommand("quantize", "Quantize values by hand or tensors of a file; report the §7 error figures");
+  cmd->add_option("FILE", o->file, "Tensor file (safetensors, HDF5, npy/npz, GGUF, llama2.c)");
+  cmd->add_option("--values", o->values, "Textbook form: comma-separated values");
+  cmd->add_option("--parts", o->parts, "Textbook form: parts as 0-based index lists, e.g. \"0,1;2,3\"");
+  cmd->add_option("--scale", o->scale, "Textbook form: one scale per part");
+  cmd->add_option("--zero", o->zero, "Textbook form: one zero point per part (default 0)");
+  cmd->add_option("--clip", o->clip, "Textbook form: one clip per part: M for [-M, M] or L:U (default 127)");
+  cmd->add_option("--tensor", o->tensor, "Tensor to quantize");
+  cmd->add_option("--method", o->method, "int, float, nf4, fp4, prune or llm-int8 (default int)");
+  cmd->add_option("--bits", o->bits, "int: 2..8 or 16 (default 8)");
+  cmd->add_flag("--symmetric", o->symmetric, "int: signed grid [-M, M], b = 0 (default)");
+  cmd->add_flag("--asymmetric", o->asymmetric, "int: unsigned grid [0, 2^k - 1] with a zero point");
+  cmd->add_option("--partition", o->partition, "int: tensor, row, column, group:G[:column] (default row); prune: tensor|row");
+  cmd->add_option("--calib", o->calib, "int: absmax, minmax, percentile:P, mse, entropy");
+  cmd->add_option("--round", o->round, "even (default), away, zero, stochastic");
+  cmd->add_option("--scale-format", o->scaleFormat, "fp32 (default), fp16, bf16, e8m0");
+  cmd->add_option("--format", o->format, "float: fp16, bf16, e4m3, e5m2, e3m2, e2m3, e2m1, eXmY");
+  cmd->add_option("--block", o->block, "nf4/fp4: absmax block (64); float: MX block with an E8M0 scale (0 = none)");
+  cmd->add_flag("--double-quant", o->doubleQuant, "nf4/fp4: quantize the block constants too (QLoRA)");
+  cmd->add_option("--sparsity", o->sparsity, "prune: fraction F of smallest |w| or N:M");
+  cmd->add_option("--threshold", o->threshold, "llm-int8: outlier threshold τ (6); any method: report outlier columns");
+  cmd->add_option("--activations", o->activations, "llm-int8: FILE:NAME of activations (tokens × features)");
+  cmd->add_option("--recipe", o->recipe, "Apply a recipe JSON to every matching tensor of FILE");
+  cmd->add_option("--out", o->out, "Write the reconstruction (.safetensors or .h5/.hdf5)");
+  cmd->add_flag("--codes", o->codes, "With --out: also write codes, scales and zero points");
+  cmd->add_flag("--json", o->json, "Print JSON");
+  return [o] { return runQuantize(*o); };
+}
+
+}  // namespace quench::cli
