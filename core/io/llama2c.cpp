@@ -111,15 +111,17 @@ Result<std::unique_ptr<TensorReader>> openLlama2c(std::shared_ptr<MappedFile> fi
   if (headSize % 2 != 0) return fail(header + ": head size " + std::to_string(headSize) + " is odd (RoPE needs pairs)");
   const std::int64_t kvDim = headSize * kvHeads;
 
-  // Every product below is bounded by the limits above (< 2^62), so int64 cannot overflow; the
-  // running total is still checked against the file size before anything is exposed.
-  std::vector<Slot> slots;
+  // Byte layout with checked arithmetic (the bounds above already keep every product below 2^62;
+  // the checks make that independent of the bounds). The running total must equal the file size.
   std::uint64_t pos = kHeaderBytes;
+  bool overflow = false;
   auto take = [&](Shape shape) {
     Slot s;
     s.shape = std::move(shape);
     s.offset = pos;
-    pos += *checkedElementCount(s.shape) * 4;
+    const auto n = checkedElementCount(s.shape);
+    if (!n || *n > (std::numeric_limits<std::uint64_t>::max() - pos) / 4) overflow = true;
+    else pos += *n * 4;
     return s;
   };
   const Slot emb = take({vocab, dim});
@@ -136,6 +138,7 @@ Result<std::unique_ptr<TensorReader>> openLlama2c(std::shared_ptr<MappedFile> fi
   take({seqLen, headSize / 2});  // freq_cis_real (unused)
   take({seqLen, headSize / 2});  // freq_cis_imag (unused)
   const Slot wcls = shared ? emb : take({vocab, dim});
+  if (overflow) return fail(header + ": the implied size overflows");
   if (pos != file->size())
     return fail(header + " implies " + std::to_string(pos) + " bytes, but the file has " + std::to_string(file->size()));
 
