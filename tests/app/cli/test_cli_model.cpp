@@ -210,6 +210,42 @@ class TestCliModel : public QObject {
     QCOMPARE(bad.exitCode, 1);
     QVERIFY2(bad.err.contains("bits"), bad.err.constData());
   }
+
+  void evalOnText() {
+    // persuasion-head.txt in chunks of 128 tokens, int8 against F32: the P perplexity on the
+    // scored positions is the order of llama.cpp's 61.98 (other positions and chunking).
+    const Run r = runCli({"eval", kGguf, "--text", quench::test::sharedData("llamacpp/persuasion-head.txt"),
+                          "--context", "128", "--method", "int", "--bits", "8", "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    const int tokens = j["tokens"].get<int>();
+    QVERIFY(tokens >= 89 * 128 && tokens < 90 * 128);  // every token of the text is a position
+    QCOMPARE(j["scored_tokens"].get<int>(), tokens - 90);  // the last of each of the 90 chunks
+    QVERIFY(j["ppl_p"].get<double>() > 40 && j["ppl_p"].get<double>() < 120);
+    QVERIFY(j["kl_mean"].get<double>() > 0 && j["kl_mean"].get<double>() < 5e-3);
+  }
+
+  void sweepBitsAndPerTensor() {
+    const Run r = runCli({"sweep", kBin, "--method", "int", "--param", "bits", "--values", "2,4,8", "--sample", "2",
+                          "--length", "64", "--seed", "1", "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    const auto& pts = j["points"];
+    QCOMPARE(pts.size(), std::size_t{3});
+    QCOMPARE(pts[0]["value"].get<int>(), 2);
+    // Fewer bits, more divergence and fewer bits of storage: a monotone curve.
+    QVERIFY(pts[0]["kl_mean"].get<double>() > pts[1]["kl_mean"].get<double>());
+    QVERIFY(pts[1]["kl_mean"].get<double>() > pts[2]["kl_mean"].get<double>());
+    QVERIFY(pts[0]["bits_per_param"].get<double>() < pts[2]["bits_per_param"].get<double>());
+    const Run t = runCli({"sweep", kBin, "--method", "int", "--set", "bits=4", "--per-tensor", "--sample", "1",
+                          "--length", "32", "--json"});
+    QVERIFY2(t.exitCode == 0, t.err.constData());
+    const auto jt = nlohmann::json::parse(t.out.toStdString());
+    // token_embd (shared with the classifier) + 7 matrices × 5 layers, one at a time.
+    QCOMPARE(jt["points"].size(), std::size_t{36});
+    for (const auto& p : jt["points"]) QCOMPARE(p["tensors_transformed"].get<int>(), 1);
+    QVERIFY(runCli({"sweep", kBin, "--method", "int", "--sample", "1", "--length", "8"}).exitCode == 1);
+  }
 };
 
 QTEST_GUILESS_MAIN(TestCliModel)

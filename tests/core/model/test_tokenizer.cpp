@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/fuzzy.h"
+#include "core/divergence/kld_file.h"
 #include "core/io/formats.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/model/tokenizer_hf.h"
@@ -105,6 +106,20 @@ class TestTokenizer : public QObject {
     auto back = b->decode(b->encode(text, true, false));
     QVERIFY(back.ok());
     QCOMPARE(*back, text);
+  }
+
+  void ggufMatchesLlamaCppTokenization() {
+    // llama-perplexity tokenized persuasion-head.txt (with BOS) and stored the first 89 × 128
+    // tokens in persuasion-head.kld: our encoding of the same text must be identical.
+    auto base = LlamaKldFile::open(shared("llamacpp/persuasion-head.kld"));
+    QVERIFY(base.ok());
+    const auto bytes = readBytes(shared("llamacpp/persuasion-head.txt"));
+    const auto ids = ggufVocab()->encode(std::string(bytes.begin(), bytes.end()), true, false);
+    const auto stored = base->tokens();
+    QCOMPARE(stored.size(), std::size_t{89 * 128});
+    QVERIFY(ids.size() >= stored.size() && ids.size() < stored.size() + 128);  // 89 = ⌊n / 128⌋
+    for (std::size_t i = 0; i < stored.size(); ++i)
+      QVERIFY2(ids[i] == stored[i], qPrintable(QString("token %1: %2 vs llama.cpp %3").arg(i).arg(ids[i]).arg(stored[i])));
   }
 
   void hfKnownIds() {
