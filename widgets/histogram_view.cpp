@@ -1,13 +1,12 @@
 #include "widgets/histogram_view.h"
 
+#include <qcustomplot.h>
+
 #include <QCheckBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QToolButton>
 #include <QVBoxLayout>
-
-#include <qcustomplot.h>
-
 #include <algorithm>
 
 #include "widgets/plot_style.h"
@@ -42,7 +41,8 @@ HistogramView::HistogramView(QWidget* parent)
   m_plot->xAxis->setLabel(tr("weight value"));
   m_plot->yAxis->setLabel(tr("count"));
   m_plot->plotLayout()->insertRow(0);
-  m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize() + 2, QFont::Bold));
+  m_title =
+      new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize() + 2, QFont::Bold));
   m_plot->plotLayout()->addElement(0, 0, m_title);
 
   m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
@@ -150,9 +150,11 @@ void HistogramView::resetZoom() {
   }
   const double pad = 0.02 * (m_histogram.hi - m_histogram.lo);
   m_plot->xAxis->setRange(m_histogram.lo - pad, m_histogram.hi + pad);
-  const double top = static_cast<double>(*std::max_element(m_histogram.counts.begin(), m_histogram.counts.end()));
+  const double top =
+      static_cast<double>(*std::max_element(m_histogram.counts.begin(), m_histogram.counts.end()));
   // Log axis: start just below a count of 1 so single-value bins stay visible.
-  m_plot->yAxis->setRange(m_log ? QCPRange(0.5, std::max(10.0, top * 2.0)) : QCPRange(0, std::max(1.0, top * 1.05)));
+  m_plot->yAxis->setRange(m_log ? QCPRange(0.5, std::max(10.0, top * 2.0))
+                                : QCPRange(0, std::max(1.0, top * 1.05)));
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

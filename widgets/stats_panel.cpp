@@ -12,7 +12,7 @@ const QString kEmpty = QStringLiteral("–");
 }  // namespace
 
 StatsPanel::StatsPanel(QWidget* parent) : QWidget(parent), m_heading(new QLabel(this)) {
-  const QString labels[] = {tr("Count (finite)"), tr("Min"), tr("Max"), tr("Mean"),
+  const QString labels[] = {tr("Count (finite)"),   tr("Min"),     tr("Max"), tr("Mean"),
                             tr("Std (population)"), tr("Abs max"), tr("NaN"), tr("Inf")};
   const QString tips[] = {tr("Number of finite values; NaN and Inf are counted apart"),
                           tr("Smallest finite value"),

@@ -2,7 +2,6 @@
 // Summary statistics of the selected tensor (count, min, max, mean, std, absmax, NaN, Inf), as
 // core's summarize() computed them.
 #include <QWidget>
-
 #include <array>
 
 #include "core/stats/summary.h"

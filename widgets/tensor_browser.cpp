@@ -7,7 +7,6 @@
 #include <QStandardItemModel>
 #include <QTreeView>
 #include <QVBoxLayout>
-
 #include <map>
 
 namespace quench::widgets {
@@ -82,7 +81,8 @@ TensorBrowser::TensorBrowser(QWidget* parent)
   m_view->setSelectionMode(QAbstractItemView::SingleSelection);
   m_view->header()->setStretchLastSection(false);
   m_view->header()->setSectionResizeMode(kName, QHeaderView::Stretch);
-  for (int c : {kDType, kShape, kSize}) m_view->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  for (int c : {kDType, kShape, kSize})
+    m_view->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
           [this](const QModelIndex& current) { onCurrentChanged(current); });
 
@@ -164,7 +164,8 @@ int TensorBrowser::addFile(const QString& title, const QString& toolTip, const Q
     row[kName]->setData(fileId, kFileIdRole);
     row[kName]->setData(int(i), kTensorIndexRole);
     row[kName]->setData(name, kFullNameRole);
-    row[kName]->setToolTip(t.layout.empty() ? name : name + QLatin1Char('\n') + QString::fromStdString(t.layout));
+    row[kName]->setToolTip(t.layout.empty() ? name
+                                            : name + QLatin1Char('\n') + QString::fromStdString(t.layout));
     parent->appendRow(row);
   }
   for (auto& [prefix, g] : groups) {
@@ -186,7 +187,8 @@ QStandardItem* TensorBrowser::findSource(int fileId, const QString& name) const 
   const auto hits = m_model->match(m_model->index(0, kName), kFullNameRole, name, -1,
                                    Qt::MatchExactly | Qt::MatchRecursive);
   for (const QModelIndex& h : hits)
-    if (h.data(kFileIdRole).toInt() == fileId && h.data(kTensorIndexRole).toInt() >= 0) return m_model->itemFromIndex(h);
+    if (h.data(kFileIdRole).toInt() == fileId && h.data(kTensorIndexRole).toInt() >= 0)
+      return m_model->itemFromIndex(h);
   return nullptr;
 }
 
@@ -196,7 +198,8 @@ bool TensorBrowser::selectTensor(int fileId, const QString& name) {
   const QModelIndex index = m_proxy->mapFromSource(item->index());
   if (!index.isValid()) return false;
   m_view->scrollTo(index);
-  m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  m_view->selectionModel()->setCurrentIndex(index,
+                                            QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
   return true;
 }
 

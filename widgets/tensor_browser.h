@@ -2,7 +2,6 @@
 // Files and their tensors as a tree: one top-level node per open file, tensors grouped by their
 // dotted name prefix (blk.0.attn_q.weight → blk ▸ 0 ▸ attn_q.weight), a filter box above.
 #include <QWidget>
-
 #include <cstdint>
 #include <vector>
 

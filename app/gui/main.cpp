@@ -5,7 +5,6 @@
 #include <QIcon>
 #include <QPixmap>
 #include <QTimer>
-
 #include <cstdio>
 
 #include "app/gui/main_window.h"
@@ -26,21 +25,25 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addVersionOption();
   const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Open the built-in demo tensors."));
-  const QCommandLineOption select(QStringLiteral("select"), QStringLiteral("Select tensor NAME once the file is open."),
+  const QCommandLineOption select(QStringLiteral("select"),
+                                  QStringLiteral("Select tensor NAME once the file is open."),
                                   QStringLiteral("NAME"));
   const QCommandLineOption log(QStringLiteral("log"), QStringLiteral("Show histogram counts on a log axis."));
-  const QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                      QStringLiteral("Write the window to PNG file OUT once the tensor is shown, then exit."),
-                                      QStringLiteral("OUT"));
+  const QCommandLineOption screenshot(
+      QStringLiteral("screenshot"),
+      QStringLiteral("Write the window to PNG file OUT once the tensor is shown, then exit."),
+      QStringLiteral("OUT"));
   const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size WxH (default 1280x800)."),
                                 QStringLiteral("WxH"), QStringLiteral("1280x800"));
   parser.addOptions({demo, select, log, screenshot, size});
-  parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Tensor files to open."), QStringLiteral("[FILES...]"));
+  parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Tensor files to open."),
+                               QStringLiteral("[FILES...]"));
   parser.process(app);
 
   quench::app::MainWindow window;
   const QStringList wh = parser.value(size).split(QLatin1Char('x'));
-  if (wh.size() == 2 && (parser.isSet(size) || parser.isSet(screenshot))) window.resize(wh[0].toInt(), wh[1].toInt());
+  if (wh.size() == 2 && (parser.isSet(size) || parser.isSet(screenshot)))
+    window.resize(wh[0].toInt(), wh[1].toInt());
   if (parser.isSet(log)) window.histogramView()->setLogScale(true);
 
   const QString shotPath = parser.value(screenshot);
@@ -56,7 +59,8 @@ int main(int argc, char** argv) {
     // Queued: an error raised before app.exec() must still end the run once the loop starts.
     QObject::connect(&window, &quench::app::MainWindow::errorShown, &window, [](const QString& message) {
       std::fprintf(stderr, "quench: %s\n", qPrintable(message));
-      QMetaObject::invokeMethod(qApp, [] { QApplication::exit(1); }, Qt::QueuedConnection);
+      QMetaObject::invokeMethod(
+          qApp, [] { QApplication::exit(1); }, Qt::QueuedConnection);
     });
     QTimer::singleShot(120000, &window, [] {
       std::fprintf(stderr, "quench: no tensor was shown within 120 s\n");

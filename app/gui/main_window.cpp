@@ -1,5 +1,9 @@
 #include "app/gui/main_window.h"
 
+#include <H5public.h>
+#include <oneapi/tbb/version.h>
+#include <qcustomplot.h>
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -19,11 +23,6 @@
 #include <QStatusBar>
 #include <QToolBar>
 #include <QtConcurrent/QtConcurrentRun>
-
-#include <H5public.h>
-#include <oneapi/tbb/version.h>
-#include <qcustomplot.h>
-
 #include <atomic>
 
 #include "app/gui/tensor_job.h"
@@ -107,8 +106,8 @@ void MainWindow::createActions() {
   open->setToolTip(tr("Open safetensors, GGUF, llama2.c, NumPy or HDF5 files (Ctrl+O)"));
   m_recentMenu = file->addMenu(tr("Open &Recent"));
   rebuildRecentMenu();
-  auto* demo = file->addAction(QIcon::fromTheme(QStringLiteral("applications-science")), tr("Open &Demo"), this,
-                               [this] { openDemo(); });
+  auto* demo = file->addAction(QIcon::fromTheme(QStringLiteral("applications-science")), tr("Open &Demo"),
+                               this, [this] { openDemo(); });
   demo->setToolTip(tr("Synthetic Llama-style weights with heavy tails and outlier columns"));
   file->addSeparator();
   auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -123,7 +122,8 @@ void MainWindow::createActions() {
   connect(m_histogram, &widgets::HistogramView::logScaleChanged, logAction, &QAction::setChecked);
   auto* resetZoom = m_viewMenu->addAction(tr("&Reset zoom"), m_histogram, &widgets::HistogramView::resetZoom);
   resetZoom->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
-  auto* filter = m_viewMenu->addAction(tr("&Filter tensors"), m_browser, &widgets::TensorBrowser::focusFilter);
+  auto* filter =
+      m_viewMenu->addAction(tr("&Filter tensors"), m_browser, &widgets::TensorBrowser::focusFilter);
   filter->setShortcut(QKeySequence::Find);
   filter->setShortcutContext(Qt::WidgetShortcut);  // the browser owns the window-wide Ctrl+F
   m_viewMenu->addSeparator();
@@ -180,7 +180,8 @@ void MainWindow::openFile(const QString& path, const QString& selectName) {
 void MainWindow::openDemo(const QString& selectName) {
   if (m_demoFileId) {  // already open: just select
     const auto& r = *m_files.at(m_demoFileId);
-    const auto index = selectName.isEmpty() ? r.find("blk.0.attn_q.weight") : r.find(selectName.toStdString());
+    const auto index =
+        selectName.isEmpty() ? r.find("blk.0.attn_q.weight") : r.find(selectName.toStdString());
     if (index) selectTensor(m_demoFileId, QString::fromStdString(r.tensors()[*index].name));
     return;
   }
@@ -189,7 +190,8 @@ void MainWindow::openDemo(const QString& selectName) {
                            selectName.isEmpty() ? QStringLiteral("blk.0.attn_q.weight") : selectName);
 }
 
-int MainWindow::addReader(std::shared_ptr<const TensorReader> reader, const QString& title, const QString& selectName) {
+int MainWindow::addReader(std::shared_ptr<const TensorReader> reader, const QString& title,
+                          const QString& selectName) {
   const QString path = QString::fromStdString(reader->path());
   const int id = m_browser->addFile(title, path, QString::fromLatin1(reader->format()), reader->tensors());
   m_files[id] = reader;
@@ -204,7 +206,9 @@ int MainWindow::addReader(std::shared_ptr<const TensorReader> reader, const QStr
   return id;
 }
 
-bool MainWindow::selectTensor(int fileId, const QString& name) { return m_browser->selectTensor(fileId, name); }
+bool MainWindow::selectTensor(int fileId, const QString& name) {
+  return m_browser->selectTensor(fileId, name);
+}
 
 std::shared_ptr<const TensorReader> MainWindow::reader(int fileId) const {
   auto it = m_files.find(fileId);
@@ -260,7 +264,8 @@ void MainWindow::applyAnalysis(std::uint64_t generation, const TensorAnalysis& r
   }
   m_histogram->setHistogram(result.histogram, result.name);
   m_stats->setSummary(result.summary, result.heading);
-  statusBar()->showMessage(tr("%1: read, summarized and histogrammed in %2 ms").arg(result.name).arg(result.elapsedMs, 0, 'f', 1));
+  statusBar()->showMessage(
+      tr("%1: read, summarized and histogrammed in %2 ms").arg(result.name).arg(result.elapsedMs, 0, 'f', 1));
   emit tensorShown(result.name);
 }
 
@@ -280,8 +285,10 @@ void MainWindow::updateBusyUi() {
   m_progress->setVisible(busy);
   m_cancel->setVisible(busy);
   m_cancel->setEnabled(m_tensorJobRunning);  // opening a file lists its catalog only: not cancellable
-  if (m_openJobs > 0 && !m_tensorJobRunning) m_progress->setRange(0, 0);  // indeterminate
-  else m_progress->setRange(0, 100);
+  if (m_openJobs > 0 && !m_tensorJobRunning)
+    m_progress->setRange(0, 0);  // indeterminate
+  else
+    m_progress->setRange(0, 100);
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {
@@ -293,20 +300,20 @@ void MainWindow::showError(const QString& title, const QString& message) {
   box->open();
 }
 
-void MainWindow::showAbout() {
-  const QString text =
-      tr("<h3>Quench %1</h3>"
-         "<p>A workbench for model compression: load weight tensors, quantize them exactly as "
-         "specified, see the effect.</p>"
-         "<p>Built with Qt %2 (running %3), QCustomPlot %4, HDF5 %5.%6.%7, oneTBB %8 (running %9).</p>")
-          .arg(QStringLiteral(QUENCH_VERSION), QStringLiteral(QT_VERSION_STR), QString::fromLatin1(qVersion()),
-               QStringLiteral(QCUSTOMPLOT_VERSION_STR))
-          .arg(H5_VERS_MAJOR)
-          .arg(H5_VERS_MINOR)
-          .arg(H5_VERS_RELEASE)
-          .arg(QStringLiteral(TBB_VERSION_STRING), QString::fromLatin1(TBB_runtime_version()));
-  QMessageBox::about(this, tr("About Quench"), text);
+QString MainWindow::aboutText() {
+  return tr("<h3>Quench %1</h3>"
+            "<p>A workbench for model compression: load weight tensors, quantize them exactly as "
+            "specified, see the effect.</p>"
+            "<p>Built with Qt %2 (running %3), QCustomPlot %4, HDF5 %5.%6.%7, oneTBB %8 (running %9).</p>")
+      .arg(QStringLiteral(QUENCH_VERSION), QStringLiteral(QT_VERSION_STR), QString::fromLatin1(qVersion()),
+           QStringLiteral(QCUSTOMPLOT_VERSION_STR))
+      .arg(H5_VERS_MAJOR)
+      .arg(H5_VERS_MINOR)
+      .arg(H5_VERS_RELEASE)
+      .arg(QStringLiteral(TBB_VERSION_STRING), QString::fromLatin1(TBB_runtime_version()));
 }
+
+void MainWindow::showAbout() { QMessageBox::about(this, tr("About Quench"), aboutText()); }
 
 QStringList MainWindow::recentFiles() { return QSettings().value(kRecentKey).toStringList(); }
 
@@ -324,7 +331,8 @@ void MainWindow::rebuildRecentMenu() {
   m_recentMenu->clear();
   const QStringList recent = recentFiles();
   for (const QString& path : recent)
-    m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { openFile(path); })->setToolTip(path);
+    m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { openFile(path); })
+        ->setToolTip(path);
   if (!recent.isEmpty()) {
     m_recentMenu->addSeparator();
     m_recentMenu->addAction(tr("Clear list"), this, [this] {

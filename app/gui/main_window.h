@@ -4,7 +4,6 @@
 // File opening and tensor analysis run on worker threads; the newest selection wins.
 #include <QMainWindow>
 #include <QPointer>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -53,6 +52,8 @@ class MainWindow : public QMainWindow {
   widgets::HistogramView* histogramView() const { return m_histogram; }
   widgets::StatsPanel* statsPanel() const { return m_stats; }
 
+  /// The About box's text: version and the versions of Qt, QCustomPlot, HDF5 and oneTBB.
+  static QString aboutText();
   /// Recently opened files, newest first (QSettings "recentFiles").
   static QStringList recentFiles();
 

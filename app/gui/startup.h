@@ -9,9 +9,9 @@ namespace quench::app {
 class MainWindow;
 
 struct StartupOptions {
-  bool demo = false;   ///< --demo
-  QStringList files;   ///< positional arguments
-  QString select;      ///< --select NAME: the tensor to show once its file is listed
+  bool demo = false;  ///< --demo
+  QStringList files;  ///< positional arguments
+  QString select;     ///< --select NAME: the tensor to show once its file is listed
 };
 
 /// Open what `options` ask for in `window`. Returns true when QSettings had no record of a

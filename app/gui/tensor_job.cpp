@@ -1,7 +1,6 @@
 #include "app/gui/tensor_job.h"
 
 #include <QElapsedTimer>
-
 #include <algorithm>
 
 namespace quench::app {
@@ -38,7 +37,8 @@ TensorAnalysis analyzeTensor(const TensorReader& reader, std::size_t index, cons
   }
   // Over [min, max] of the finite values, which summarize() just gave us.
   std::optional<std::pair<double, double>> range;
-  if (out.summary.count > 0 && out.summary.min < out.summary.max) range = std::pair{out.summary.min, out.summary.max};
+  if (out.summary.count > 0 && out.summary.min < out.summary.max)
+    range = std::pair{out.summary.min, out.summary.max};
   out.histogram = computeHistogram(values, histogramBins(values.size()), range, stage(0.9, 0.1));
   out.cancelled = work.cancelled();
   work.report(1.0, 1.0);

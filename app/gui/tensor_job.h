@@ -2,7 +2,6 @@
 // The background work behind a tensor selection: read it, summarize it, histogram it. Runs on a
 // worker thread; the window applies the result on the GUI thread.
 #include <QString>
-
 #include <cstddef>
 
 #include "core/exec/progress.h"
@@ -17,7 +16,7 @@ struct TensorAnalysis {
   QString heading;  ///< "name\nshape · dtype" for the statistics panel
   Summary summary;
   Histogram histogram;
-  QString error;    ///< empty on success
+  QString error;  ///< empty on success
   bool cancelled = false;
   double elapsedMs = 0;  ///< wall time of read + summary + histogram
 };

@@ -173,6 +173,8 @@ class DemoReader final : public TensorReader {
 
 std::span<const std::int64_t> demoOutlierColumns() { return kOutlierColumns; }
 
-std::unique_ptr<TensorReader> makeDemoReader(std::uint64_t seed) { return std::make_unique<DemoReader>(seed); }
+std::unique_ptr<TensorReader> makeDemoReader(std::uint64_t seed) {
+  return std::make_unique<DemoReader>(seed);
+}
 
 }  // namespace quench

@@ -1,10 +1,9 @@
 // HistogramView: the bars are the Histogram's counts at its bin centres, the log toggle switches
 // the value axis, labels and title say what is plotted.
-#include <QtTest/QtTest>
+#include <qcustomplot.h>
 
 #include <QCheckBox>
-
-#include <qcustomplot.h>
+#include <QtTest/QtTest>
 
 #include "core/stats/histogram.h"
 #include "widgets/histogram_view.h"

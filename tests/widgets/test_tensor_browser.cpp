@@ -1,9 +1,8 @@
 // TensorBrowser: grouping by dotted prefix, the four columns, the filter, several files, selection.
-#include <QtTest/QtTest>
-
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
 #include <QTreeView>
+#include <QtTest/QtTest>
 
 #include "widgets/tensor_browser.h"
 
@@ -38,7 +37,8 @@ QStringList visibleTensors(const QAbstractItemModel* m, const QModelIndex& paren
   QStringList out;
   for (int r = 0; r < m->rowCount(parent); ++r) {
     const QModelIndex i = m->index(r, 0, parent);
-    if (i.data(TensorBrowser::kTensorIndexRole).toInt() >= 0) out << i.data(TensorBrowser::kFullNameRole).toString();
+    if (i.data(TensorBrowser::kTensorIndexRole).toInt() >= 0)
+      out << i.data(TensorBrowser::kFullNameRole).toString();
     out << visibleTensors(m, i);
   }
   return out;

@@ -1,7 +1,7 @@
 // The real MainWindow, driven as a user would: open the demo, select tensors (newest request wins),
 // cancel, toggle log counts, open a truncated file (an error dialog, the window keeps working)
 // and a published model.
-#include <QtTest/QtTest>
+#include <qcustomplot.h>
 
 #include <QCheckBox>
 #include <QFile>
@@ -11,8 +11,7 @@
 #include <QMimeData>
 #include <QSettings>
 #include <QTemporaryDir>
-
-#include <qcustomplot.h>
+#include <QtTest/QtTest>
 
 #include "app/gui/main_window.h"
 #include "app/gui/startup.h"
@@ -86,7 +85,8 @@ class TestMainWindow : public QObject {
     QUENCH_COMPARE_NEAR(p->text(StatsPanel::kAbsMax).toDouble(), ref.absmax, 1e-5, 0);
 
     // The histogram shows the counts of the same data over [min, max].
-    const Histogram h = computeHistogram(t->values, app::histogramBins(t->values.size()), std::pair{s.min, s.max});
+    const Histogram h =
+        computeHistogram(t->values, app::histogramBins(t->values.size()), std::pair{s.min, s.max});
     const auto bars = w.histogramView()->bars()->data();
     QCOMPARE(std::size_t(bars->size()), h.counts.size());
     for (int i = 0; i < bars->size(); ++i) QCOMPARE(bars->at(i)->value, double(h.counts[i]));
@@ -234,6 +234,14 @@ class TestMainWindow : public QObject {
     QVERIFY(!refused.isAccepted());
   }
 
+  void aboutNamesLibraryVersions() {
+    const QString text = MainWindow::aboutText();
+    QVERIFY2(text.contains(QString::fromLatin1(qVersion())), qPrintable(text));
+    QVERIFY(text.contains("QCustomPlot 2.1.0"));  // Debian's libqcustomplot-dev
+    QVERIFY(text.contains("HDF5 1.10."));
+    QVERIFY(text.contains("oneTBB 2021."));
+  }
+
   void opensPublishedModel() {
     const QString path = test::sharedData("models/TinyStories-656K/model.safetensors");
     MainWindow w;
@@ -244,14 +252,16 @@ class TestMainWindow : public QObject {
     QVERIFY(opened.wait(kTimeoutMs));
     const QStringList names = listedTensors(w.browser()->proxyModel());
     QCOMPARE(names.size(), 20);
-    for (const char* n : {"lm_head.weight", "model.norm.weight", "model.layers.0.self_attn.q_proj.weight",
-                          "model.layers.1.mlp.down_proj.weight", "model.layers.1.post_attention_layernorm.weight"})
+    for (const char* n :
+         {"lm_head.weight", "model.norm.weight", "model.layers.0.self_attn.q_proj.weight",
+          "model.layers.1.mlp.down_proj.weight", "model.layers.1.post_attention_layernorm.weight"})
       QVERIFY2(names.contains(n), n);
     // The file row says what it is.
     const QModelIndex file = w.browser()->proxyModel()->index(0, 0);
     QCOMPARE(file.data().toString(), QStringLiteral("model.safetensors"));
     QCOMPARE(file.data(widgets::TensorBrowser::kFormatRole).toString(), QStringLiteral("safetensors"));
-    QCOMPARE(file.siblingAtColumn(widgets::TensorBrowser::kShape).data().toString(), QStringLiteral("20 tensors"));
+    QCOMPARE(file.siblingAtColumn(widgets::TensorBrowser::kShape).data().toString(),
+             QStringLiteral("20 tensors"));
     // Opening selects an interesting tensor (the first attention query weight) and shows it.
     QVERIFY(shown.wait(kTimeoutMs));
     QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("model.layers.0.self_attn.q_proj.weight"));

@@ -1,7 +1,6 @@
 // The embedded demo tensors: catalog shapes, determinism, and the statistical features the
 // workbench's views are meant to show (outlier columns, heavy tails, varying row scales).
 #include <QtTest/QtTest>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -56,11 +55,11 @@ class TestDemo : public QObject {
       Shape shape;
     };
     const std::vector<Expect> expected = {
-        {"token_embd.weight", {2048, 512}},    {"blk.0.attn_norm.weight", {512}},
-        {"blk.0.attn_q.weight", {512, 512}},   {"blk.0.attn_k.weight", {256, 512}},
-        {"blk.0.attn_v.weight", {256, 512}},   {"blk.0.attn_output.weight", {512, 512}},
-        {"blk.0.ffn_norm.weight", {512}},      {"blk.0.ffn_gate.weight", {1376, 512}},
-        {"blk.0.ffn_up.weight", {1376, 512}},  {"blk.0.ffn_down.weight", {512, 1376}},
+        {"token_embd.weight", {2048, 512}},     {"blk.0.attn_norm.weight", {512}},
+        {"blk.0.attn_q.weight", {512, 512}},    {"blk.0.attn_k.weight", {256, 512}},
+        {"blk.0.attn_v.weight", {256, 512}},    {"blk.0.attn_output.weight", {512, 512}},
+        {"blk.0.ffn_norm.weight", {512}},       {"blk.0.ffn_gate.weight", {1376, 512}},
+        {"blk.0.ffn_up.weight", {1376, 512}},   {"blk.0.ffn_down.weight", {512, 1376}},
         {"blk.1.ffn_down.weight", {512, 1376}}, {"output_norm.weight", {512}},
     };
     for (const auto& e : expected) {
@@ -123,7 +122,8 @@ class TestDemo : public QObject {
     std::sort(normal.begin(), normal.end());
     const double median = normal[normal.size() / 2], largestNormal = normal.back();
     for (std::int64_t j : outliers) {
-      QVERIFY2(colMax[j] > 5 * median, qPrintable(QString("column %1: %2 vs median %3").arg(j).arg(colMax[j]).arg(median)));
+      QVERIFY2(colMax[j] > 5 * median,
+               qPrintable(QString("column %1: %2 vs median %3").arg(j).arg(colMax[j]).arg(median)));
       QVERIFY(colMax[j] > largestNormal);
     }
     // A tensor without outliers has no column standing out that far.
@@ -131,7 +131,8 @@ class TestDemo : public QObject {
     checkedRead(*r, indexOf(*r, "blk.0.attn_output.weight"), o);
     std::vector<double> oMax(512, 0.0);
     for (std::int64_t i = 0; i < o.rows(); ++i)
-      for (std::int64_t j = 0; j < 512; ++j) oMax[j] = std::max(oMax[j], std::fabs(double(o.values[i * 512 + j])));
+      for (std::int64_t j = 0; j < 512; ++j)
+        oMax[j] = std::max(oMax[j], std::fabs(double(o.values[i * 512 + j])));
     std::sort(oMax.begin(), oMax.end());
     QVERIFY(oMax.back() < 5 * oMax[256]);
   }
@@ -146,7 +147,8 @@ class TestDemo : public QObject {
     double lo = INFINITY, hi = 0;
     for (std::int64_t i = 0; i < t.rows(); ++i) {
       double s = 0;
-      for (std::int64_t j = 0; j < t.cols(); ++j) s += double(t.values[i * t.cols() + j]) * t.values[i * t.cols() + j];
+      for (std::int64_t j = 0; j < t.cols(); ++j)
+        s += double(t.values[i * t.cols() + j]) * t.values[i * t.cols() + j];
       const double rms = std::sqrt(s / double(t.cols()));
       lo = std::min(lo, rms);
       hi = std::max(hi, rms);
@@ -156,7 +158,8 @@ class TestDemo : public QObject {
     double s = 0;
     for (float v : t.values) s += double(v) * v;
     const double rms = std::sqrt(s / double(t.values.size()));
-    QVERIFY2(rms > 0.5 / std::sqrt(1376.0) && rms < 2.0 / std::sqrt(1376.0), qPrintable(QString::number(rms)));
+    QVERIFY2(rms > 0.5 / std::sqrt(1376.0) && rms < 2.0 / std::sqrt(1376.0),
+             qPrintable(QString::number(rms)));
   }
 
   void normsNearOne() {
