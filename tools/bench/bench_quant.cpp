@@ -1,0 +1,109 @@
+// Quantization throughput on a 4096×4096 float32 tensor (64 MiB), against memcpy bandwidth in the
+// same process; tools/bench/run_quant_bench.sh adds PyTorch (2 threads) on the same shapes and
+// prints one table of ratios. Every kernel writes into preallocated outputs.
+#include <benchmark/benchmark.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/quant/integer.h"
+#include "core/simd/quant_kernels.h"
+#include "core/stats/histogram.h"
+
+namespace {
+constexpr std::size_t kRows = 4096, kCols = 4096, kN = kRows * kCols;
+
+const std::vector<float>& data() {
+  static const std::vector<float> x = [] {
+    std::vector<float> v(kN);
+    std::mt19937 gen(1);
+    std::normal_distribution<float> nd(0.0f, 0.02f);
+    for (float& f : v) f = nd(gen);
+    return v;
+  }();
+  return x;
+}
+
+void BM_CopyMemcpy(benchmark::State& st) {
+  const auto& x = data();
+  std::vector<float> y(kN);
+  for (auto _ : st) {
+    std::memcpy(y.data(), x.data(), kN * sizeof(float));
+    benchmark::DoNotOptimize(y.data());
+  }
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * 2 * kN * sizeof(float));
+}
+
+// Copy split over TBB threads: the bandwidth the parallel kernels compete with.
+void BM_CopyParallel(benchmark::State& st) {
+  const auto& x = data();
+  std::vector<float> y(kN);
+  for (auto _ : st) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, kRows), [&](const tbb::blocked_range<std::size_t>& r) {
+      std::memcpy(y.data() + r.begin() * kCols, x.data() + r.begin() * kCols, r.size() * kCols * sizeof(float));
+    });
+    benchmark::DoNotOptimize(y.data());
+  }
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * 2 * kN * sizeof(float));
+}
+
+// int8 per-row absmax quantize + dequantize: reads x (4 B), writes codes (1 B) and x~ (4 B).
+void BM_Int8RowAbsmax(benchmark::State& st) {
+  const auto& x = data();
+  std::vector<std::int8_t> codes(kN);
+  std::vector<float> scales(kRows), recon(kN);
+  for (auto _ : st) {
+    quench::simd::quantizeRowsInt8Absmax(x.data(), kRows, kCols, codes.data(), scales.data(), recon.data());
+    benchmark::DoNotOptimize(recon.data());
+  }
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * kN * (4 + 1 + 4));
+}
+
+// int4 group-128 min-max quantize + dequantize (one code per byte).
+void BM_Int4Group128MinMax(benchmark::State& st) {
+  const auto& x = data();
+  std::vector<std::uint8_t> codes(kN);
+  std::vector<float> scales(kN / 128), recon(kN);
+  std::vector<std::int32_t> zeros(kN / 128);
+  for (auto _ : st) {
+    quench::simd::quantizeGroupsInt4MinMax(x.data(), kN, 128, codes.data(), scales.data(), zeros.data(), recon.data());
+    benchmark::DoNotOptimize(recon.data());
+  }
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * kN * (4 + 1 + 4));
+}
+
+void BM_Histogram2048(benchmark::State& st) {
+  const auto& x = data();
+  const auto [lo, hi] = quench::simd::minMax(x.data(), kN);
+  for (auto _ : st) {
+    auto h = quench::computeHistogram(x, 2048, std::make_pair(static_cast<double>(lo), static_cast<double>(hi)));
+    benchmark::DoNotOptimize(h.counts.data());
+  }
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * kN * 4);
+}
+
+// What the GUI recomputes after a parameter change: calibration + codes + reconstruction with
+// per-part and total §7 figures (quantizeInteger, int8 per row), then the reconstruction's
+// 2048-bin histogram.
+void BM_AfterParameterChange(benchmark::State& st) {
+  const auto& x = data();
+  const auto part = quench::Partition::rows(kRows, kCols);
+  const quench::IntegerParams p{8};
+  for (auto _ : st) {
+    auto r = quench::quantizeInteger(x, part, p);
+    auto h = quench::computeHistogram(r->reconstruction, 2048);
+    benchmark::DoNotOptimize(h.counts.data());
+  }
+}
+}  // namespace
+
+BENCHMARK(BM_CopyMemcpy)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_CopyParallel)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Int8RowAbsmax)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Int4Group128MinMax)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Histogram2048)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_AfterParameterChange)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK_MAIN();
