@@ -4,7 +4,10 @@
 
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
+
+#include "core/model/merge_queue.h"
 
 namespace quench::model {
 
@@ -61,21 +64,11 @@ void BpeTokenizer::encodeSegment(std::string_view text, std::vector<int>& out) c
     i += n;
   }
   // 2. apply the merge of lowest rank (leftmost among equals) until no adjacent pair has one
-  while (seq.size() > 1) {
-    int bestRank = std::numeric_limits<int>::max(), bestId = -1;
-    std::size_t bestAt = 0;
-    for (std::size_t i = 0; i + 1 < seq.size(); ++i) {
-      auto it = m_merges.find({seq[i], seq[i + 1]});
-      if (it != m_merges.end() && it->second.first < bestRank) {
-        bestRank = it->second.first;
-        bestId = it->second.second;
-        bestAt = i;
-      }
-    }
-    if (bestId < 0) break;
-    seq[bestAt] = bestId;
-    seq.erase(seq.begin() + static_cast<std::ptrdiff_t>(bestAt) + 1);
-  }
+  detail::mergeGreedy(seq, [&](int a, int b) -> std::optional<std::pair<double, int>> {
+    auto it = m_merges.find({a, b});
+    if (it == m_merges.end()) return std::nullopt;
+    return std::pair<double, int>{-static_cast<double>(it->second.first), it->second.second};
+  });
   out.insert(out.end(), seq.begin(), seq.end());
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/io/mapped_file.h"
+#include "core/model/merge_queue.h"
 
 namespace quench::model {
 
@@ -74,24 +75,13 @@ std::vector<int> SpmTokenizer::encode(std::string_view text, bool bos, bool eos)
   // 2. repeatedly merge the adjacent pair whose concatenation is the highest-scoring piece
   //    (leftmost on ties), as run.c does, until no pair forms a piece.
   std::string merged;
-  while (seq.size() > 1) {
-    float best = -INFINITY;
-    int bestId = -1;
-    std::size_t bestAt = 0;
-    for (std::size_t i = 0; i + 1 < seq.size(); ++i) {
-      merged = piece(seq[i]);
-      merged += piece(seq[i + 1]);
-      const int id = lookup(merged);
-      if (id >= 0 && m_scores[static_cast<std::size_t>(id)] > best) {
-        best = m_scores[static_cast<std::size_t>(id)];
-        bestId = id;
-        bestAt = i;
-      }
-    }
-    if (bestId < 0) break;
-    seq[bestAt] = bestId;
-    seq.erase(seq.begin() + static_cast<std::ptrdiff_t>(bestAt) + 1);
-  }
+  detail::mergeGreedy(seq, [&](int a, int b) -> std::optional<std::pair<double, int>> {
+    merged = piece(a);
+    merged += piece(b);
+    const int id = lookup(merged);
+    if (id < 0) return std::nullopt;
+    return std::pair<double, int>{m_scores[static_cast<std::size_t>(id)], id};
+  });
   ids.insert(ids.end(), seq.begin(), seq.end());
   if (eos) ids.push_back(m_eos);
   return ids;

@@ -6,12 +6,15 @@
 #include <QFile>
 
 #include <cstring>
+#include <map>
+#include <random>
 
 #include "common/fuzzy.h"
 #include "core/divergence/kld_file.h"
 #include "core/io/formats.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/model/tokenizer_hf.h"
+#include "core/model/merge_queue.h"
 #include "core/model/tokenizer_llama2c.h"
 
 using namespace quench;
@@ -60,6 +63,44 @@ void put32(std::vector<std::uint8_t>& b, std::size_t at, std::int32_t v) { std::
 class TestTokenizer : public QObject {
   Q_OBJECT
  private slots:
+  void mergeQueueEqualsRescanning() {
+    // The heap-based merge against the specification: rescan all adjacent pairs after every
+    // merge, take the highest priority, leftmost on ties (run.c's loop). Small alphabets and
+    // few priority levels make ties and overlapping candidates frequent.
+    std::mt19937 rng(12345);
+    for (int trial = 0; trial < 300; ++trial) {
+      std::map<std::pair<int, int>, std::pair<double, int>> table;
+      const int alphabet = 3 + trial % 5;
+      for (int a = 0; a < alphabet + 6; ++a)
+        for (int b = 0; b < alphabet + 6; ++b)
+          if (rng() % 3 == 0) table[{a, b}] = {double(rng() % 4), int(alphabet + rng() % 6)};
+      auto pairFn = [&](int a, int b) -> std::optional<std::pair<double, int>> {
+        auto it = table.find({a, b});
+        if (it == table.end()) return std::nullopt;
+        return it->second;
+      };
+      std::vector<int> seq(1 + rng() % 40);
+      for (int& v : seq) v = int(rng() % alphabet);
+      std::vector<int> expected = seq;
+      while (true) {
+        double best = -1;
+        std::size_t at = 0;
+        int merged = -1;
+        for (std::size_t i = 0; i + 1 < expected.size(); ++i)
+          if (auto m = pairFn(expected[i], expected[i + 1]); m && m->first > best) {
+            best = m->first;
+            at = i;
+            merged = m->second;
+          }
+        if (merged < 0) break;
+        expected[at] = merged;
+        expected.erase(expected.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+      }
+      detail::mergeGreedy(seq, pairFn);
+      QCOMPARE(seq, expected);
+    }
+  }
+
   void llama2cKnownIds() {
     auto t = tok512();
     // Pieces of tok512.bin: 403 " Once", 407 " upon", 261 " a", 378 " time", 432 ",", 383 " there",
