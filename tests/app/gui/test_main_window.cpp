@@ -141,6 +141,17 @@ class TestMainWindow : public QObject {
     QVERIFY(w.statsPanel()->heading().startsWith("output_norm.weight"));  // the previous result stays
   }
 
+  void closingWhileBusyWaitsForTheWorkers() {
+    // The workers capture the window: its destructor must stop and join them (a use-after-free
+    // here is what the sanitizer build would report).
+    auto w = std::make_unique<MainWindow>();
+    w->openDemo("token_embd.weight");
+    w->openFile(test::sharedData("models/TinyStories-656K/model.safetensors"));
+    QVERIFY(w->isBusy());
+    w.reset();
+    QTest::qWait(50);  // any event posted by a worker before the join must be harmless
+  }
+
   void truncatedFileShowsErrorAndWindowKeepsWorking() {
     const QString source = test::sharedData("models/TinyStories-656K/model.safetensors");
     QFile in(source);
