@@ -396,7 +396,7 @@ Result<std::size_t> inflateRaw(std::span<const std::uint8_t> in, std::span<std::
       inflateEnd(&zs);
       return makeError("corrupt deflate data: " + msg);
     }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && consumed == in.size()) break;  // input exhausted
+    if (rc == Z_BUF_ERROR) break;  // no progress possible: the input is exhausted
   }
   if (exact && produced == out.size() && rc != Z_STREAM_END) {
     // The output is full: the stream must end here, with no data left over.
@@ -406,7 +406,8 @@ Result<std::size_t> inflateRaw(std::span<const std::uint8_t> in, std::span<std::
     rc = inflate(&zs, Z_NO_FLUSH);
     if (rc != Z_STREAM_END || zs.avail_out == 0) {
       inflateEnd(&zs);
-      return makeError("deflate stream holds more data than the declared uncompressed size");
+      return makeError(zs.avail_out == 0 ? "deflate stream holds more data than the declared uncompressed size"
+                                         : "deflate stream does not end where the declared size says (truncated or corrupt)");
     }
   }
   inflateEnd(&zs);
