@@ -2,8 +2,10 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
 
 #include <atomic>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -17,6 +19,14 @@ namespace {
 
 // First non-finite element, as an error that says what to do about it.
 Status checkFinite(std::span<const float> x) {
+  // Fast path: a parallel SIMD count; only a tensor that has non-finite values is walked again.
+  const std::uint64_t bad = tbb::parallel_reduce(
+      tbb::blocked_range<std::size_t>(0, x.size(), 1 << 16), std::uint64_t{0},
+      [&](const tbb::blocked_range<std::size_t>& r, std::uint64_t acc) {
+        return acc + simd::countNonFinite(x.data() + r.begin(), r.size());
+      },
+      std::plus<>());
+  if (bad == 0) return {};
   for (std::size_t i = 0; i < x.size(); ++i) {
     if (!std::isfinite(x[i])) {
       std::size_t bad = 0;
@@ -83,9 +93,16 @@ Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, cons
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts), [&](const tbb::blocked_range<std::size_t>& r) {
     std::vector<float> buf;
     for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
-      buf.resize(static_cast<std::size_t>(partition.partSize(j)));
-      partition.gather(j, x, buf.data());
-      auto c = calibrate(buf, params.calibration, params.bits, params.symmetric, params.scaleFormat, params.rounding);
+      const auto size = static_cast<std::size_t>(partition.partSize(j));
+      std::span<const float> values;
+      if (partition.isStrided() && (partition.run(j).stride == 1 || size == 1)) {
+        values = x.subspan(static_cast<std::size_t>(partition.run(j).start), size);  // contiguous: no copy
+      } else {
+        buf.resize(size);
+        partition.gather(j, x, buf.data());
+        values = buf;
+      }
+      auto c = calibrate(values, params.calibration, params.bits, params.symmetric, params.scaleFormat, params.rounding);
       if (!c) {
         errors[j] = c.error().message;
         failed = true;
@@ -109,10 +126,11 @@ Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, cons
   return out;
 }
 
-Result<QuantResult> quantizeWithParams(std::span<const float> x, const Partition& partition,
-                                       std::span<const PartParams> parts, Rounding rounding,
-                                       ScaleFormat scaleFormat, bool storesZeroPoint, std::uint64_t seed,
-                                       const Work& work) {
+namespace {
+// The quantizer proper; writes into `res`, reusing its buffers when their sizes already match.
+Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition& partition,
+                    std::span<const PartParams> parts, Rounding rounding, ScaleFormat scaleFormat,
+                    bool storesZeroPoint, std::uint64_t seed, const Work& work, bool finiteChecked) {
   if (static_cast<std::int64_t>(x.size()) != partition.numel())
     return makeError("quantize: partition covers " + std::to_string(partition.numel()) + " elements, tensor has " +
                      std::to_string(x.size()));
@@ -121,9 +139,8 @@ Result<QuantResult> quantizeWithParams(std::span<const float> x, const Partition
                      std::to_string(partition.partCount()) + " parts");
   for (std::size_t j = 0; j < parts.size(); ++j)
     if (Status s = validatePart(parts[j], j); !s) return s.error();
-  if (Status s = checkFinite(x); !s) return s.error();
-
-  QuantResult res;
+  if (!finiteChecked)
+    if (Status s = checkFinite(x); !s) return s.error();
   const std::size_t n = x.size();
   res.reconstruction.resize(n);
   res.codes.resize(n);
@@ -187,16 +204,34 @@ Result<QuantResult> quantizeWithParams(std::span<const float> x, const Partition
     bits += static_cast<double>(rep.size) * cb + scaleFormatBits(scaleFormat) + (storesZeroPoint ? cb : 0);
   }
   setStorage(res.total, bits);
+  return {};
+}
+}  // namespace
+
+Result<QuantResult> quantizeWithParams(std::span<const float> x, const Partition& partition,
+                                       std::span<const PartParams> parts, Rounding rounding,
+                                       ScaleFormat scaleFormat, bool storesZeroPoint, std::uint64_t seed,
+                                       const Work& work) {
+  QuantResult res;
+  if (Status s = quantizeCore(res, x, partition, parts, rounding, scaleFormat, storesZeroPoint, seed, work, false); !s)
+    return s.error();
   return res;
+}
+
+Status quantizeIntegerInto(QuantResult& out, std::span<const float> x, const Partition& partition,
+                           const IntegerParams& params, const Work& work) {
+  if (Status s = checkFinite(x); !s) return s;
+  auto parts = integerPartParams(x, partition, params, work);
+  if (!parts) return parts.error();
+  return quantizeCore(out, x, partition, *parts, params.rounding, params.scaleFormat, !params.symmetric, params.seed,
+                      work, true);
 }
 
 Result<QuantResult> quantizeInteger(std::span<const float> x, const Partition& partition,
                                     const IntegerParams& params, const Work& work) {
-  if (Status s = checkFinite(x); !s) return s.error();
-  auto parts = integerPartParams(x, partition, params, work);
-  if (!parts) return parts.error();
-  return quantizeWithParams(x, partition, *parts, params.rounding, params.scaleFormat, !params.symmetric,
-                            params.seed, work);
+  QuantResult res;
+  if (Status s = quantizeIntegerInto(res, x, partition, params, work); !s) return s.error();
+  return res;
 }
 
 }  // namespace quench

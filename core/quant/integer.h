@@ -97,6 +97,11 @@ Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, cons
 Result<QuantResult> quantizeInteger(std::span<const float> x, const Partition& partition,
                                     const IntegerParams& params, const Work& work = {});
 
+/// quantizeInteger writing into `out`, reusing its buffers: re-quantizing a tensor of the same
+/// size after a parameter change allocates nothing. On error `out` is unspecified.
+Status quantizeIntegerInto(QuantResult& out, std::span<const float> x, const Partition& partition,
+                           const IntegerParams& params, const Work& work = {});
+
 /// Quantizes with fully explicit parameters, one PartParams per part (the textbook calculator).
 /// Scales are used as given (round them with storeScale first; quantizeInteger does). Storage
 /// per part: ⌈log2(U − L + 1)⌉ bits per element, one scale in `scaleFormat`, and as many bits

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <limits>
+#include <vector>
 #include <cmath>
 
 #include "core/simd/quant_kernels.h"
@@ -149,6 +150,88 @@ ErrorSums ErrorSumsImpl(const float* HWY_RESTRICT x, const float* HWY_RESTRICT x
   return s;
 }
 
+std::uint64_t CountNonFinite(const float* HWY_RESTRICT x, std::size_t n) {
+  const hn::ScalableTag<float> d;
+  const std::size_t N = hn::Lanes(d);
+  std::uint64_t bad = 0;
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) bad += hn::CountTrue(d, hn::Not(hn::IsFinite(hn::LoadU(d, x + i))));
+  for (; i < n; ++i) bad += !std::isfinite(x[i]);
+  return bad;
+}
+
+bool FiniteMinMax(const float* HWY_RESTRICT x, std::size_t n, float& lo, float& hi) {
+  const hn::ScalableTag<float> d;
+  const std::size_t N = hn::Lanes(d);
+  const auto pinf = hn::Set(d, std::numeric_limits<float>::infinity());
+  auto vlo = pinf, vhi = hn::Neg(pinf);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto v = hn::LoadU(d, x + i);
+    const auto fin = hn::IsFinite(v);
+    vlo = hn::Min(vlo, hn::IfThenElse(fin, v, pinf));
+    vhi = hn::Max(vhi, hn::IfThenElse(fin, v, hn::Neg(pinf)));
+  }
+  float l = hn::GetLane(hn::MinOfLanes(d, vlo)), h = hn::GetLane(hn::MaxOfLanes(d, vhi));
+  for (; i < n; ++i)
+    if (std::isfinite(x[i])) {
+      l = std::min(l, x[i]);
+      h = std::max(h, x[i]);
+    }
+  if (!(l <= h)) return false;
+  lo = l;
+  hi = h;
+  return true;
+}
+
+// Bin indices for whole vectors of finite in-range values are computed with SIMD (same double
+// arithmetic as the scalar twin; DemoteTo truncates like the scalar cast); counting goes to four
+// interleaved sub-histograms so that runs of equal bins do not serialize on one counter.
+void HistogramAccumulate(const float* HWY_RESTRICT x, std::size_t n, double lo, double hi, std::uint64_t* counts,
+                         std::size_t bins, std::uint64_t outside[4]) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;
+  const hn::Rebind<std::int32_t, decltype(dd)> di;
+  const std::size_t N = hn::Lanes(dd);
+  const double scale = static_cast<double>(bins) / (hi - lo);
+  const auto vlo = hn::Set(dd, lo), vhi = hn::Set(dd, hi), vscale = hn::Set(dd, scale);
+  const auto vtop = hn::Set(di, static_cast<std::int32_t>(bins - 1));
+  std::vector<std::uint32_t> sub(4 * bins, 0);
+  HWY_ALIGN std::int32_t idx[hn::MaxLanes(di)];
+  auto scalarOne = [&](float v, std::size_t lane) {
+    if (std::isnan(v)) { ++outside[2]; return; }
+    if (std::isinf(v)) { ++outside[3]; return; }
+    if (v < lo) { ++outside[0]; return; }
+    if (v > hi) { ++outside[1]; return; }
+    const auto b = static_cast<std::size_t>((static_cast<double>(v) - lo) * scale);
+    ++sub[(lane & 3) * bins + std::min(b, bins - 1)];
+  };
+  auto flush = [&] {
+    for (std::size_t k = 0; k < 4 * bins; ++k) counts[k % bins] += sub[k];
+    std::fill(sub.begin(), sub.end(), 0u);
+  };
+  std::size_t i = 0, sinceFlush = 0;
+  for (; i + N <= n; i += N) {
+    const auto v = hn::PromoteTo(dd, hn::LoadU(df, x + i));
+    // NaN fails both comparisons, ±Inf fails one: such vectors take the scalar path.
+    const auto ok = hn::And(hn::Ge(v, vlo), hn::Le(v, vhi));
+    if (hn::AllTrue(dd, ok)) {
+      const auto b = hn::Min(hn::DemoteTo(di, hn::Mul(hn::Sub(v, vlo), vscale)), vtop);
+      hn::Store(b, di, idx);
+      for (std::size_t k = 0; k < N; ++k) ++sub[(k & 3) * bins + static_cast<std::size_t>(idx[k])];
+    } else {
+      for (std::size_t k = 0; k < N; ++k) scalarOne(x[i + k], k);
+    }
+    sinceFlush += N;
+    if (sinceFlush >= (std::size_t{1} << 30)) {  // uint32 sub-counters never overflow
+      flush();
+      sinceFlush = 0;
+    }
+  }
+  for (; i < n; ++i) scalarOne(x[i], i);
+  flush();
+}
+
 }  // namespace quench::simd::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -163,6 +246,56 @@ HWY_EXPORT(QuantizeAffineI8);
 HWY_EXPORT(QuantizeAffineU8);
 HWY_EXPORT(MinMax);
 HWY_EXPORT(ErrorSumsImpl);
+HWY_EXPORT(CountNonFinite);
+HWY_EXPORT(FiniteMinMax);
+HWY_EXPORT(HistogramAccumulate);
+
+void histogramAccumulate_ref(const float* x, std::size_t n, double lo, double hi, std::uint64_t* counts,
+                             std::size_t bins, std::uint64_t outside[4]);
+
+std::uint64_t countNonFinite(const float* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(CountNonFinite)(x, n); }
+
+std::uint64_t countNonFinite_ref(const float* x, std::size_t n) {
+  std::uint64_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) bad += !std::isfinite(x[i]);
+  return bad;
+}
+
+bool finiteMinMax(const float* x, std::size_t n, float& lo, float& hi) {
+  return HWY_DYNAMIC_DISPATCH(FiniteMinMax)(x, n, lo, hi);
+}
+
+bool finiteMinMax_ref(const float* x, std::size_t n, float& lo, float& hi) {
+  bool any = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) continue;
+    lo = any ? std::min(lo, x[i]) : x[i];
+    hi = any ? std::max(hi, x[i]) : x[i];
+    any = true;
+  }
+  return any;
+}
+
+void histogramAccumulate(const float* x, std::size_t n, double lo, double hi, std::uint64_t* counts,
+                         std::size_t bins, std::uint64_t outside[4]) {
+  if (bins > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))  // SIMD indices are int32
+    return histogramAccumulate_ref(x, n, lo, hi, counts, bins, outside);
+  HWY_DYNAMIC_DISPATCH(HistogramAccumulate)(x, n, lo, hi, counts, bins, outside);
+}
+
+void histogramAccumulate_ref(const float* x, std::size_t n, double lo, double hi, std::uint64_t* counts,
+                             std::size_t bins, std::uint64_t outside[4]) {
+  const double scale = static_cast<double>(bins) / (hi - lo);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    if (std::isnan(v)) { ++outside[2]; continue; }
+    if (std::isinf(v)) { ++outside[3]; continue; }
+    if (v < lo) { ++outside[0]; continue; }
+    if (v > hi) { ++outside[1]; continue; }
+    const auto b = static_cast<std::size_t>((static_cast<double>(v) - lo) * scale);
+    ++counts[std::min(b, bins - 1)];
+  }
+}
 
 std::uint64_t quantizeAffine(const float* x, std::size_t n, const AffineParams& p, std::int32_t* codes,
                              float* recon, std::uint8_t* saturated) {

@@ -61,6 +61,23 @@ struct ErrorSums {
 ErrorSums errorSums(const float* x, const float* xr, std::size_t n);
 ErrorSums errorSums_ref(const float* x, const float* xr, std::size_t n);
 
+/// Number of NaN/±Inf among n floats.
+std::uint64_t countNonFinite(const float* x, std::size_t n);
+std::uint64_t countNonFinite_ref(const float* x, std::size_t n);
+
+/// Min and max over the finite values of n floats; false (lo, hi untouched) when none is finite.
+bool finiteMinMax(const float* x, std::size_t n, float& lo, float& hi);
+bool finiteMinMax_ref(const float* x, std::size_t n, float& lo, float& hi);
+
+/// Histogram accumulation, the arithmetic of computeHistogram_ref: with scale = bins/(hi − lo),
+/// a finite v in [lo, hi] goes to bin min(⌊(double(v) − lo)·scale⌋, bins − 1); others are
+/// counted in outside[0] (below), outside[1] (above), outside[2] (NaN), outside[3] (±Inf).
+/// Adds to counts (bins entries) and outside.
+void histogramAccumulate(const float* x, std::size_t n, double lo, double hi, std::uint64_t* counts,
+                         std::size_t bins, std::uint64_t outside[4]);
+void histogramAccumulate_ref(const float* x, std::size_t n, double lo, double hi, std::uint64_t* counts,
+                             std::size_t bins, std::uint64_t outside[4]);
+
 /// Names of the Highway targets compiled into this binary and supported by this CPU.
 std::vector<std::string> quantKernelTargets();
 /// Forces dispatch to the named target (for equivalence tests); false when unknown.

@@ -8,11 +8,34 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/simd/quant_kernels.h"
+
 namespace quench {
 
 std::uint64_t Histogram::total() const { return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}); }
 
 namespace {
+std::pair<double, double> rangeOrUnit(double lo, double hi) {
+  if (!(lo <= hi)) return {0.0, 1.0};
+  if (lo == hi) return {lo - 0.5, hi + 0.5};
+  return {lo, hi};
+}
+
+// autoRange with SIMD finite min/max over parallel chunks (same result: min/max are exact).
+std::pair<double, double> autoRangeParallel(std::span<const float> x) {
+  using MinMax = std::pair<double, double>;
+  const MinMax m = tbb::parallel_reduce(
+      tbb::blocked_range<std::size_t>(0, x.size(), 1 << 16), MinMax{INFINITY, -INFINITY},
+      [&](const tbb::blocked_range<std::size_t>& r, MinMax acc) {
+        float lo = 0, hi = 0;
+        if (simd::finiteMinMax(x.data() + r.begin(), r.size(), lo, hi))
+          acc = {std::min<double>(acc.first, lo), std::max<double>(acc.second, hi)};
+        return acc;
+      },
+      [](MinMax a, const MinMax& b) { return MinMax{std::min(a.first, b.first), std::max(a.second, b.second)}; });
+  return rangeOrUnit(m.first, m.second);
+}
+
 std::pair<double, double> autoRange(std::span<const float> x) {
   double lo = INFINITY, hi = -INFINITY;
   for (float v : x)
@@ -59,12 +82,19 @@ Histogram computeHistogram_ref(std::span<const float> x, std::size_t bins,
 Histogram computeHistogram(std::span<const float> x, std::size_t bins,
                            std::optional<std::pair<double, double>> range, const Work& work) {
   assert(bins >= 1);
-  const Histogram zero = empty(bins, range ? *range : autoRange(x));
+  const Histogram zero = empty(bins, range ? *range : autoRangeParallel(x));
   constexpr std::size_t kGrain = 1 << 16;
   return tbb::parallel_reduce(
       tbb::blocked_range<std::size_t>(0, x.size(), kGrain), zero,
       [&](const tbb::blocked_range<std::size_t>& r, Histogram acc) {
-        if (!work.cancelled()) accumulate(acc, x.data() + r.begin(), r.size());
+        if (!work.cancelled()) {
+          std::uint64_t outside[4] = {0, 0, 0, 0};
+          simd::histogramAccumulate(x.data() + r.begin(), r.size(), acc.lo, acc.hi, acc.counts.data(), bins, outside);
+          acc.below += outside[0];
+          acc.above += outside[1];
+          acc.nan += outside[2];
+          acc.inf += outside[3];
+        }
         return acc;
       },
       [](Histogram a, const Histogram& b) {

@@ -67,6 +67,31 @@ class TestQuantKernels : public QObject {
       QCOMPARE(e1.maxAbsErr, e2.maxAbsErr);
       QCOMPARE(e1.allFinite, e2.allFinite);
     }
+    // Non-finite counting, finite min/max and histogram indices, with NaN/±Inf sprinkled in.
+    for (std::size_t n = 1; n <= 1023; n += 7) {
+      std::vector<float> x(n + 1);
+      std::normal_distribution<float> nd;
+      for (float& v : x) v = nd(gen);
+      if (n > 5) {
+        x[n / 2] = NAN;
+        x[n / 3] = INFINITY;
+        x[n - 1] = -INFINITY;
+        x[n / 4] = 2.0f;   // exactly hi: last bin
+        x[n / 5] = -2.0f;  // exactly lo: first bin
+      }
+      const float* xp = x.data() + 1;
+      QCOMPARE(countNonFinite(xp, n), countNonFinite_ref(xp, n));
+      float l1 = 0, h1 = 0, l2 = 0, h2 = 0;
+      QCOMPARE(finiteMinMax(xp, n, l1, h1), finiteMinMax_ref(xp, n, l2, h2));
+      QCOMPARE(l1, l2);
+      QCOMPARE(h1, h2);
+      std::vector<std::uint64_t> c1(37, 0), c2(37, 0);
+      std::uint64_t o1[4] = {0, 0, 0, 0}, o2[4] = {0, 0, 0, 0};
+      histogramAccumulate(xp, n, -2.0, 1.5, c1.data(), 37, o1);
+      histogramAccumulate_ref(xp, n, -2.0, 1.5, c2.data(), 37, o2);
+      QCOMPARE(c1, c2);
+      QCOMPARE(std::vector<std::uint64_t>(o1, o1 + 4), std::vector<std::uint64_t>(o2, o2 + 4));
+    }
     // Fused kernels: int8 per-row absmax and int4 group min-max, odd shapes and a short last group.
     for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{1, 1}, {3, 17}, {7, 130}, {16, 1023}}) {
       std::vector<float> x(rows * cols + 1);
