@@ -178,16 +178,15 @@ void MainWindow::openFile(const QString& path, const QString& selectName) {
 }
 
 void MainWindow::openDemo(const QString& selectName) {
+  // The outlier columns of the first query weight make the most telling first picture.
+  const QString target = selectName.isEmpty() ? QStringLiteral("blk.0.attn_q.weight") : selectName;
   if (m_demoFileId) {  // already open: just select
-    const auto& r = *m_files.at(m_demoFileId);
-    const auto index =
-        selectName.isEmpty() ? r.find("blk.0.attn_q.weight") : r.find(selectName.toStdString());
-    if (index) selectTensor(m_demoFileId, QString::fromStdString(r.tensors()[*index].name));
+    if (!selectTensor(m_demoFileId, target))
+      showError(tr("No such tensor"), tr("The demo has no tensor named “%1”.").arg(target));
     return;
   }
   // The demo's catalog is a constant list: building it is instant, no worker needed.
-  m_demoFileId = addReader(makeDemoReader(), tr("Quench demo"),
-                           selectName.isEmpty() ? QStringLiteral("blk.0.attn_q.weight") : selectName);
+  m_demoFileId = addReader(makeDemoReader(), tr("Quench demo"), target);
 }
 
 int MainWindow::addReader(std::shared_ptr<const TensorReader> reader, const QString& title,

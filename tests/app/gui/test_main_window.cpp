@@ -193,6 +193,9 @@ class TestMainWindow : public QObject {
     w.openDemo("no.such.tensor");
     QCOMPARE(errors.size(), 1);
     QVERIFY(errors.at(0).at(0).toString().contains("no.such.tensor"));
+    w.openDemo("still.not.there");  // the demo is open now: selecting in it reports the same way
+    QCOMPARE(errors.size(), 2);
+    QVERIFY(errors.at(1).at(0).toString().contains("still.not.there"));
   }
 
   void firstStartOpensTheDemo() {
