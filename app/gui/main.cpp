@@ -12,6 +12,14 @@
 #include "widgets/histogram_view.h"
 
 int main(int argc, char** argv) {
+  // --help and --version must work without a display, and --screenshot renders without showing
+  // anything: use the offscreen platform for them unless the caller chose one.
+  for (int i = 1; i < argc; ++i) {
+    const QByteArray a(argv[i]);
+    if (a == "--help" || a == "-h" || a == "--help-all" || a == "--version" || a == "-v" ||
+        a == "--screenshot" || a.startsWith("--screenshot="))
+      if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  }
   QApplication app(argc, argv);
   Q_INIT_RESOURCE(quench);  // quench.qrc is compiled into the static quench_app library
   QApplication::setOrganizationName(QStringLiteral("Quench"));
