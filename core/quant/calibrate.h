@@ -17,7 +17,9 @@ enum class CalibrationMethod {
   AbsMax,      ///< clip range [−max|x|, max|x|]
   MinMax,      ///< clip range [min x, max x]
   Percentile,  ///< [−P_p(|x|), P_p(|x|)] symmetric, [P_{100−p}(x), P_p(x)] asymmetric
-  Mse,         ///< range minimizing Σ(x − x~)² over a grid of candidates
+  /// Range minimizing Σ(x − x~)² over G candidates (G = mseCandidates): symmetric
+  /// c_i = max|x|·i/G, asymmetric [min·i/G, max·i/G], i = G..1; ties keep the wider range.
+  Mse,
   Entropy,     ///< TensorRT-style KL calibration on a 2048-bin histogram of |x| (symmetric range)
 };
 
