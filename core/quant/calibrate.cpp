@@ -94,6 +94,17 @@ PartParams paramsForRange(double lo, double hi, int bits, bool symmetric, ScaleF
 }
 
 double sumSquaredError(std::span<const float> x, const PartParams& p, Rounding r) {
+  if (r == Rounding::HalfEven) {
+    // The SIMD kernel is bit-identical to the element map (core/simd/quant_kernels.h); scratch
+    // buffers are per thread because calibration runs parts in parallel.
+    thread_local std::vector<std::int32_t> codes;
+    thread_local std::vector<float> recon;
+    codes.resize(x.size());
+    recon.resize(x.size());
+    const simd::AffineParams ap{p.scale, p.zeroPoint, p.clipLow, p.clipHigh};
+    simd::quantizeAffine(x.data(), x.size(), ap, codes.data(), recon.data(), nullptr);
+    return simd::errorSums(x.data(), recon.data(), x.size()).sumErr2;
+  }
   double sum = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto q = quantizeElement(x[i], p, r, r == Rounding::Stochastic ? stochasticDraw(0, i) : 0.0);
