@@ -150,6 +150,8 @@ Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition&
   // Contiguous parts with half-even rounding go through the SIMD kernel (bit-identical to the
   // scalar §2 map, see core/simd/quant_kernels.h); everything else through quantizeElement.
   const bool simdRounding = rounding == Rounding::HalfEven;
+  // Per-part error sums, merged afterwards into the total (no second pass over the tensor).
+  std::vector<ErrorAccumulator> acc(parts.size());
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts.size()), [&](const tbb::blocked_range<std::size_t>& r) {
     std::vector<float> bx, br;
     std::vector<std::uint8_t> bs;
@@ -177,8 +179,8 @@ Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition&
       PartReport& rep = res.parts[j];
       if (contiguous) {
         const auto at = static_cast<std::size_t>(run.start);
-        rep.figures = computeErrorFigures(x.subspan(at, size), std::span(res.reconstruction).subspan(at, size),
-                                          std::span(res.saturated).subspan(at, size));
+        acc[j].add(x.subspan(at, size), std::span(res.reconstruction).subspan(at, size),
+                   std::span(res.saturated).subspan(at, size));
       } else {
         bx.resize(size);
         br.resize(size);
@@ -187,8 +189,9 @@ Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition&
         partition.gather(j, res.reconstruction, br.data());
         std::size_t m = 0;
         partition.forEachIndex(j, [&](std::int64_t i) { bs[m++] = res.saturated[static_cast<std::size_t>(i)]; });
-        rep.figures = computeErrorFigures(bx, br, bs);
+        acc[j].add(bx, br, bs);
       }
+      rep.figures = acc[j].figures();
       rep.size = size;
       rep.params = p;
       rep.saturated = sat;
@@ -197,7 +200,9 @@ Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition&
     }
   });
   if (work.cancelled()) return makeError("quantize: cancelled");
-  res.total = computeErrorFigures(x, res.reconstruction, res.saturated);
+  ErrorAccumulator total;
+  for (const ErrorAccumulator& a : acc) total.merge(a);
+  res.total = total.figures();
   double bits = 0;
   for (const PartReport& rep : res.parts) {
     const int cb = codeBits(rep.params);

@@ -39,6 +39,19 @@ struct ErrorFigures {
 ErrorFigures computeErrorFigures(std::span<const float> x, std::span<const float> xr,
                                  std::span<const std::uint8_t> saturated = {});
 
+/// The raw sums behind ErrorFigures, so that figures of parts combine into the figures of their
+/// union without a second pass over the data.
+struct ErrorAccumulator {
+  std::uint64_t numel = 0, finite = 0, nan = 0, inf = 0, badRecon = 0, saturated = 0;
+  double sumErr2 = 0, sumX2 = 0, sumXr2 = 0, dot = 0, maxErr = 0;
+
+  /// Adds pairs (x, xr) and optional saturation flags (same length).
+  void add(std::span<const float> x, std::span<const float> xr, std::span<const std::uint8_t> saturated = {});
+  void merge(const ErrorAccumulator& o);
+  /// The §7 figures of everything added (bitsPerParam/compressedBytes left 0).
+  ErrorFigures figures() const;
+};
+
 /// Fills bitsPerParam = totalBits / numel and compressedBytes = ceil(totalBits / 8).
 void setStorage(ErrorFigures& f, double totalBits);
 
