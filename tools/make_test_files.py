@@ -140,8 +140,9 @@ def make_npz():
         from io import BytesIO
         buf = BytesIO()
         np.save(buf, arrays["weight"])
-        z.writestr("weight.npy", buf.getvalue())
-        z.writestr("README.txt", "not an array")
+        # Fixed timestamps so that re-running the script reproduces the committed bytes.
+        for name, data in [("weight.npy", buf.getvalue()), ("README.txt", b"not an array")]:
+            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
 
 
 def make_hdf5():
