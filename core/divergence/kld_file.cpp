@@ -101,7 +101,7 @@ Result<LlamaKldFile> LlamaKldFile::parse(std::shared_ptr<MappedFile> file) {
     for (std::size_t r = 0; r < f.m_rowsPerChunk; ++r) {
       const float scale = f.rowScale(c, r), minLp = f.rowMinLogProb(c, r);
       if (!std::isfinite(scale) || !std::isfinite(minLp) || scale < 0 || minLp > 0 ||
-          !std::isfinite(minLp + 65535.0 * scale)) {
+          !std::isfinite(scale * 65535.0f + minLp)) {  // the largest code, decoded in float as decodeRow does
         s << "chunk " << c << " row " << r << " has scale " << scale << " and min_log_prob " << minLp
           << " (must be finite, scale >= 0, min_log_prob <= 0)";
         return fail(s.str());

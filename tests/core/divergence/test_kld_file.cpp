@@ -158,6 +158,15 @@ class TestKldFile : public QObject {
       std::memcpy(b.data() + firstRow, &nan, 4);
       QVERIFY(parseError(b).find("chunk 0 row 0") != std::string::npos);
     }
+    {
+      // Found by fuzz_kld (corpus/kld/regression_scale_overflows_float.kld): a scale whose
+      // largest code overflows float32 while the double check passed.
+      auto b = good;
+      const std::size_t row = 20 + 4 * 89 * 128 + 3 * 1032;
+      const float scale = 1e36f;
+      std::memcpy(b.data() + row, &scale, 4);
+      QVERIFY(parseError(b).find("chunk 0 row 3") != std::string::npos);
+    }
     QVERIFY(!LlamaKldFile::open("/nonexistent.kld").ok());
   }
 };
