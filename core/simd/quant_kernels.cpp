@@ -32,9 +32,10 @@ HWY_BEFORE_NAMESPACE();
 namespace quench::simd::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Generic over the code type: int32 codes (the quantizer) or narrow codes (int8/uint8 kernels).
+// The double-precision path: exactly the §2 arithmetic in f64 lanes. Generic over the code type:
+// int32 codes (the quantizer) or narrow codes (int8/uint8 kernels).
 template <class Code>
-std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const AffineParams& p,
+std::uint64_t QuantizeAffineF64(const float* HWY_RESTRICT x, std::size_t n, const AffineParams& p,
                               Code* HWY_RESTRICT codes, float* HWY_RESTRICT recon, std::uint8_t* HWY_RESTRICT saturated) {
   const hn::ScalableTag<double> dd;
   const hn::Rebind<float, decltype(dd)> df;
@@ -75,6 +76,62 @@ std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const 
     if (saturated) saturated[i] = s;
     count += s;
   }
+  return count;
+}
+
+// Fast path in f32 lanes, provably identical to the f64 path when it is taken:
+// (1) fp32 division is correctly rounded, so qf = fl32(x/s) is within ½ ulp32 of the exact
+//     quotient Q, and the f64 quotient within ½ ulp64. Rounding to an integer can only differ
+//     if a half-integer k + ½ lies between (or on) them. A lane is accepted only when qf is more
+//     than 4 ulp32 (|qf|·2^−21) away from the nearest half-integer, so Q and the f64 quotient are
+//     on the same side of it and round to the same integer. A vector with any other lane (near
+//     a tie, |qf| ≥ 2^20, or non-finite) is redone on the f64 path.
+// (2) With s exactly a float and |code − b| < 2^24, s·(code − b) is exact in f64 (≤ 48 bits), so
+//     rounding it to float equals the correctly rounded fp32 product.
+template <class Code>
+std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const AffineParams& p,
+                              Code* HWY_RESTRICT codes, float* HWY_RESTRICT recon, std::uint8_t* HWY_RESTRICT saturated) {
+  constexpr std::int64_t kSmall = std::int64_t{1} << 22;
+  const bool f32ok = static_cast<double>(static_cast<float>(p.scale)) == p.scale && p.scale > 0 &&
+                     std::abs(p.zero) < kSmall && std::abs(p.low) < kSmall && std::abs(p.high) < kSmall;
+  if (!f32ok) return QuantizeAffineF64(x, n, p, codes, recon, saturated);
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const std::size_t N = hn::Lanes(df);
+  const auto vs = hn::Set(df, static_cast<float>(p.scale));
+  const auto vb = hn::Set(df, static_cast<float>(p.zero));
+  const auto vlo = hn::Set(df, static_cast<float>(p.low));
+  const auto vhi = hn::Set(df, static_cast<float>(p.high));
+  const auto half = hn::Set(df, 0.5f);
+  const auto margin = hn::Set(df, 0x1.0p-21f);
+  const auto one = hn::Set(df, 1.0f);
+  HWY_ALIGN std::int32_t tmp[hn::MaxLanes(di)];
+  std::uint64_t count = 0;
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto q = hn::Div(hn::LoadU(df, x + i), vs);
+    const auto dist = hn::Abs(hn::Sub(hn::Sub(q, hn::Floor(q)), half));
+    if (!hn::AllTrue(df, hn::Gt(dist, hn::Mul(hn::Abs(q), margin)))) {
+      count += QuantizeAffineF64(x + i, N, p, codes + i, recon + i, saturated ? saturated + i : nullptr);
+      continue;
+    }
+    const auto v = hn::Add(hn::Round(q), vb);
+    const auto sat = hn::Or(hn::Lt(v, vlo), hn::Gt(v, vhi));
+    const auto c = hn::Min(hn::Max(v, vlo), vhi);
+    hn::StoreU(hn::Mul(vs, hn::Sub(c, vb)), df, recon + i);
+    if constexpr (sizeof(Code) == 4) {
+      hn::StoreU(hn::ConvertTo(di, c), di, reinterpret_cast<std::int32_t*>(codes) + i);
+    } else {
+      hn::Store(hn::ConvertTo(di, c), di, tmp);
+      for (std::size_t k = 0; k < N; ++k) codes[i + k] = static_cast<Code>(tmp[k]);
+    }
+    if (saturated) {
+      hn::Store(hn::ConvertTo(di, hn::IfThenElseZero(sat, one)), di, tmp);
+      for (std::size_t k = 0; k < N; ++k) saturated[i + k] = static_cast<std::uint8_t>(tmp[k]);
+    }
+    count += hn::CountTrue(df, sat);
+  }
+  if (i < n) count += QuantizeAffineF64(x + i, n - i, p, codes + i, recon + i, saturated ? saturated + i : nullptr);
   return count;
 }
 
