@@ -28,6 +28,7 @@
 #include "app/gui/tensor_job.h"
 #include "core/io/demo.h"
 #include "widgets/histogram_view.h"
+#include "widgets/metadata_view.h"
 #include "widgets/stats_panel.h"
 #include "widgets/tensor_browser.h"
 
@@ -50,6 +51,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_browser(new widgets::TensorBrowser),
       m_histogram(new widgets::HistogramView),
       m_stats(new widgets::StatsPanel),
+      m_metadata(new widgets::MetadataView),
       m_progress(new QProgressBar),
       m_cancel(new QPushButton(tr("Cancel"))),
       m_busyLabel(new QLabel) {
@@ -95,6 +97,10 @@ void MainWindow::createDocks() {
   statsDock->setObjectName(QStringLiteral("statsDock"));
   statsDock->setWidget(m_stats);
   addDockWidget(Qt::RightDockWidgetArea, statsDock);
+  auto* metadataDock = new QDockWidget(tr("File metadata"), this);
+  metadataDock->setObjectName(QStringLiteral("metadataDock"));
+  metadataDock->setWidget(m_metadata);
+  addDockWidget(Qt::RightDockWidgetArea, metadataDock);  // below the statistics
   resizeDocks({browserDock, statsDock}, {430, 250}, Qt::Horizontal);
 }
 
@@ -217,6 +223,10 @@ std::shared_ptr<const TensorReader> MainWindow::reader(int fileId) const {
 void MainWindow::startAnalysis(int fileId, int tensorIndex) {
   auto reader = this->reader(fileId);
   if (!reader || tensorIndex < 0 || std::size_t(tensorIndex) >= reader->tensors().size()) return;
+  if (fileId != m_metadataFileId) {  // metadata is part of the catalog: no worker needed
+    m_metadataFileId = fileId;
+    m_metadata->setMetadata(reader->metadata(), QFileInfo(QString::fromStdString(reader->path())).fileName());
+  }
   // The newest request wins: stop the previous worker and forget its result.
   m_stop.request_stop();
   m_stop = std::stop_source();

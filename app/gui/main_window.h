@@ -19,6 +19,7 @@ class QPushButton;
 
 namespace quench::widgets {
 class HistogramView;
+class MetadataView;
 class StatsPanel;
 class TensorBrowser;
 }  // namespace quench::widgets
@@ -51,6 +52,7 @@ class MainWindow : public QMainWindow {
   widgets::TensorBrowser* browser() const { return m_browser; }
   widgets::HistogramView* histogramView() const { return m_histogram; }
   widgets::StatsPanel* statsPanel() const { return m_stats; }
+  widgets::MetadataView* metadataView() const { return m_metadata; }
 
   /// The About box's text: version and the versions of Qt, QCustomPlot, HDF5 and oneTBB.
   static QString aboutText();
@@ -87,6 +89,8 @@ class MainWindow : public QMainWindow {
   widgets::TensorBrowser* m_browser;
   widgets::HistogramView* m_histogram;
   widgets::StatsPanel* m_stats;
+  widgets::MetadataView* m_metadata;
+  int m_metadataFileId = 0;  ///< the file whose metadata the metadata dock shows
   QProgressBar* m_progress;
   QPushButton* m_cancel;
   QLabel* m_busyLabel;

@@ -10,6 +10,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QSettings>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -21,6 +22,7 @@
 #include "core/stats/histogram.h"
 #include "core/stats/summary.h"
 #include "widgets/histogram_view.h"
+#include "widgets/metadata_view.h"
 #include "widgets/stats_panel.h"
 #include "widgets/tensor_browser.h"
 
@@ -91,6 +93,14 @@ class TestMainWindow : public QObject {
     QCOMPARE(std::size_t(bars->size()), h.counts.size());
     for (int i = 0; i < bars->size(); ++i) QCOMPARE(bars->at(i)->value, double(h.counts[i]));
     QCOMPARE(w.histogramView()->title(), QStringLiteral("blk.0.ffn_down.weight"));
+
+    // The metadata dock shows the demo's key/values (seed 0x5eed = 24301).
+    const QTableWidget* meta = w.metadataView()->table();
+    QCOMPARE(w.metadataView()->title(), QStringLiteral("Quench demo"));
+    QStringList keys;
+    for (int r = 0; r < meta->rowCount(); ++r) keys << meta->item(r, 0)->text();
+    QCOMPARE(keys, (QStringList{"generator", "seed", "outlier_columns"}));
+    QCOMPARE(meta->item(1, 1)->text(), QStringLiteral("24301"));
 
     // Log counts from the histogram's own toggle.
     auto* log = w.findChild<QCheckBox*>("logCounts");
