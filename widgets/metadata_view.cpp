@@ -20,8 +20,11 @@ MetadataView::MetadataView(QWidget* parent)
   m_table->setObjectName(QStringLiteral("metadataTable"));
   m_table->setHorizontalHeaderLabels({tr("Key"), tr("Value")});
   m_table->verticalHeader()->hide();
-  m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
-  m_table->horizontalHeader()->setStretchLastSection(true);
+  // Both columns share the dock's width: a long key (tied-weight aliases) must not push the value
+  // out of sight. Cut text is elided; the tooltips show it whole.
+  m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
+  m_table->setTextElideMode(Qt::ElideMiddle);
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
   m_table->setWordWrap(false);
@@ -38,6 +41,7 @@ void MetadataView::setMetadata(const Metadata& metadata, const QString& title) {
     const QString key = QString::fromStdString(metadata[r].first);
     const QString value = QString::fromStdString(metadata[r].second);
     auto* k = new QTableWidgetItem(key);
+    k->setToolTip(key);
     auto* v = new QTableWidgetItem(shortened(value, kMaxCell));
     v->setToolTip(shortened(value, kMaxToolTip));
     m_table->setItem(r, 0, k);
