@@ -81,15 +81,20 @@ QString exportFigure(QCustomPlot& plot, const QString& fileName, FigureFormat fo
     case FigureFormat::Png: {
       QImage image(size.widthPixels(), size.heightPixels(), QImage::Format_ARGB32_Premultiplied);
       image.fill(Qt::white);  // toPainter paints the plot's own background brush over it
-      const int dotsPerMeter = static_cast<int>(std::lround(size.dpi / 0.0254));
-      image.setDotsPerMeterX(dotsPerMeter);
-      image.setDotsPerMeterY(dotsPerMeter);
+      // Paint at the layout resolution and scale up: fonts in points are converted with the
+      // device's dpi, so setting the export dpi before painting would enlarge them twice.
+      const int layoutDotsPerMeter = static_cast<int>(std::lround(kLayoutDpi / 0.0254));
+      image.setDotsPerMeterX(layoutDotsPerMeter);
+      image.setDotsPerMeterY(layoutDotsPerMeter);
       {
         QCPPainter painter(&image);
         painter.setRenderHint(QPainter::Antialiasing);
         painter.scale(double(image.width()) / logical.width(), double(image.height()) / logical.height());
         plot.toPainter(&painter, logical.width(), logical.height());
       }
+      const int dotsPerMeter = static_cast<int>(std::lround(size.dpi / 0.0254));
+      image.setDotsPerMeterX(dotsPerMeter);
+      image.setDotsPerMeterY(dotsPerMeter);
       if (!image.save(&file, "PNG")) return problem(fileName, QObject::tr("the PNG encoder failed"));
       break;
     }

@@ -34,13 +34,13 @@ Nf4PreviewView::Nf4PreviewView(QWidget* parent)
   m_histPlot->yAxis->setLabel(tr("count"));
   m_histBars = new QCPBars(m_histPlot->xAxis, m_histPlot->yAxis);
   m_histBars->setWidthType(QCPBars::wtPlotCoords);
-  m_histBars->setName(tr("normalized values"));
+  m_histBars->setName(tr("values"));
   // Legend entries for the item lines (items have none of their own): empty graphs with the pens.
   QCPGraph* levelKey = m_histPlot->addGraph();
   levelKey->setName(tr("NF4 level"));
   levelKey->setPen(levelPen());
   QCPGraph* boundaryKey = m_histPlot->addGraph();
-  boundaryKey->setName(tr("decision boundary"));
+  boundaryKey->setName(tr("boundary"));
   boundaryKey->setPen(boundaryPen());
   m_histPlot->legend->setVisible(true);
   m_histPlot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);

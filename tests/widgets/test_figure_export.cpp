@@ -82,6 +82,27 @@ class TestFigureExport : public QObject {
     QVERIFY(varied);
   }
 
+  void resolutionDoesNotChangeTheLook() {
+    // The same 3.5 in figure at 96 and 288 dpi covers the same share of the page with ink: text
+    // keeps its physical size (painting at the export dpi would make it 3× larger).
+    auto inkShare = [](int dpi) {
+      QTemporaryDir dir;
+      QCustomPlot plot;
+      fillPlot(plot);
+      const QString path = dir.filePath("ink.png");
+      if (!exportFigure(plot, path, FigureFormat::Png, presetSize(FigurePreset::SingleColumn, dpi)).isEmpty())
+        return -1.0;
+      const QImage image(path);
+      qint64 ink = 0;
+      for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) ink += qGray(image.pixel(x, y)) < 128;
+      return double(ink) / (double(image.width()) * image.height());
+    };
+    const double low = inkShare(96), high = inkShare(288);
+    QVERIFY(low > 0 && high > 0);
+    QVERIFY2(high / low > 0.5 && high / low < 1.5, qPrintable(QStringLiteral("%1 vs %2").arg(low).arg(high)));
+  }
+
   void svgIsXmlWithSvgRoot() {
     QTemporaryDir dir;
     QCustomPlot plot;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/quant/codebook.h"
+#include "widgets/figure_export.h"
 #include "widgets/nf4_preview_view.h"
 
 using namespace quench;
@@ -67,7 +68,15 @@ class TestNf4PreviewView : public QObject {
     QVERIFY(v.storageText().contains(QString::number(16384) + " values"));
 
     if (qEnvironmentVariableIsSet("QUENCH_WRITE_SCREENSHOTS"))
+    {
       QVERIFY(v.grab().save(QUENCH_SOURCE_DIR "/resources/screenshots/view-nf4-preview.png"));
+      // The same plot as a paper figure (single column, 3.5 in at 200 dpi) through FigureExport.
+      QCOMPARE(quench::widgets::exportFigure(*v.histogramPlot(),
+                                             QUENCH_SOURCE_DIR "/resources/screenshots/view-nf4-export-single-column.png",
+                                             quench::widgets::FigureFormat::Png,
+                                             quench::widgets::presetSize(quench::widgets::FigurePreset::SingleColumn, 200)),
+               QString());
+    }
 
     // A second preview replaces the lines instead of adding to them.
     v.setPreview(*preview, storage, "again");
