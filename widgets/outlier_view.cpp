@@ -45,6 +45,10 @@ OutlierView::OutlierView(QWidget* parent)
   m_outlierBars->setName(tr("outlier column (≥ τ)"));
   m_outlierBars->setWidth(1.0);
   m_line = new QCPItemStraightLine(m_plot);
+  // Items have no legend entry: an empty graph with the line's pen stands for it.
+  QCPGraph* lineKey = m_plot->addGraph();
+  lineKey->setName(tr("threshold τ (drag)"));
+  lineKey->setPen(QPen(okabeIto::kBlue, 2, Qt::DashLine));
   m_plot->legend->setVisible(true);
   // Legend below the axis rect: it never covers a bar.
   m_plot->plotLayout()->addElement(2, 0, m_plot->legend);
