@@ -7,48 +7,34 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/eval_source.h"
+#include "app/cli/method_options.h"
 
 namespace quench::cli {
 namespace {
 struct EvalOptions {
   EvalSourceOptions source;
   std::string recipe;
-  // A one-rule recipe from the command line (every tensor of rank ≥ 2).
-  std::string method, partition, format, calib, sparsity;
-  int bits = 0, block = -1;
-  double threshold = 0;
-  bool doubleQuant = false;
+  MethodOptions method;  // a one-rule recipe from the command line
+  double temperature = 1.0;
   bool json = false;
 };
 
 Result<Recipe> buildRecipe(const EvalOptions& o) {
   if (!o.recipe.empty()) return loadRecipe(o.recipe);
-  if (o.method.empty()) return Recipe{};  // Q = P (useful against a reference file)
-  nlohmann::ordered_json rule;
-  rule["tensors"] = "*";
-  rule["method"] = o.method;
-  if (o.bits) rule["bits"] = o.bits;
-  if (!o.partition.empty()) rule["partition"] = o.partition;
-  if (!o.format.empty()) rule["format"] = o.format;
-  if (!o.calib.empty()) rule["calib"] = o.calib;
-  if (!o.sparsity.empty()) rule["sparsity"] = o.sparsity;
-  if (o.block >= 0) rule["block"] = o.block;
-  if (o.threshold > 0) rule["threshold"] = o.threshold;
-  if (o.doubleQuant) rule["double_quant"] = true;
-  nlohmann::ordered_json j;
-  j["quench_recipe"] = kRecipeVersion;
-  j["rules"] = nlohmann::ordered_json::array({rule});
-  return recipeFromJson(j.dump());
+  auto rule = methodRule(o.method);
+  if (!rule) return rule.error();
+  if (rule->empty()) return Recipe{};  // Q = P (useful against a reference file)
+  return recipeFromRule(*rule);
 }
 
 int runEval(const EvalOptions& o) {
-  if (!o.recipe.empty() && !o.method.empty()) return fail("eval: give --recipe or --method, not both");
+  if (!o.recipe.empty() && !o.method.method.empty()) return fail("eval: give --recipe or --method, not both");
   auto recipe = buildRecipe(o);
   if (!recipe) return fail(recipe.error().message);
   auto src = openEvalSource(o.source);
   if (!src) return fail("eval: " + src.error().message);
   auto e = model::evaluateRecipe(src->files, *recipe, src->p.get(), src->sequences,
-                                 src->reference ? &*src->reference : nullptr);
+                                 src->reference ? &*src->reference : nullptr, o.temperature);
   if (!e) return fail(e.error().message);
   const nlohmann::ordered_json j = evaluationJson(*e);
   if (o.json) {
@@ -65,15 +51,9 @@ Runner addEvalCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "KL/JS, top-1 and perplexity of a quantized model against the original");
   addEvalSourceOptions(*cmd, o->source);
   cmd->add_option("--recipe", o->recipe, "Recipe JSON applied to the weights (Q)");
-  cmd->add_option("--method", o->method, "One rule for every matrix: int, float, nf4, fp4, prune, llm-int8");
-  cmd->add_option("--bits", o->bits, "int: bits");
-  cmd->add_option("--partition", o->partition, "int: tensor, row, column, group:G[:column]");
-  cmd->add_option("--calib", o->calib, "int: absmax, minmax, percentile:P, mse, entropy");
-  cmd->add_option("--format", o->format, "float: e4m3, e5m2, ...");
-  cmd->add_option("--block", o->block, "float: MX block (0 = none); nf4/fp4: absmax block");
-  cmd->add_flag("--double-quant", o->doubleQuant, "nf4/fp4: quantize the block scales");
-  cmd->add_option("--sparsity", o->sparsity, "prune: fraction or N:M");
-  cmd->add_option("--threshold", o->threshold, "llm-int8: outlier threshold");
+  addMethodOptions(*cmd, o->method);
+  cmd->add_option("--temperature", o->temperature, "Compare softmax(z/T) of both models (MATH.md §8)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", o->json, "Print JSON");
   return [o] { return runEval(*o); };
 }

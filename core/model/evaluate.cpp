@@ -1,5 +1,7 @@
 #include "core/model/evaluate.h"
 
+#include <cmath>
+
 
 #include "core/model/sampler.h"
 
@@ -70,8 +72,10 @@ Result<std::vector<std::vector<int>>> sampleSequences(Transformer& p, int count,
 }
 
 Status compareModels(Transformer& p, Transformer& q, const std::vector<std::vector<int>>& sequences,
-                     TokenAccumulator& acc, const Work& work) {
+                     TokenAccumulator& acc, const Work& work, double temperature) {
   if (p.config().vocabSize != q.config().vocabSize) return makeError("the two models have different vocabularies");
+  if (!(temperature > 0) || !std::isfinite(temperature))
+    return makeError("temperature must be a positive number, got " + std::to_string(temperature));
   const auto vocab = static_cast<std::size_t>(p.config().vocabSize);
   for (std::size_t s = 0; s < sequences.size(); ++s) {
     if (work.cancelled()) return makeError("cancelled");
@@ -80,6 +84,10 @@ Status compareModels(Transformer& p, Transformer& q, const std::vector<std::vect
     if (!lp) return makeError("sequence " + std::to_string(s + 1) + ": " + lp.error().message);
     auto lq = q.logitsFor(seq, work);
     if (!lq) return makeError("sequence " + std::to_string(s + 1) + ": " + lq.error().message);
+    if (temperature != 1.0) {  // P_T = softmax(z / T) for both models
+      lp->array() /= static_cast<float>(temperature);
+      lq->array() /= static_cast<float>(temperature);
+    }
     std::vector<std::int32_t> next(seq.size(), kNoToken);
     for (std::size_t i = 0; i + 1 < seq.size(); ++i) next[i] = seq[i + 1];
     if (auto st = acc.addRows({lp->data(), static_cast<std::size_t>(lp->size())},
@@ -124,7 +132,9 @@ Status compareToLlamaKld(Transformer& q, const LlamaKldFile& base, int bos, Toke
 
 Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& recipe, Transformer* p,
                                         const std::vector<std::vector<int>>& sequences,
-                                        const LlamaKldFile* reference, const Work& work) {
+                                        const LlamaKldFile* reference, double temperature, const Work& work) {
+  if (reference && temperature != 1.0)
+    return makeError("a llama.cpp reference file holds probabilities at temperature 1 only");
   auto q = loadQuantized(files, recipe, work);
   if (!q) return q.error();
   TokenAccumulator acc;
@@ -133,7 +143,7 @@ Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& r
       return s.error();
   } else {
     if (!p) return makeError("no reference model to compare with");
-    if (auto s = compareModels(*p, *q->transformer, sequences, acc, work); !s) return makeError(files.path + ": " + s.error().message);
+    if (auto s = compareModels(*p, *q->transformer, sequences, acc, work, temperature); !s) return makeError(files.path + ": " + s.error().message);
   }
   return RecipeEvaluation{acc.summary(), q->bitsPerParam, q->tensorsTransformed};
 }

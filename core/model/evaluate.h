@@ -35,8 +35,9 @@ Result<std::vector<std::vector<int>>> sampleSequences(Transformer& p, int count,
 
 /// Each sequence fed from an empty cache to both models; every position is a row (its true next
 /// token is the following one in the sequence, none for the last). Rows are added to `acc`.
+/// temperature T ≠ 1 compares softmax(z/T) of both models (MATH.md §8), perplexities included.
 Status compareModels(Transformer& p, Transformer& q, const std::vector<std::vector<int>>& sequences,
-                     TokenAccumulator& acc, const Work& work = {});
+                     TokenAccumulator& acc, const Work& work = {}, double temperature = 1.0);
 
 /// Q against the base log-probabilities of a llama.cpp .kld file (MATH.md §11): each chunk is run
 /// from an empty cache with its first token replaced by `bos`; row r is compared after chunk
@@ -52,9 +53,11 @@ struct RecipeEvaluation {
 };
 
 /// Q = `files` with `recipe` applied, against `reference` when given (llama.cpp .kld), else
-/// against the original runtime `p` on `sequences`.
+/// against the original runtime `p` on `sequences` at `temperature` (a .kld base holds
+/// probabilities at T = 1 only, so any other temperature is an error there).
 Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& recipe, Transformer* p,
                                         const std::vector<std::vector<int>>& sequences,
-                                        const LlamaKldFile* reference, const Work& work = {});
+                                        const LlamaKldFile* reference, double temperature = 1.0,
+                                        const Work& work = {});
 
 }  // namespace quench::model

@@ -226,7 +226,7 @@ class TestCliModel : public QObject {
   }
 
   void sweepBitsAndPerTensor() {
-    const Run r = runCli({"sweep", kBin, "--method", "int", "--param", "bits", "--values", "2,4,8", "--sample", "2",
+    const Run r = runCli({"sweep", kBin, "--method", "int", "--vary", "bits=2,4,8", "--sample", "2",
                           "--length", "64", "--seed", "1", "--json"});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     const auto j = nlohmann::json::parse(r.out.toStdString());
@@ -237,7 +237,7 @@ class TestCliModel : public QObject {
     QVERIFY(pts[0]["kl_mean"].get<double>() > pts[1]["kl_mean"].get<double>());
     QVERIFY(pts[1]["kl_mean"].get<double>() > pts[2]["kl_mean"].get<double>());
     QVERIFY(pts[0]["bits_per_param"].get<double>() < pts[2]["bits_per_param"].get<double>());
-    const Run t = runCli({"sweep", kBin, "--method", "int", "--set", "bits=4", "--per-tensor", "--sample", "1",
+    const Run t = runCli({"sweep", kBin, "--method", "int", "--bits", "4", "--per-tensor", "--sample", "1",
                           "--length", "32", "--json"});
     QVERIFY2(t.exitCode == 0, t.err.constData());
     const auto jt = nlohmann::json::parse(t.out.toStdString());
@@ -245,6 +245,48 @@ class TestCliModel : public QObject {
     QCOMPARE(jt["points"].size(), std::size_t{36});
     for (const auto& p : jt["points"]) QCOMPARE(p["tensors_transformed"].get<int>(), 1);
     QVERIFY(runCli({"sweep", kBin, "--method", "int", "--sample", "1", "--length", "8"}).exitCode == 1);
+  }
+
+  // The sweep contract of issue #4: --vary NAME=V1,V2,... over bits, block, group, clip
+  // percentile, threshold, sparsity and temperature, with the fixed method options of quantize.
+  void sweepVaryGroupTemperatureAndTensors() {
+    const QStringList data{"--sample", "2", "--length", "48", "--seed", "3", "--json"};
+    const Run g = runCli(QStringList{"sweep", kBin, "--method", "int", "--bits", "4", "--asymmetric", "--calib",
+                                     "minmax", "--vary", "group=16,64"} + data);
+    QVERIFY2(g.exitCode == 0, g.err.constData());
+    const auto jg = nlohmann::json::parse(g.out.toStdString());
+    QCOMPARE(jg["vary"].get<std::string>(), std::string("group"));
+    QCOMPARE(jg["points"].size(), std::size_t{2});
+    // Smaller groups store more scales and zero points: more bits per parameter, by formula.
+    QVERIFY(jg["points"][0]["bits_per_param"].get<double>() > jg["points"][1]["bits_per_param"].get<double>());
+
+    // The T = 1 point of a temperature curve is exactly `eval` at the same settings; softening
+    // both distributions (T = 4) shrinks their divergence.
+    const Run t = runCli(QStringList{"sweep", kBin, "--method", "int", "--bits", "4", "--vary",
+                                     "temperature=1,4"} + data);
+    QVERIFY2(t.exitCode == 0, t.err.constData());
+    const auto jt = nlohmann::json::parse(t.out.toStdString());
+    const Run e = runCli(QStringList{"eval", kBin, "--method", "int", "--bits", "4"} + data);
+    QVERIFY2(e.exitCode == 0, e.err.constData());
+    const auto je = nlohmann::json::parse(e.out.toStdString());
+    QCOMPARE(jt["points"][0]["kl_mean"].get<double>(), je["kl_mean"].get<double>());
+    QVERIFY(jt["points"][1]["kl_mean"].get<double>() < jt["points"][0]["kl_mean"].get<double>());
+
+    // --tensors narrows the rule: layer 0's seven matrices only.
+    const Run n = runCli(QStringList{"eval", kBin, "--method", "int", "--bits", "4", "--tensors", "blk.0.*"} + data);
+    QVERIFY2(n.exitCode == 0, n.err.constData());
+    QCOMPARE(nlohmann::json::parse(n.out.toStdString())["tensors_transformed"].get<int>(), 7);
+
+    // Bad sweeps fail fast with one line.
+    Run bad = runCli(QStringList{"sweep", kBin, "--method", "int", "--vary", "bits"} + data);
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains("NAME=V1,V2"), bad.err.constData());
+    bad = runCli(QStringList{"sweep", kBin, "--method", "int", "--vary", "temperature=0,1"} + data);
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains("temperature"), bad.err.constData());
+    bad = runCli(QStringList{"sweep", kBin, "--method", "int", "--vary", "bits=4,99"} + data);
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains("bits=99"), bad.err.constData());
   }
 };
 
