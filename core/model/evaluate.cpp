@@ -80,9 +80,11 @@ Status compareModels(Transformer& p, Transformer& q, const std::vector<std::vect
   for (std::size_t s = 0; s < sequences.size(); ++s) {
     if (work.cancelled()) return makeError("cancelled");
     const auto& seq = sequences[s];
-    auto lp = p.logitsFor(seq, work);
+    // Progress is reported per sequence here; the forward passes only watch for the stop.
+    const Work inner{work.stop, {}};
+    auto lp = p.logitsFor(seq, inner);
     if (!lp) return makeError("sequence " + std::to_string(s + 1) + ": " + lp.error().message);
-    auto lq = q.logitsFor(seq, work);
+    auto lq = q.logitsFor(seq, inner);
     if (!lq) return makeError("sequence " + std::to_string(s + 1) + ": " + lq.error().message);
     if (temperature != 1.0) {  // P_T = softmax(z / T) for both models
       lp->array() /= static_cast<float>(temperature);

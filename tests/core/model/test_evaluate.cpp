@@ -62,6 +62,45 @@ class TestEvaluate : public QObject {
     QVERIFY2(acc.summary().klMean > 1e-4, qPrintable(QString::number(acc.summary().klMean)));
   }
 
+  void evaluationReportsProgressAndStopsWhenCancelled() {
+    // The GUI shows this progress and cancels through the same Work (issue #4).
+    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    auto p = loadTransformer(m);
+    auto q = loadQuantized(m, recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4}]})"));
+    QVERIFY(p.ok() && q.ok());
+    auto seqs = sampleSequences(**p, 6, 24, 1, 11);
+    QVERIFY(seqs.ok());
+
+    std::vector<std::pair<double, double>> reports;
+    Work watch{{}, [&](double done, double total) { reports.emplace_back(done, total); }};
+    TokenAccumulator all;
+    QVERIFY(compareModels(**p, *q->transformer, *seqs, all, watch).ok());
+    QVERIFY(!reports.empty());
+    // One unit: sequences (the forward passes inside do not report their own token counts).
+    for (const auto& [done, total] : reports) QVERIFY(total == 6.0 && done >= 1 && done <= total);
+    QCOMPARE(reports.back(), std::make_pair(6.0, 6.0));
+
+    // Stop at the first report: the comparison ends with "cancelled" before the next sequence.
+    std::stop_source stop;
+    int calls = 0;
+    Work cancelling{stop.get_token(), [&](double, double) {
+                      ++calls;
+                      stop.request_stop();
+                    }};
+    TokenAccumulator partial;
+    const Status st = compareModels(**p, *q->transformer, *seqs, partial, cancelling);
+    QVERIFY(!st.ok());
+    QVERIFY2(st.error().message.find("cancelled") != std::string::npos, st.error().message.c_str());
+    QVERIFY2(calls <= 2, qPrintable(QString::number(calls)));
+    QVERIFY(partial.summary().tokens < all.summary().tokens);
+
+    // A stop requested before the start: nothing is evaluated.
+    std::stop_source early;
+    early.request_stop();
+    auto e = evaluateRecipe(m, Recipe{}, &**p, *seqs, nullptr, 1.0, Work{early.get_token(), {}});
+    QVERIFY(!e.ok());
+  }
+
   void modelAgainstItself() {
     const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
     auto p = loadTransformer(m);
