@@ -78,7 +78,9 @@ void checkNestedFile(const TensorReader& r) {
   QCOMPARE(r.tensors()[*r.find("scalar")].shape, Shape{});
   QCOMPARE(readOrDie(r, "scalar").values, std::vector<float>{7.5f});
 
-  QCOMPARE(meta(r, "name"), std::string("quench test"));
+  // h5py stores str attributes as variable-length strings, which are deliberately not read
+  // (libhdf5 1.10 over-reads its global heap on a corrupt length: see core/io/hdf5.cpp).
+  QCOMPARE(meta(r, "name"), std::string("(variable-length string: not read, libhdf5 1.10 trusts its stored length)"));
   QCOMPARE(meta(r, "version"), std::string("3"));
   QCOMPARE(meta(r, "scale"), std::string("0.5"));
   QCOMPARE(meta(r, "dims"), std::string("[1,2,3]"));
