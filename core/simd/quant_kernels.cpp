@@ -105,7 +105,7 @@ std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const 
   const auto half = hn::Set(df, 0.5f);
   const auto margin = hn::Set(df, 0x1.0p-21f);
   const auto one = hn::Set(df, 1.0f);
-  HWY_ALIGN std::int32_t tmp[hn::MaxLanes(di)];
+  const hn::Rebind<std::uint8_t, decltype(di)> du8;
   std::uint64_t count = 0;
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
@@ -122,13 +122,11 @@ std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const 
     if constexpr (sizeof(Code) == 4) {
       hn::StoreU(hn::ConvertTo(di, c), di, reinterpret_cast<std::int32_t*>(codes) + i);
     } else {
-      hn::Store(hn::ConvertTo(di, c), di, tmp);
-      for (std::size_t k = 0; k < N; ++k) codes[i + k] = static_cast<Code>(tmp[k]);
+      // Narrow codes: c is within [low, high], which fits Code, so the saturating demotion is exact.
+      const hn::Rebind<Code, decltype(di)> dc;
+      hn::StoreU(hn::DemoteTo(dc, hn::ConvertTo(di, c)), dc, codes + i);
     }
-    if (saturated) {
-      hn::Store(hn::ConvertTo(di, hn::IfThenElseZero(sat, one)), di, tmp);
-      for (std::size_t k = 0; k < N; ++k) saturated[i + k] = static_cast<std::uint8_t>(tmp[k]);
-    }
+    if (saturated) hn::StoreU(hn::DemoteTo(du8, hn::ConvertTo(di, hn::IfThenElseZero(sat, one))), du8, saturated + i);
     count += hn::CountTrue(df, sat);
   }
   if (i < n) count += QuantizeAffineF64(x + i, n - i, p, codes + i, recon + i, saturated ? saturated + i : nullptr);
@@ -253,7 +251,9 @@ void HistogramAccumulate(const float* HWY_RESTRICT x, std::size_t n, double lo, 
   const double scale = static_cast<double>(bins) / (hi - lo);
   const auto vlo = hn::Set(dd, lo), vhi = hn::Set(dd, hi), vscale = hn::Set(dd, scale);
   const auto vtop = hn::Set(di, static_cast<std::int32_t>(bins - 1));
-  std::vector<std::uint32_t> sub(4 * bins, 0);
+  // Per-thread scratch reused across calls (computeHistogram calls this once per chunk).
+  thread_local std::vector<std::uint32_t> sub;
+  sub.assign(4 * bins, 0);
   HWY_ALIGN std::int32_t idx[hn::MaxLanes(di)];
   auto scalarOne = [&](float v, std::size_t lane) {
     if (std::isnan(v)) { ++outside[2]; return; }
@@ -263,8 +263,12 @@ void HistogramAccumulate(const float* HWY_RESTRICT x, std::size_t n, double lo, 
     const auto b = static_cast<std::size_t>((static_cast<double>(v) - lo) * scale);
     ++sub[(lane & 3) * bins + std::min(b, bins - 1)];
   };
+  // Summed sub-histogram by sub-histogram: no per-entry index division.
   auto flush = [&] {
-    for (std::size_t k = 0; k < 4 * bins; ++k) counts[k % bins] += sub[k];
+    for (std::size_t s = 0; s < 4; ++s) {
+      const std::uint32_t* part = sub.data() + s * bins;
+      for (std::size_t b = 0; b < bins; ++b) counts[b] += part[b];
+    }
     std::fill(sub.begin(), sub.end(), 0u);
   };
   std::size_t i = 0, sinceFlush = 0;

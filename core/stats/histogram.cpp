@@ -1,6 +1,8 @@
 #include "core/stats/histogram.h"
 
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
@@ -82,29 +84,32 @@ Histogram computeHistogram_ref(std::span<const float> x, std::size_t bins,
 Histogram computeHistogram(std::span<const float> x, std::size_t bins,
                            std::optional<std::pair<double, double>> range, const Work& work) {
   assert(bins >= 1);
-  const Histogram zero = empty(bins, range ? *range : autoRangeParallel(x));
-  constexpr std::size_t kGrain = 1 << 16;
-  return tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, x.size(), kGrain), zero,
-      [&](const tbb::blocked_range<std::size_t>& r, Histogram acc) {
-        if (!work.cancelled()) {
-          std::uint64_t outside[4] = {0, 0, 0, 0};
-          simd::histogramAccumulate(x.data() + r.begin(), r.size(), acc.lo, acc.hi, acc.counts.data(), bins, outside);
-          acc.below += outside[0];
-          acc.above += outside[1];
-          acc.nan += outside[2];
-          acc.inf += outside[3];
-        }
-        return acc;
-      },
-      [](Histogram a, const Histogram& b) {
-        for (std::size_t i = 0; i < a.counts.size(); ++i) a.counts[i] += b.counts[i];
-        a.below += b.below;
-        a.above += b.above;
-        a.nan += b.nan;
-        a.inf += b.inf;
-        return a;
-      });
+  Histogram h = empty(bins, range ? *range : autoRangeParallel(x));
+  // Per-thread private counts (no Histogram copied per chunk), summed once at the end: integer
+  // sums, so the result does not depend on how the work was split.
+  struct Local {
+    std::vector<std::uint64_t> counts;
+    std::uint64_t outside[4] = {0, 0, 0, 0};
+  };
+  tbb::enumerable_thread_specific<Local> locals([bins] {
+    Local l;
+    l.counts.assign(bins, 0);
+    return l;
+  });
+  constexpr std::size_t kGrain = 1 << 18;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, x.size(), kGrain), [&](const tbb::blocked_range<std::size_t>& r) {
+    if (work.cancelled()) return;
+    Local& l = locals.local();
+    simd::histogramAccumulate(x.data() + r.begin(), r.size(), h.lo, h.hi, l.counts.data(), bins, l.outside);
+  });
+  for (const Local& l : locals) {
+    for (std::size_t i = 0; i < bins; ++i) h.counts[i] += l.counts[i];
+    h.below += l.outside[0];
+    h.above += l.outside[1];
+    h.nan += l.outside[2];
+    h.inf += l.outside[3];
+  }
+  return h;
 }
 
 }  // namespace quench
