@@ -80,8 +80,13 @@ Status validateIntegerParams(const IntegerParams& params, std::size_t partCount)
   return {};
 }
 
-Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, const Partition& partition,
-                                                  const IntegerParams& params, const Work& work) {
+namespace {
+// integerPartParams, optionally with the finiteness check fused into the per-part pass (the part
+// is counted while it is in cache, right before calibration reads it again): one pass over the
+// tensor instead of two. The error is the one checkFinite gives, so quantizeIntegerInto reports
+// the same message either way.
+Result<std::vector<PartParams>> partParams(std::span<const float> x, const Partition& partition,
+                                           const IntegerParams& params, const Work& work, bool checkFiniteToo) {
   if (static_cast<std::int64_t>(x.size()) != partition.numel())
     return makeError("quantize: partition covers " + std::to_string(partition.numel()) + " elements, tensor has " +
                      std::to_string(x.size()));
@@ -89,7 +94,7 @@ Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, cons
   const std::size_t parts = partition.partCount();
   std::vector<PartParams> out(parts);
   std::vector<std::string> errors(parts);
-  std::atomic<bool> failed{false};
+  std::atomic<bool> failed{false}, nonFinite{false};
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts), [&](const tbb::blocked_range<std::size_t>& r) {
     std::vector<float> buf;
     for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
@@ -101,6 +106,10 @@ Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, cons
         buf.resize(size);
         partition.gather(j, x, buf.data());
         values = buf;
+      }
+      if (checkFiniteToo && simd::countNonFinite(values.data(), values.size()) != 0) {
+        nonFinite = true;
+        continue;
       }
       auto c = calibrate(values, params.calibration, params.bits, params.symmetric, params.scaleFormat, params.rounding);
       if (!c) {
@@ -119,11 +128,21 @@ Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, cons
       out[j] = p;
     }
   });
+  // A non-finite value is reported before anything else, as when checkFinite runs first
+  // (a cancelled pass may not have seen it: check the whole tensor then).
+  if (checkFiniteToo && (nonFinite || work.cancelled()))
+    if (Status s = checkFinite(x); !s) return s.error();
   if (work.cancelled()) return makeError("quantize: cancelled");
   if (failed)
     for (const auto& e : errors)
       if (!e.empty()) return makeError(e);
   return out;
+}
+}  // namespace
+
+Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, const Partition& partition,
+                                                  const IntegerParams& params, const Work& work) {
+  return partParams(x, partition, params, work, false);
 }
 
 namespace {
@@ -225,8 +244,11 @@ Result<QuantResult> quantizeWithParams(std::span<const float> x, const Partition
 
 Status quantizeIntegerInto(QuantResult& out, std::span<const float> x, const Partition& partition,
                            const IntegerParams& params, const Work& work) {
-  if (Status s = checkFinite(x); !s) return s;
-  auto parts = integerPartParams(x, partition, params, work);
+  // Errors found before the per-part pass (sizes, parameters) come after a non-finite value, as
+  // when the check ran first: check the whole tensor in that case only.
+  if (static_cast<std::int64_t>(x.size()) != partition.numel() || !validateIntegerParams(params, partition.partCount()))
+    if (Status s = checkFinite(x); !s) return s;
+  auto parts = partParams(x, partition, params, work, true);
   if (!parts) return parts.error();
   return quantizeCore(out, x, partition, *parts, params.rounding, params.scaleFormat, !params.symmetric, params.seed,
                       work, true);

@@ -1,0 +1,91 @@
+// quantizeIntegerInto checks finiteness inside the per-part calibration pass (one pass over the
+// tensor instead of two). These tests pin what that must not change: the error text and which
+// error wins, and results identical to the unfused two-step path
+// (integerPartParams then quantizeWithParams).
+#include <QtTest/QtTest>
+
+#include <cmath>
+#include <random>
+
+#include "core/quant/integer.h"
+
+using namespace quench;
+
+class TestIntegerFused : public QObject {
+  Q_OBJECT
+ private slots:
+  void firstNonFiniteElementIsNamed() {
+    // 4 rows × 5 columns; +Inf at flat index 7 (row 1), NaN at 13 (row 2): the message names the
+    // first one in flat order and counts both, whichever part the parallel pass saw first.
+    std::vector<float> x(20, 0.5f);
+    x[13] = NAN;
+    x[7] = INFINITY;
+    auto r = quantizeInteger(x, Partition::rows(4, 5), IntegerParams{});
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error().message, std::string("quantize: element 7 is infinite (2 non-finite values); integer "
+                                            "quantization needs finite data"));
+  }
+
+  void nonFiniteWinsOverOtherErrors() {
+    std::vector<float> x(20, 0.5f);
+    x[3] = NAN;
+    IntegerParams bad;
+    bad.bits = 9;  // invalid
+    auto r1 = quantizeInteger(x, Partition::rows(4, 5), bad);
+    QVERIFY(!r1.ok());
+    QVERIFY(r1.error().message.find("element 3 is NaN") != std::string::npos);
+    auto r2 = quantizeInteger(x, Partition::rows(5, 5), IntegerParams{});  // covers 25 ≠ 20 elements
+    QVERIFY(!r2.ok());
+    QVERIFY(r2.error().message.find("element 3 is NaN") != std::string::npos);
+    // Finite data: the parameter error itself.
+    x[3] = 0.25f;
+    auto r3 = quantizeInteger(x, Partition::rows(4, 5), bad);
+    QVERIFY(!r3.ok());
+    QVERIFY(r3.error().message.find("bits must be 2..8 or 16") != std::string::npos);
+  }
+
+  void sameAsTwoStepPath_data() {
+    QTest::addColumn<QString>("calibration");
+    QTest::addColumn<bool>("symmetric");
+    QTest::addColumn<QString>("partition");
+    for (const char* c : {"absmax", "minmax", "percentile:99.5", "mse", "entropy"})
+      for (bool sym : {true, false})
+        for (const char* part : {"row", "column", "group:16"})
+          QTest::newRow((std::string(c) + (sym ? " sym " : " asym ") + part).c_str())
+              << QString(c) << sym << QString(part);
+  }
+
+  void sameAsTwoStepPath() {
+    QFETCH(QString, calibration);
+    QFETCH(bool, symmetric);
+    QFETCH(QString, partition);
+    std::mt19937 gen(7);
+    std::normal_distribution<float> nd(0.0f, 0.05f);
+    std::vector<float> x(48 * 40);
+    for (float& v : x) v = nd(gen);
+    const std::vector<std::int64_t> shape{48, 40};
+    auto part = Partition::fromSpec(partition.toStdString(), shape);
+    QVERIFY(part.ok());
+    IntegerParams p;
+    p.bits = 4;
+    p.symmetric = symmetric;
+    auto cal = parseCalibration(calibration.toStdString());
+    QVERIFY(cal.ok());
+    p.calibration = *cal;
+    auto fused = quantizeInteger(x, *part, p);
+    QVERIFY(fused.ok());
+    auto params = integerPartParams(x, *part, p);
+    QVERIFY(params.ok());
+    auto twoStep = quantizeWithParams(x, *part, *params, p.rounding, p.scaleFormat, !p.symmetric, p.seed);
+    QVERIFY(twoStep.ok());
+    QCOMPARE(fused->codes, twoStep->codes);
+    QCOMPARE(fused->reconstruction, twoStep->reconstruction);
+    QCOMPARE(fused->saturated, twoStep->saturated);
+    QCOMPARE(fused->total.mse, twoStep->total.mse);
+    QCOMPARE(fused->total.saturated, twoStep->total.saturated);
+    QCOMPARE(fused->total.bitsPerParam, twoStep->total.bitsPerParam);
+  }
+};
+
+QTEST_APPLESS_MAIN(TestIntegerFused)
+#include "test_integer_fused.moc"
