@@ -146,6 +146,82 @@ Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, cons
 }
 
 namespace {
+// Scratch for gathering a strided part (per task, reused across its parts).
+struct PartScratch {
+  std::vector<float> bx, br;
+  std::vector<std::uint8_t> bs;
+};
+
+// Quantizes part j of x into res (buffers already sized) and fills res.parts[j] and acc (its
+// error sums, merged into the total afterwards).
+void quantizePart(QuantResult& res, std::span<const float> x, const Partition& partition, std::size_t j,
+                  const PartParams& p, Rounding rounding, ScaleFormat scaleFormat, bool storesZeroPoint,
+                  std::uint64_t seed, ErrorAccumulator& acc, PartScratch& scratch) {
+  std::uint64_t sat = 0;
+  const bool contiguous = partition.isStrided() && (partition.run(j).stride == 1 || partition.run(j).count == 1);
+  const StridedRun run = contiguous ? partition.run(j) : StridedRun{};
+  const auto size = static_cast<std::size_t>(partition.partSize(j));
+  // Contiguous parts with half-even rounding go through the SIMD kernel (bit-identical to the
+  // scalar §2 map, see core/simd/quant_kernels.h); everything else through quantizeElement.
+  if (contiguous && rounding == Rounding::HalfEven) {
+    const simd::AffineParams ap{p.scale, p.zeroPoint, p.clipLow, p.clipHigh};
+    sat = simd::quantizeAffine(x.data() + run.start, size, ap, res.codes.data() + run.start,
+                               res.reconstruction.data() + run.start, res.saturated.data() + run.start);
+  } else {
+    partition.forEachIndex(j, [&](std::int64_t i) {
+      const auto k = static_cast<std::size_t>(i);
+      const double u = rounding == Rounding::Stochastic ? stochasticDraw(seed, k) : 0.0;
+      const ElementCode c = quantizeElement(x[k], p, rounding, u);
+      res.codes[k] = static_cast<std::int32_t>(c.code);
+      res.reconstruction[k] = dequantizeElement(c.code, p);
+      res.saturated[k] = c.saturated;
+      sat += c.saturated;
+    });
+  }
+  PartReport& rep = res.parts[j];
+  if (contiguous) {
+    const auto at = static_cast<std::size_t>(run.start);
+    acc.add(x.subspan(at, size), std::span(res.reconstruction).subspan(at, size),
+            std::span(res.saturated).subspan(at, size));
+  } else {
+    scratch.bx.resize(size);
+    scratch.br.resize(size);
+    scratch.bs.resize(size);
+    partition.gather(j, x, scratch.bx.data());
+    partition.gather(j, res.reconstruction, scratch.br.data());
+    std::size_t m = 0;
+    partition.forEachIndex(j, [&](std::int64_t i) { scratch.bs[m++] = res.saturated[static_cast<std::size_t>(i)]; });
+    acc.add(scratch.bx, scratch.br, scratch.bs);
+  }
+  rep.figures = acc.figures();
+  rep.size = size;
+  rep.params = p;
+  rep.saturated = sat;
+  const int cb = codeBits(p);
+  setStorage(rep.figures, static_cast<double>(size) * cb + scaleFormatBits(scaleFormat) + (storesZeroPoint ? cb : 0));
+}
+
+void sizeBuffers(QuantResult& res, std::size_t n, std::size_t parts) {
+  res.reconstruction.resize(n);
+  res.codes.resize(n);
+  res.saturated.resize(n);
+  res.parts.resize(parts);
+}
+
+// The total: per-part sums merged in part order, storage summed over parts.
+void finishTotal(QuantResult& res, std::span<const ErrorAccumulator> acc, ScaleFormat scaleFormat,
+                 bool storesZeroPoint) {
+  ErrorAccumulator total;
+  for (const ErrorAccumulator& a : acc) total.merge(a);
+  res.total = total.figures();
+  double bits = 0;
+  for (const PartReport& rep : res.parts) {
+    const int cb = codeBits(rep.params);
+    bits += static_cast<double>(rep.size) * cb + scaleFormatBits(scaleFormat) + (storesZeroPoint ? cb : 0);
+  }
+  setStorage(res.total, bits);
+}
+
 // The quantizer proper; writes into `res`, reusing its buffers when their sizes already match.
 Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition& partition,
                     std::span<const PartParams> parts, Rounding rounding, ScaleFormat scaleFormat,
@@ -160,75 +236,77 @@ Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition&
     if (Status s = validatePart(parts[j], j); !s) return s.error();
   if (!finiteChecked)
     if (Status s = checkFinite(x); !s) return s.error();
-  const std::size_t n = x.size();
-  res.reconstruction.resize(n);
-  res.codes.resize(n);
-  res.saturated.resize(n);
-  res.parts.resize(parts.size());
-
-  // Contiguous parts with half-even rounding go through the SIMD kernel (bit-identical to the
-  // scalar §2 map, see core/simd/quant_kernels.h); everything else through quantizeElement.
-  const bool simdRounding = rounding == Rounding::HalfEven;
+  sizeBuffers(res, x.size(), parts.size());
   // Per-part error sums, merged afterwards into the total (no second pass over the tensor).
   std::vector<ErrorAccumulator> acc(parts.size());
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts.size()), [&](const tbb::blocked_range<std::size_t>& r) {
-    std::vector<float> bx, br;
-    std::vector<std::uint8_t> bs;
-    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
-      const PartParams& p = parts[j];
-      std::uint64_t sat = 0;
-      const bool contiguous = partition.isStrided() && (partition.run(j).stride == 1 || partition.run(j).count == 1);
-      const StridedRun run = contiguous ? partition.run(j) : StridedRun{};
-      const auto size = static_cast<std::size_t>(partition.partSize(j));
-      if (contiguous && simdRounding) {
-        const simd::AffineParams ap{p.scale, p.zeroPoint, p.clipLow, p.clipHigh};
-        sat = simd::quantizeAffine(x.data() + run.start, size, ap, res.codes.data() + run.start,
-                                   res.reconstruction.data() + run.start, res.saturated.data() + run.start);
-      } else {
-        partition.forEachIndex(j, [&](std::int64_t i) {
-          const auto k = static_cast<std::size_t>(i);
-          const double u = rounding == Rounding::Stochastic ? stochasticDraw(seed, k) : 0.0;
-          const ElementCode c = quantizeElement(x[k], p, rounding, u);
-          res.codes[k] = static_cast<std::int32_t>(c.code);
-          res.reconstruction[k] = dequantizeElement(c.code, p);
-          res.saturated[k] = c.saturated;
-          sat += c.saturated;
-        });
-      }
-      PartReport& rep = res.parts[j];
-      if (contiguous) {
-        const auto at = static_cast<std::size_t>(run.start);
-        acc[j].add(x.subspan(at, size), std::span(res.reconstruction).subspan(at, size),
-                   std::span(res.saturated).subspan(at, size));
-      } else {
-        bx.resize(size);
-        br.resize(size);
-        bs.resize(size);
-        partition.gather(j, x, bx.data());
-        partition.gather(j, res.reconstruction, br.data());
-        std::size_t m = 0;
-        partition.forEachIndex(j, [&](std::int64_t i) { bs[m++] = res.saturated[static_cast<std::size_t>(i)]; });
-        acc[j].add(bx, br, bs);
-      }
-      rep.figures = acc[j].figures();
-      rep.size = size;
-      rep.params = p;
-      rep.saturated = sat;
-      const int cb = codeBits(p);
-      setStorage(rep.figures, static_cast<double>(size) * cb + scaleFormatBits(scaleFormat) + (storesZeroPoint ? cb : 0));
-    }
+    PartScratch scratch;
+    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j)
+      quantizePart(res, x, partition, j, parts[j], rounding, scaleFormat, storesZeroPoint, seed, acc[j], scratch);
   });
   if (work.cancelled()) return makeError("quantize: cancelled");
-  ErrorAccumulator total;
-  for (const ErrorAccumulator& a : acc) total.merge(a);
-  res.total = total.figures();
-  double bits = 0;
-  for (const PartReport& rep : res.parts) {
-    const int cb = codeBits(rep.params);
-    bits += static_cast<double>(rep.size) * cb + scaleFormatBits(scaleFormat) + (storesZeroPoint ? cb : 0);
-  }
-  setStorage(res.total, bits);
+  finishTotal(res, acc, scaleFormat, storesZeroPoint);
   return {};
+}
+
+// Calibration, finiteness check and quantization of each contiguous part in one visit while the
+// part is in cache (the tensor is read once instead of twice). Only without overrides, with
+// valid parameters and a strided partition whose parts are all contiguous; the caller uses the
+// two-step path otherwise. Every error is the one the two-step path gives, in its order:
+// non-finite data, then calibration errors (first part), then invalid parts (first part); `res`
+// is unspecified after an error, as quantizeIntegerInto documents.
+Status quantizeFused(QuantResult& res, std::span<const float> x, const Partition& partition,
+                     const IntegerParams& params, const Work& work) {
+  const std::size_t parts = partition.partCount();
+  sizeBuffers(res, x.size(), parts);
+  std::vector<ErrorAccumulator> acc(parts);
+  std::vector<std::string> calErrors(parts), partErrors(parts);
+  std::atomic<bool> failed{false}, nonFinite{false};
+  const bool storesZeroPoint = !params.symmetric;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts), [&](const tbb::blocked_range<std::size_t>& r) {
+    PartScratch scratch;
+    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
+      const std::span<const float> values =
+          x.subspan(static_cast<std::size_t>(partition.run(j).start), static_cast<std::size_t>(partition.partSize(j)));
+      if (simd::countNonFinite(values.data(), values.size()) != 0) {
+        nonFinite = true;
+        continue;
+      }
+      auto c = calibrate(values, params.calibration, params.bits, params.symmetric, params.scaleFormat, params.rounding);
+      if (!c) {
+        calErrors[j] = c.error().message;
+        failed = true;
+        continue;
+      }
+      if (Status s = validatePart(c->params, j); !s) {
+        partErrors[j] = s.error().message;
+        failed = true;
+        continue;
+      }
+      quantizePart(res, x, partition, j, c->params, params.rounding, params.scaleFormat, storesZeroPoint, params.seed,
+                   acc[j], scratch);
+    }
+  });
+  if (nonFinite || work.cancelled())
+    if (Status s = checkFinite(x); !s) return s;
+  if (work.cancelled()) return makeError("quantize: cancelled");
+  if (failed) {
+    for (const auto& e : calErrors)
+      if (!e.empty()) return makeError(e);
+    for (const auto& e : partErrors)
+      if (!e.empty()) return makeError(e);
+  }
+  finishTotal(res, acc, params.scaleFormat, storesZeroPoint);
+  return {};
+}
+
+bool fusable(std::span<const float> x, const Partition& partition, const IntegerParams& params) {
+  if (static_cast<std::int64_t>(x.size()) != partition.numel() || !params.overrides.empty() ||
+      !partition.isStrided() || !validateIntegerParams(params, partition.partCount()))
+    return false;
+  for (std::size_t j = 0; j < partition.partCount(); ++j)
+    if (partition.run(j).stride != 1 && partition.run(j).count != 1) return false;
+  return true;
 }
 }  // namespace
 
@@ -244,6 +322,7 @@ Result<QuantResult> quantizeWithParams(std::span<const float> x, const Partition
 
 Status quantizeIntegerInto(QuantResult& out, std::span<const float> x, const Partition& partition,
                            const IntegerParams& params, const Work& work) {
+  if (fusable(x, partition, params)) return quantizeFused(out, x, partition, params, work);
   // Errors found before the per-part pass (sizes, parameters) come after a non-finite value, as
   // when the check ran first: check the whole tensor in that case only.
   if (static_cast<std::int64_t>(x.size()) != partition.numel() || !validateIntegerParams(params, partition.partCount()))

@@ -101,6 +101,31 @@ void BM_AfterParameterChange(benchmark::State& st) {
     benchmark::DoNotOptimize(h.counts.data());
   }
 }
+
+// The two halves of BM_AfterParameterChange, to see where its time goes.
+void BM_AfterChangeQuantizeOnly(benchmark::State& st) {
+  const auto& x = data();
+  const auto part = quench::Partition::rows(kRows, kCols);
+  quench::IntegerParams p{8};
+  quench::QuantResult r;
+  int step = 0;
+  for (auto _ : st) {
+    p.bits = 8 - (step++ & 1);
+    if (!quench::quantizeIntegerInto(r, x, part, p)) st.SkipWithError("quantize failed");
+    benchmark::DoNotOptimize(r.reconstruction.data());
+  }
+}
+
+void BM_AfterChangeHistogramOnly(benchmark::State& st) {
+  const auto& x = data();
+  const auto part = quench::Partition::rows(kRows, kCols);
+  auto r = quench::quantizeInteger(x, part, quench::IntegerParams{8});
+  if (!r) st.SkipWithError("quantize failed");
+  for (auto _ : st) {
+    auto h = quench::computeHistogram(r->reconstruction, 2048);
+    benchmark::DoNotOptimize(h.counts.data());
+  }
+}
 }  // namespace
 
 BENCHMARK(BM_CopyMemcpy)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
@@ -109,4 +134,6 @@ BENCHMARK(BM_Int8RowAbsmax)->Unit(benchmark::kMillisecond)->UseRealTime()->Repet
 BENCHMARK(BM_Int4Group128MinMax)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Histogram2048)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
 BENCHMARK(BM_AfterParameterChange)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_AfterChangeQuantizeOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_AfterChangeHistogramOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
 BENCHMARK_MAIN();

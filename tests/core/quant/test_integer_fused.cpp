@@ -1,5 +1,5 @@
-// quantizeIntegerInto checks finiteness inside the per-part calibration pass (one pass over the
-// tensor instead of two). These tests pin what that must not change: the error text and which
+// quantizeIntegerInto checks finiteness, calibrates and quantizes each contiguous part in one visit
+// (the tensor is read once), other partitions check finiteness inside the calibration pass. These tests pin what that must not change: the error text and which
 // error wins, and results identical to the unfused two-step path
 // (integerPartParams then quantizeWithParams).
 #include <QtTest/QtTest>
@@ -84,6 +84,13 @@ class TestIntegerFused : public QObject {
     QCOMPARE(fused->total.mse, twoStep->total.mse);
     QCOMPARE(fused->total.saturated, twoStep->total.saturated);
     QCOMPARE(fused->total.bitsPerParam, twoStep->total.bitsPerParam);
+    QCOMPARE(fused->parts.size(), twoStep->parts.size());
+    for (std::size_t j = 0; j < fused->parts.size(); ++j) {
+      QCOMPARE(fused->parts[j].params.scale, twoStep->parts[j].params.scale);
+      QCOMPARE(fused->parts[j].params.zeroPoint, twoStep->parts[j].params.zeroPoint);
+      QCOMPARE(fused->parts[j].figures.mse, twoStep->parts[j].figures.mse);
+      QCOMPARE(fused->parts[j].saturated, twoStep->parts[j].saturated);
+    }
   }
 };
 
