@@ -4,6 +4,8 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <cassert>
 #include <cmath>
 
@@ -26,6 +28,21 @@ void ErrorAccumulator::merge(const ErrorAccumulator& o) {
 }
 
 namespace {
+// Number of non-zero bytes, eight at a time: for each byte b, ((b & 0x7F) + 0x7F) | b has its top
+// bit set exactly when b ≠ 0 (no carry crosses a byte), so a popcount of the top bits counts them.
+std::uint64_t countNonZero(const std::uint8_t* s, std::size_t n) {
+  constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL, kTop = 0x8080808080808080ULL;
+  std::uint64_t c = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    c += static_cast<std::uint64_t>(std::popcount((((w & kLow7) + kLow7) | w) & kTop));
+  }
+  for (; i < n; ++i) c += s[i] != 0;
+  return c;
+}
+
 // One chunk: the SIMD sums when every pair is finite (the common case), else the scalar walk
 // that counts and skips non-finite originals.
 ErrorAccumulator accumulate(const float* x, const float* xr, std::size_t len) {
@@ -66,14 +83,14 @@ void ErrorAccumulator::add(std::span<const float> x, std::span<const float> xr, 
   ErrorAccumulator a;
   if (x.size() <= kGrain) {
     a = accumulate(x.data(), xr.data(), x.size());
-    for (std::uint8_t s : sat) a.saturated += s != 0;
+    a.saturated += countNonZero(sat.data(), sat.size());
   } else {
     a = tbb::parallel_reduce(
         tbb::blocked_range<std::size_t>(0, x.size(), kGrain), ErrorAccumulator{},
         [&](const tbb::blocked_range<std::size_t>& r, ErrorAccumulator acc) {
           ErrorAccumulator c = accumulate(x.data() + r.begin(), xr.data() + r.begin(), r.size());
           if (!sat.empty())
-            for (std::size_t i = r.begin(); i < r.end(); ++i) c.saturated += sat[i] != 0;
+            c.saturated += countNonZero(sat.data() + r.begin(), r.size());
           acc.merge(c);
           return acc;
         },
