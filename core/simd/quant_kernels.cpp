@@ -240,20 +240,27 @@ bool FiniteMinMax(const float* HWY_RESTRICT x, std::size_t n, float& lo, float& 
 }
 
 // Bin indices for whole vectors of finite in-range values are computed with SIMD (same double
-// arithmetic as the scalar twin; DemoteTo truncates like the scalar cast); counting goes to four
-// interleaved sub-histograms so that runs of equal bins do not serialize on one counter.
+// arithmetic as the scalar twin; DemoteTo truncates like the scalar cast); lane k counts into
+// sub-histogram k mod 8, so the lanes of one vector never increment the same counter and runs of
+// equal bins do not serialize on one store-to-load chain. Sub-counters are 16-bit (8 × 2048 bins
+// stay in L1) and are flushed before any can reach 2^16.
 void HistogramAccumulate(const float* HWY_RESTRICT x, std::size_t n, double lo, double hi, std::uint64_t* counts,
                          std::size_t bins, std::uint64_t outside[4]) {
   const hn::ScalableTag<double> dd;
   const hn::Rebind<float, decltype(dd)> df;
   const hn::Rebind<std::int32_t, decltype(dd)> di;
   const std::size_t N = hn::Lanes(dd);
+  constexpr std::size_t kSubs = 8;
+  // A counter gets at most ⌈N/8⌉ increments per vector and as many from the tail: flushing after
+  // maxIters vectors keeps every counter ≤ 65535.
+  const std::size_t perIter = (N + kSubs - 1) / kSubs;
+  const std::size_t maxIters = 65535 / perIter - 1;
   const double scale = static_cast<double>(bins) / (hi - lo);
   const auto vlo = hn::Set(dd, lo), vhi = hn::Set(dd, hi), vscale = hn::Set(dd, scale);
   const auto vtop = hn::Set(di, static_cast<std::int32_t>(bins - 1));
   // Per-thread scratch reused across calls (computeHistogram calls this once per chunk).
-  thread_local std::vector<std::uint32_t> sub;
-  sub.assign(4 * bins, 0);
+  thread_local std::vector<std::uint16_t> sub;
+  sub.assign(kSubs * bins, 0);
   HWY_ALIGN std::int32_t idx[hn::MaxLanes(di)];
   auto scalarOne = [&](float v, std::size_t lane) {
     if (std::isnan(v)) { ++outside[2]; return; }
@@ -261,17 +268,17 @@ void HistogramAccumulate(const float* HWY_RESTRICT x, std::size_t n, double lo, 
     if (v < lo) { ++outside[0]; return; }
     if (v > hi) { ++outside[1]; return; }
     const auto b = static_cast<std::size_t>((static_cast<double>(v) - lo) * scale);
-    ++sub[(lane & 3) * bins + std::min(b, bins - 1)];
+    ++sub[(lane % kSubs) * bins + std::min(b, bins - 1)];
   };
   // Summed sub-histogram by sub-histogram: no per-entry index division.
   auto flush = [&] {
-    for (std::size_t s = 0; s < 4; ++s) {
-      const std::uint32_t* part = sub.data() + s * bins;
+    for (std::size_t s = 0; s < kSubs; ++s) {
+      const std::uint16_t* part = sub.data() + s * bins;
       for (std::size_t b = 0; b < bins; ++b) counts[b] += part[b];
     }
-    std::fill(sub.begin(), sub.end(), 0u);
+    std::fill(sub.begin(), sub.end(), std::uint16_t{0});
   };
-  std::size_t i = 0, sinceFlush = 0;
+  std::size_t i = 0, iters = 0;
   for (; i + N <= n; i += N) {
     const auto v = hn::PromoteTo(dd, hn::LoadU(df, x + i));
     // NaN fails both comparisons, ±Inf fails one: such vectors take the scalar path.
@@ -279,17 +286,16 @@ void HistogramAccumulate(const float* HWY_RESTRICT x, std::size_t n, double lo, 
     if (hn::AllTrue(dd, ok)) {
       const auto b = hn::Min(hn::DemoteTo(di, hn::Mul(hn::Sub(v, vlo), vscale)), vtop);
       hn::Store(b, di, idx);
-      for (std::size_t k = 0; k < N; ++k) ++sub[(k & 3) * bins + static_cast<std::size_t>(idx[k])];
+      for (std::size_t k = 0; k < N; ++k) ++sub[(k % kSubs) * bins + static_cast<std::size_t>(idx[k])];
     } else {
       for (std::size_t k = 0; k < N; ++k) scalarOne(x[i + k], k);
     }
-    sinceFlush += N;
-    if (sinceFlush >= (std::size_t{1} << 30)) {  // uint32 sub-counters never overflow
+    if (++iters >= maxIters) {
       flush();
-      sinceFlush = 0;
+      iters = 0;
     }
   }
-  for (; i < n; ++i) scalarOne(x[i], i);
+  for (std::size_t k = 0; i < n; ++i, ++k) scalarOne(x[i], k);
   flush();
 }
 
