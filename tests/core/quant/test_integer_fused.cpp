@@ -50,9 +50,12 @@ class TestIntegerFused : public QObject {
     QTest::addColumn<QString>("partition");
     for (const char* c : {"absmax", "minmax", "percentile:99.5", "mse", "entropy"})
       for (bool sym : {true, false})
-        for (const char* part : {"row", "column", "group:16"})
+        for (const char* part : {"row", "column", "group:16"}) {
+          // Entropy calibration costs ~20 ms per part: one partition shows it is forwarded.
+          if (std::string(c) == "entropy" && std::string(part) != "row") continue;
           QTest::newRow((std::string(c) + (sym ? " sym " : " asym ") + part).c_str())
               << QString(c) << sym << QString(part);
+        }
   }
 
   void sameAsTwoStepPath() {
