@@ -180,15 +180,18 @@ Status writeHdf5Body(const std::string& tmp, const std::string& where, const std
       return makeError(ctx + "write failed: " + io::hdf5ErrorText());
   }
 
-  H5Id strType(H5Tcopy(H5T_C_S1), H5Tclose);
-  if (!strType.valid() || H5Tset_size(strType.get(), H5T_VARIABLE) < 0 ||
-      H5Tset_cset(strType.get(), H5T_CSET_UTF8) < 0)
-    return makeError(where + ": " + io::hdf5ErrorText());
+  // Fixed-length (not variable-length) strings: the reader does not read variable-length ones,
+  // since libhdf5 1.10 trusts their stored global-heap lengths (see core/io/hdf5.cpp). HDF5 keeps
+  // attributes compact, so one value must stay under 64 KiB.
   H5Id scalar(H5Screate(H5S_SCALAR), H5Sclose);
   for (const auto& [key, value] : metadata) {
+    H5Id strType(H5Tcopy(H5T_C_S1), H5Tclose);
+    if (!strType.valid() || H5Tset_size(strType.get(), std::max<std::size_t>(1, value.size())) < 0 ||
+        H5Tset_strpad(strType.get(), H5T_STR_NULLPAD) < 0 || H5Tset_cset(strType.get(), H5T_CSET_UTF8) < 0)
+      return makeError(where + ": " + io::hdf5ErrorText());
     H5Id attr(H5Acreate2(file.get(), key.c_str(), strType.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-    const char* text = value.c_str();
-    if (!attr.valid() || H5Awrite(attr.get(), strType.get(), &text) < 0)
+    const std::string padded = value.empty() ? std::string(1, '\0') : value;
+    if (!attr.valid() || H5Awrite(attr.get(), strType.get(), padded.data()) < 0)
       return makeError(where + ": metadata '" + key + "': cannot write attribute: " + io::hdf5ErrorText());
   }
   if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) return makeError(where + ": flush failed: " + io::hdf5ErrorText());
