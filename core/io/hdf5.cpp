@@ -1,12 +1,24 @@
 // HDF5 reader through the HDF5 C API. Opening visits every object of the file and catalogs the
 // numeric datasets (any rank, contiguous, compact or chunked/compressed); strings, compounds and other
 // non-numeric datasets are listed in the metadata as "skipped:<path>" with the reason. Root
-// attributes become metadata. Every HDF5 call runs under one global mutex (libhdf5 here is built
-// without thread safety).
+// attributes become metadata. libhdf5 1.10 crashes on some corrupt files, so the catalog scan and
+// every read run in a forked child process (see runIsolated below): a crash there is an Error
+// naming the file. Forks happen under the one global HDF5 mutex (libhdf5 here is built without
+// thread safety).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -275,70 +287,6 @@ herr_t visitAttribute(hid_t loc, const char* name, const H5A_info_t*, void* data
   return 0;
 }
 
-class Hdf5Reader final : public TensorReader {
- public:
-  Hdf5Reader(std::shared_ptr<MappedFile> file, H5Id fileId, std::vector<Dataset> datasets, Metadata metadata)
-      : m_file(std::move(file)), m_fileId(std::move(fileId)), m_datasets(std::move(datasets)),
-        m_metadata(std::move(metadata)) {
-    for (const Dataset& d : m_datasets) m_tensors.push_back(d.info);
-  }
-  ~Hdf5Reader() override {
-    std::lock_guard lock(io::hdf5Mutex());
-    m_fileId.reset();
-  }
-  std::string_view format() const override { return "hdf5"; }
-  const std::string& path() const override { return m_file->name(); }
-  const std::vector<TensorInfo>& tensors() const override { return m_tensors; }
-  const Metadata& metadata() const override { return m_metadata; }
-
-  Result<FloatTensor> readFloat(std::size_t index, const Work& work) const override {
-    if (index >= m_datasets.size())
-      return makeError(path() + ": tensor index " + std::to_string(index) + " out of range");
-    if (work.cancelled()) return makeError(path() + ": reading cancelled");
-    const Dataset& d = m_datasets[index];
-    const std::string ctx = path() + ": dataset '" + d.path + "': ";
-    const std::uint64_t count = d.info.bytes / dtypeSize(d.info.dtype);
-    if (d.info.bytes > m_file->size() * kMaxExpansion + kSlackBytes)
-      return makeError(ctx + "claims " + std::to_string(d.info.bytes) + " bytes of data, more than a " +
-                       std::to_string(m_file->size()) + "-byte file can hold even compressed");
-    FloatTensor out;
-    out.name = d.info.name;
-    out.shape = d.info.shape;
-    out.values.resize(static_cast<std::size_t>(count));
-    std::vector<std::uint8_t> raw;
-    if (d.info.dtype != DType::F32) raw.resize(static_cast<std::size_t>(d.info.bytes));
-    {
-      std::lock_guard lock(io::hdf5Mutex());
-      H5Id ds(H5Dopen2(m_fileId.get(), d.path.c_str(), H5P_DEFAULT), H5Dclose);
-      if (!ds.valid()) return makeError(ctx + "cannot open: " + io::hdf5ErrorText());
-      H5Id mem;
-      hid_t memType = nativeType(d.info.dtype);
-      if (d.half) {
-        // HDF5's soft float conversion is slow and rounds through its own code: read the raw
-        // 2-byte values (byte-swapped to little-endian if needed) and convert them ourselves.
-        H5Id fileType(H5Dget_type(ds.get()), H5Tclose);
-        mem = H5Id(H5Tcopy(fileType.get()), H5Tclose);
-        if (!mem.valid() || H5Tset_order(mem.get(), H5T_ORDER_LE) < 0)
-          return makeError(ctx + "cannot build the half-float memory type: " + io::hdf5ErrorText());
-        memType = mem.get();
-      }
-      void* dst = d.info.dtype == DType::F32 ? static_cast<void*>(out.values.data()) : raw.data();
-      if (count > 0 && H5Dread(ds.get(), memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
-        return makeError(ctx + "read failed: " + io::hdf5ErrorText());
-    }
-    if (d.info.dtype != DType::F32) convertToFloat(d.info.dtype, raw.data(), out.values.size(), out.values.data());
-    work.report(1, 1);
-    return out;
-  }
-
- private:
-  std::shared_ptr<MappedFile> m_file;
-  H5Id m_fileId;
-  std::vector<Dataset> m_datasets;
-  std::vector<TensorInfo> m_tensors;
-  Metadata m_metadata;
-};
-
 // Checks we can make before handing bytes to libhdf5: a signature at 0, 512, 1024, ... followed by
 // a known superblock version and sane field widths. libhdf5 does its own validation afterwards.
 std::optional<std::string> checkSuperblock(std::span<const std::uint8_t> b) {
@@ -373,40 +321,348 @@ bool backedByPath(const MappedFile& f) {
 
 }  // namespace
 
+namespace {
+
+// ---- Process isolation ------------------------------------------------------------------------
+// libhdf5 1.10.8 is not memory-safe on corrupt files (fuzz_hdf5 found an out-of-bounds memcpy in
+// H5HG_read and a SEGV in H5A__close reached from H5F_try_close). So every libhdf5 call that
+// touches a file being read runs in a forked child: a crash there ends the child, and the parent
+// turns the signal or exit status into an Error naming the file. The parent forks while holding
+// hdf5Mutex(), so no other thread is inside libhdf5 (or half-way through its state) at that
+// moment; the child never takes the mutex again (it stays locked in the child's copy), uses only
+// libhdf5, its own stack, malloc (fork-safe in glibc), the pipe and the shared buffer, and leaves
+// with _exit (no atexit handlers, no Qt/TBB, no return into the caller).
+
+// Catalog scans are bounded by the number of objects, not the data: 30 s is generous.
+constexpr int kCatalogTimeoutSeconds = 30;
+// Reads may inflate gzip data: 30 s plus one second per 16 MiB of decoded bytes.
+constexpr std::uint64_t kReadBytesPerSecond = 16u << 20;
+
+// Length-prefixed binary records for the pipe (paths and attribute names are arbitrary bytes, so
+// they are not squeezed through JSON's UTF-8 rules).
+void putU64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void putString(std::string& out, const std::string& s) {
+  putU64(out, s.size());
+  out += s;
+}
+
+class WireReader {
+ public:
+  explicit WireReader(std::string_view bytes) : m_rest(bytes) {}
+  bool u64(std::uint64_t& v) {
+    if (m_rest.size() < sizeof v) return false;
+    std::memcpy(&v, m_rest.data(), sizeof v);
+    m_rest.remove_prefix(sizeof v);
+    return true;
+  }
+  bool string(std::string& s) {
+    std::uint64_t n = 0;
+    if (!u64(n) || n > m_rest.size()) return false;
+    s.assign(m_rest.substr(0, n));
+    m_rest.remove_prefix(n);
+    return true;
+  }
+  bool done() const { return m_rest.empty(); }
+
+ private:
+  std::string_view m_rest;
+};
+
+bool writeAll(int fd, const std::string& bytes) {
+  std::size_t at = 0;
+  while (at < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    at += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Runs `child` in a forked process and returns the bytes it produced. `child` returns its reply
+// (first byte 'E' + message on a handled error, 'K' + payload on success); a crash, an exception,
+// a timeout or cancellation becomes an Error naming the file and `activity`.
+Result<std::string> runIsolated(const std::string& where, const std::string& activity, int timeoutSeconds,
+                                const std::stop_token* stop, const std::function<std::string()>& child) {
+  // The pipe is made, and its write end closed here, under the mutex too: a child forked by another
+  // thread must not inherit this write end, or EOF would wait for that child as well.
+  int fds[2];
+  pid_t pid = -1;
+  int forkErrno = 0;
+  {
+    std::lock_guard lock(io::hdf5Mutex());
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+      return makeError(where + ": hdf5: cannot create a pipe: " + std::strerror(errno));
+    io::hdf5Init();
+    pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[0]);
+      int code = 0;
+      try {
+        if (!writeAll(fds[1], child())) code = 3;
+      } catch (...) {
+        code = 4;
+      }
+      ::_exit(code);
+    }
+    forkErrno = errno;
+    ::close(fds[1]);
+  }
+  if (pid < 0) {
+    ::close(fds[0]);
+    return makeError(where + ": hdf5: cannot start the isolated reader process: " + std::strerror(forkErrno));
+  }
+
+  std::string reply;
+  bool timedOut = false, cancelled = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
+  for (;;) {
+    if (stop && stop->stop_requested()) {
+      cancelled = true;
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      timedOut = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, 100);  // ms: how promptly a cancel or the deadline is noticed
+    if (ready <= 0) continue;              // timeout slice or EINTR
+    char buf[1 << 16];
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n > 0) reply.append(buf, static_cast<std::size_t>(n));
+    else if (n == 0 || errno != EINTR) break;  // EOF: the child is done (or died)
+  }
+  ::close(fds[0]);
+  if (timedOut || cancelled) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (cancelled) return makeError(where + ": " + activity + " cancelled");
+  if (timedOut)
+    return makeError(where + ": hdf5: the HDF5 library did not finish " + activity + " within " +
+                     std::to_string(timeoutSeconds) + " s: the file is corrupt (or pathological)");
+  if (WIFSIGNALED(status))
+    return makeError(where + ": hdf5: the HDF5 library crashed while " + activity + " (signal " +
+                     std::to_string(WTERMSIG(status)) + "): the file is corrupt");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty())
+    return makeError(where + ": hdf5: the HDF5 library crashed while " + activity + " (exit status " +
+                     std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "): the file is corrupt");
+  if (reply[0] == 'E') return makeError(where + ": hdf5: " + reply.substr(1));
+  if (reply[0] != 'K') return makeError(where + ": hdf5: garbled reply from the isolated reader process");
+  return reply.substr(1);
+}
+
+// In the child: open the file with libhdf5 (from its path, or the in-memory image through the core
+// driver). Empty H5Id and `error` set on failure.
+H5Id openInChild(const MappedFile& file, bool byPath, std::string& error) {
+  H5Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (!fapl.valid()) {
+    error = io::hdf5ErrorText();
+    return {};
+  }
+  if (!byPath) {
+    // The core driver serves the file from a copy of the image, no disk access.
+    if (H5Pset_fapl_core(fapl.get(), 1 << 16, false) < 0 ||
+        H5Pset_file_image(fapl.get(), const_cast<std::uint8_t*>(file.bytes().data()), file.size()) < 0) {
+      error = "cannot set up the in-memory image: " + io::hdf5ErrorText();
+      return {};
+    }
+  }
+  H5Id fileId(H5Fopen(file.name().c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!fileId.valid()) error = "cannot open: " + io::hdf5ErrorText();
+  return fileId;
+}
+
+// In the child, after every handle of ours is closed: anything still open is a leak of ours.
+std::string leakCheck() {
+  const ssize_t open = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+  return open == 0 ? std::string() : "internal error: " + std::to_string(open) + " HDF5 handles left open";
+}
+
+// In the child: the whole catalog scan, as a reply for runIsolated.
+std::string catalogInChild(const MappedFile& file, bool byPath) {
+  std::string error;
+  VisitState st;
+  Metadata metadata;
+  {
+    H5Id fileId = openInChild(file, byPath, error);
+    if (!fileId.valid()) return "E" + error;
+    H5Id root(H5Gopen2(fileId.get(), "/", H5P_DEFAULT), H5Gclose);
+    if (!root.valid()) return "Ecannot open the root group: " + io::hdf5ErrorText();
+    st.root = root.get();
+    if (H5Ovisit2(root.get(), H5_INDEX_NAME, H5_ITER_INC, visitObject, &st, H5O_INFO_BASIC) < 0)
+      return "Ecannot list the file's objects: " + (st.error.empty() ? io::hdf5ErrorText() : st.error);
+    hsize_t idx = 0;
+    H5Aiterate2(root.get(), H5_INDEX_NAME, H5_ITER_INC, &idx, visitAttribute, &metadata);
+    H5Eclear2(H5E_DEFAULT);
+  }  // root and file closed here: a crash in libhdf5's close still counts as a corrupt file
+  if (auto leak = leakCheck(); !leak.empty()) return "E" + leak;
+  for (auto& s : st.skipped) metadata.push_back(std::move(s));
+  std::string out = "K";
+  putU64(out, st.datasets.size());
+  for (const Dataset& d : st.datasets) {
+    putString(out, d.path);
+    putU64(out, static_cast<std::uint64_t>(d.info.dtype));
+    putU64(out, d.info.shape.size());
+    for (std::int64_t n : d.info.shape) putU64(out, static_cast<std::uint64_t>(n));
+    putU64(out, d.info.bytes);
+    putString(out, d.info.layout);
+  }
+  putU64(out, metadata.size());
+  for (const auto& [k, v] : metadata) {
+    putString(out, k);
+    putString(out, v);
+  }
+  return out;
+}
+
+// Parent: the catalog reply back into datasets and metadata.
+bool parseCatalog(const std::string& reply, std::vector<Dataset>& datasets, Metadata& metadata) {
+  WireReader in(reply);
+  std::uint64_t n = 0;
+  if (!in.u64(n)) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    Dataset d;
+    std::uint64_t dtype = 0, rank = 0;
+    if (!in.string(d.path) || !in.u64(dtype) || !in.u64(rank) || rank > H5S_MAX_RANK) return false;
+    d.info.name = d.path;
+    d.info.dtype = static_cast<DType>(dtype);
+    d.half = d.info.dtype == DType::F16;
+    for (std::uint64_t r = 0; r < rank; ++r) {
+      std::uint64_t dim = 0;
+      if (!in.u64(dim)) return false;
+      d.info.shape.push_back(static_cast<std::int64_t>(dim));
+    }
+    if (!in.u64(d.info.bytes) || !in.string(d.info.layout)) return false;
+    datasets.push_back(std::move(d));
+  }
+  if (!in.u64(n)) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string k, v;
+    if (!in.string(k) || !in.string(v)) return false;
+    metadata.emplace_back(std::move(k), std::move(v));
+  }
+  return in.done();
+}
+
+// In the child: read dataset `d` as its stored dtype (half as raw little-endian 2-byte values) into
+// `dst`, which holds d.info.bytes bytes shared with the parent.
+std::string readInChild(const MappedFile& file, bool byPath, const Dataset& d, void* dst) {
+  std::string error;
+  {
+    H5Id fileId = openInChild(file, byPath, error);
+    if (!fileId.valid()) return "E" + error;
+    H5Id ds(H5Dopen2(fileId.get(), d.path.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!ds.valid()) return "Edataset '" + d.path + "': cannot open: " + io::hdf5ErrorText();
+    // The shared buffer is sized from the catalog: if the file changed on disk since, refuse.
+    H5Id space(H5Dget_space(ds.get()), H5Sclose);
+    const hssize_t points = space.valid() ? H5Sget_simple_extent_npoints(space.get()) : -1;
+    if (points < 0 || static_cast<std::uint64_t>(points) != d.info.bytes / dtypeSize(d.info.dtype))
+      return "Edataset '" + d.path + "': its size differs from the catalog (was the file changed?)";
+    H5Id mem;
+    hid_t memType = nativeType(d.info.dtype);
+    if (d.half) {
+      // HDF5's soft float conversion is slow and rounds through its own code: read the raw
+      // 2-byte values (byte-swapped to little-endian if needed); the parent converts them.
+      H5Id fileType(H5Dget_type(ds.get()), H5Tclose);
+      mem = H5Id(H5Tcopy(fileType.get()), H5Tclose);
+      if (!mem.valid() || H5Tset_order(mem.get(), H5T_ORDER_LE) < 0)
+        return "Edataset '" + d.path + "': cannot build the half-float memory type: " + io::hdf5ErrorText();
+      memType = mem.get();
+    }
+    if (d.info.bytes > 0 && H5Dread(ds.get(), memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
+      return "Edataset '" + d.path + "': read failed: " + io::hdf5ErrorText();
+  }
+  if (auto leak = leakCheck(); !leak.empty()) return "E" + leak;
+  return "K";
+}
+
+// Anonymous shared memory the child writes a dataset into; unmapped when it goes out of scope.
+class SharedBuffer {
+ public:
+  explicit SharedBuffer(std::size_t bytes) : m_bytes(bytes) {
+    if (bytes == 0) return;
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) m_data = p;
+  }
+  ~SharedBuffer() {
+    if (m_data) ::munmap(m_data, m_bytes);
+  }
+  SharedBuffer(const SharedBuffer&) = delete;
+  SharedBuffer& operator=(const SharedBuffer&) = delete;
+  bool ok() const { return m_bytes == 0 || m_data != nullptr; }
+  void* data() const { return m_data; }
+
+ private:
+  std::size_t m_bytes = 0;
+  void* m_data = nullptr;
+};
+
+class Hdf5Reader final : public TensorReader {
+ public:
+  Hdf5Reader(std::shared_ptr<MappedFile> file, bool byPath, std::vector<Dataset> datasets, Metadata metadata)
+      : m_file(std::move(file)), m_byPath(byPath), m_datasets(std::move(datasets)), m_metadata(std::move(metadata)) {
+    for (const Dataset& d : m_datasets) m_tensors.push_back(d.info);
+  }
+  std::string_view format() const override { return "hdf5"; }
+  const std::string& path() const override { return m_file->name(); }
+  const std::vector<TensorInfo>& tensors() const override { return m_tensors; }
+  const Metadata& metadata() const override { return m_metadata; }
+
+  Result<FloatTensor> readFloat(std::size_t index, const Work& work) const override {
+    if (index >= m_datasets.size())
+      return makeError(path() + ": tensor index " + std::to_string(index) + " out of range");
+    if (work.cancelled()) return makeError(path() + ": reading cancelled");
+    const Dataset& d = m_datasets[index];
+    const std::string ctx = path() + ": dataset '" + d.path + "': ";
+    const std::uint64_t count = d.info.bytes / dtypeSize(d.info.dtype);
+    // Checked before anything is sized by the header's claim (the shared buffer included).
+    if (d.info.bytes > m_file->size() * kMaxExpansion + kSlackBytes)
+      return makeError(ctx + "claims " + std::to_string(d.info.bytes) + " bytes of data, more than a " +
+                       std::to_string(m_file->size()) + "-byte file can hold even compressed");
+    SharedBuffer shared(static_cast<std::size_t>(d.info.bytes));
+    if (!shared.ok())
+      return makeError(ctx + "cannot map " + std::to_string(d.info.bytes) + " bytes of shared memory: " +
+                       std::strerror(errno));
+    const int timeout = kCatalogTimeoutSeconds + static_cast<int>(d.info.bytes / kReadBytesPerSecond);
+    auto reply = runIsolated(path(), "reading dataset '" + d.path + "'", timeout, &work.stop,
+                             [&] { return readInChild(*m_file, m_byPath, d, shared.data()); });
+    if (!reply) return reply.error();
+    FloatTensor out;
+    out.name = d.info.name;
+    out.shape = d.info.shape;
+    out.values.resize(static_cast<std::size_t>(count));
+    if (count > 0) {
+      if (d.info.dtype == DType::F32) std::memcpy(out.values.data(), shared.data(), d.info.bytes);
+      else convertToFloat(d.info.dtype, shared.data(), out.values.size(), out.values.data());
+    }
+    work.report(1, 1);
+    return out;
+  }
+
+ private:
+  std::shared_ptr<MappedFile> m_file;
+  bool m_byPath = false;  // libhdf5 opens the path; otherwise the in-memory image via the core driver
+  std::vector<Dataset> m_datasets;
+  std::vector<TensorInfo> m_tensors;
+  Metadata m_metadata;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<TensorReader>> openHdf5(std::shared_ptr<MappedFile> file) {
   const std::string& where = file->name();
   if (auto err = checkSuperblock(file->bytes())) return makeError(where + ": hdf5: " + *err);
   const bool byPath = backedByPath(*file);
-
-  std::lock_guard lock(io::hdf5Mutex());
-  io::hdf5Init();
-  H5Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  if (!fapl.valid()) return makeError(where + ": hdf5: " + io::hdf5ErrorText());
-  if (!byPath) {
-    // In-memory bytes: the core driver serves the file from a copy of the image, no disk access.
-    if (H5Pset_fapl_core(fapl.get(), 1 << 16, false) < 0 ||
-        H5Pset_file_image(fapl.get(), const_cast<std::uint8_t*>(file->bytes().data()), file->size()) < 0)
-      return makeError(where + ": hdf5: cannot set up the in-memory image: " + io::hdf5ErrorText());
-  }
-  H5Id fileId(H5Fopen(where.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
-  if (!fileId.valid()) return makeError(where + ": hdf5: cannot open: " + io::hdf5ErrorText());
-  H5Id root(H5Gopen2(fileId.get(), "/", H5P_DEFAULT), H5Gclose);
-  if (!root.valid()) return makeError(where + ": hdf5: cannot open the root group: " + io::hdf5ErrorText());
-
-  VisitState st;
-  st.root = root.get();
-  if (H5Ovisit2(root.get(), H5_INDEX_NAME, H5_ITER_INC, visitObject, &st, H5O_INFO_BASIC) < 0) {
-    const std::string why = st.error.empty() ? io::hdf5ErrorText() : st.error;
-    return makeError(where + ": hdf5: cannot list the file's objects: " + why);
-  }
+  auto reply = runIsolated(where, "reading the file's structure", kCatalogTimeoutSeconds, nullptr,
+                           [&] { return catalogInChild(*file, byPath); });
+  if (!reply) return reply.error();
+  std::vector<Dataset> datasets;
   Metadata metadata;
-  hsize_t idx = 0;
-  H5Aiterate2(root.get(), H5_INDEX_NAME, H5_ITER_INC, &idx, visitAttribute, &metadata);
-  H5Eclear2(H5E_DEFAULT);
-  for (auto& s : st.skipped) metadata.push_back(std::move(s));
-  root.reset();
-  return std::unique_ptr<TensorReader>(
-      new Hdf5Reader(std::move(file), std::move(fileId), std::move(st.datasets), std::move(metadata)));
+  if (!parseCatalog(*reply, datasets, metadata))
+    return makeError(where + ": hdf5: garbled catalog from the isolated reader process");
+  return std::unique_ptr<TensorReader>(new Hdf5Reader(std::move(file), byPath, std::move(datasets), std::move(metadata)));
 }
 
 }  // namespace quench
