@@ -1,19 +1,28 @@
-// libFuzzer target for the HDF5 reader (libhdf5 through the core driver): any bytes must give either
-// a catalog whose every tensor reads (or fails with a message naming the file) or an error naming
-// the file; never a crash, a leaked handle or an allocation sized by an unchecked header.
+// libFuzzer target for the HDF5 reader: any bytes must give either a catalog whose every tensor
+// reads (or fails with a message naming the file) or an error naming the file; never a crash of
+// this process and never an allocation sized by an unchecked header.
 //
-// libhdf5 1.10.8 (Debian) leaks the object header it was loading when a metadata checksum fails in
-// its cache (H5C_load_entry → H5O prefix decode; found by this fuzzer in its first minute; nothing
-// of ours is involved and no handle comes back to close). libhdf5 is built without frame pointers,
-// so LeakSanitizer sees only "malloc ← libhdf5_serial.so" and the suppression has to name the
-// module. To keep our own handle hygiene checked, every input ends by asserting that no HDF5 file,
-// group, dataset, datatype or attribute handle is left open (a handle we forget to close aborts).
+// The reader runs libhdf5 only in forked children (core/io/hdf5.cpp: libhdf5 1.10.8 crashes on
+// some corrupt files, e.g. a SEGV in H5A__close from H5F_try_close, committed as
+// tests/data/io/hdf5_crashes_libhdf5.h5). The in-memory image goes through the same child path as
+// a file on disk: the child inherits the bytes with the fork and hands them to the core driver.
+// So a crash inside libhdf5 prints an ASan report from the child and becomes an Error here, and
+// this target checks what Quench promises: the process survives and every message names the file.
+// Two consequences: coverage counters updated in a child are lost with it, so mutation is guided
+// only by the parent's code (the pipe/shared-memory protocol, error paths), not by the catalog
+// scan; and a memory error in our own catalog code would also show up only as such an Error (in the
+// ASan unit tests it would make a good file fail to open). Each child checks that every HDF5 handle of ours is
+// closed before it reports success, so handle leaks still fail as errors in the unit tests.
 //
-// libhdf5 also sizes some allocations from unchecked on-disk lengths (seen: a 0x4548000000000060-byte
-// malloc in H5C_load_entry for an object header chunk). Under plain malloc that request fails and
-// libhdf5 reports "memory allocation failed for on disk image buffer", which we pass on as an
-// Error; ASan by default aborts instead, so allocator_may_return_null=1 restores the production
-// behaviour. Every crash and every other sanitizer report still fails the fuzzer.
+// In the children: libhdf5 1.10.8 leaks the object header it was loading when a metadata checksum
+// fails (H5C_load_entry); it is built without frame pointers, so the LSan suppression names the
+// module (children leave with _exit, so LSan only runs in this process anyway). libhdf5 also sizes
+// some allocations from unchecked on-disk lengths (seen: a 0x4548000000000060-byte malloc in
+// H5C_load_entry); plain malloc fails and libhdf5 reports an error, while ASan by default aborts,
+// so allocator_may_return_null=1 restores the production behaviour.
+#include <pthread.h>
+#include <sanitizer/common_interface_defs.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -21,13 +30,16 @@
 
 #include "core/io/formats.h"
 
+// A child that crashes must not look like a fuzzer finding: libFuzzer's death callback (which writes
+// crash-* and stops the run) is inherited by forked children, so each child drops it; the child
+// still prints its ASan report and dies, and the parent turns that into an Error.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  pthread_atfork(nullptr, nullptr, [] { __sanitizer_set_death_callback(nullptr); });
+  return 0;
+}
+
 extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
 extern "C" const char* __lsan_default_suppressions() { return "leak:libhdf5_serial.so\n"; }
-
-// From <hdf5.h> (1.10: hid_t is int64_t, H5F_OBJ_ALL = 0x1f); the fuzzer does not get HDF5's
-// include path because quench_io links HDF5 privately.
-extern "C" long H5Fget_obj_count(std::int64_t file_id, unsigned types);
-constexpr unsigned kH5FObjAll = 0x1f;
 
 namespace {
 constexpr const char* kName = "fuzz-in-memory.h5";
@@ -55,7 +67,5 @@ void readAll(std::shared_ptr<quench::MappedFile> file) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   readAll(quench::MappedFile::fromBytes(kName, std::vector<std::uint8_t>(data, data + size)));
-  // The reader is gone: every handle it opened must be closed.
-  if (H5Fget_obj_count(static_cast<std::int64_t>(kH5FObjAll), kH5FObjAll) != 0) std::abort();
   return 0;
 }
