@@ -4,24 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/cli_run.h"
 #include "common/fuzzy.h"
 
 namespace {
-struct Run {
-  int exitCode = -1;
-  QByteArray out, err;
-};
-
-Run runCli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(QUENCH_CLI_PATH), args);
-  Run r;
-  if (!p.waitForFinished(120000)) return r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = p.readAllStandardOutput();
-  r.err = p.readAllStandardError();
-  return r;
-}
+using quench::test::Run;
+using quench::test::runCli;
 
 nlohmann::json runJson(const QStringList& args) {
   const Run r = runCli(args);
