@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/cli/commands.h"
+#include "app/cli/eval_source.h"
 #include "core/io/writer.h"
 #include "core/model/model_loader.h"
 
@@ -21,47 +22,18 @@ struct LogitsOptions {
   std::string out;
 };
 
-Result<std::string> readText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// One sequence per non-empty line of whitespace-separated ids.
-Result<std::vector<std::vector<int>>> parseTokenFile(const std::string& path, const std::string& text) {
-  std::vector<std::vector<int>> seqs;
-  std::istringstream lines(text);
-  std::string line;
-  for (int lineNo = 1; std::getline(lines, line); ++lineNo) {
-    std::istringstream words(line);
-    std::vector<int> seq;
-    for (std::string w; words >> w;) {
-      int id = 0;
-      const auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), id);
-      if (ec != std::errc() || p != w.data() + w.size())
-        return makeError(path + ":" + std::to_string(lineNo) + ": '" + w + "' is not a token id");
-      seq.push_back(id);
-    }
-    if (!seq.empty()) seqs.push_back(std::move(seq));
-  }
-  if (seqs.empty()) return makeError(path + ": no token ids");
-  return seqs;
-}
-
 int runLogits(const LogitsOptions& o) {
   if (o.textFile.empty() == o.tokensFile.empty()) return fail("logits: give exactly one of --text FILE or --tokens FILE");
   auto files = model::openModel(o.model, o.tokenizer);
   if (!files) return fail(files.error().message);
   const std::string input = o.textFile.empty() ? o.tokensFile : o.textFile;
-  auto content = readText(input);
-  if (!content) return fail(content.error().message);
   std::vector<std::vector<int>> seqs;
   if (!o.textFile.empty()) {
+    auto content = readFile(input);
+    if (!content) return fail(content.error().message);
     seqs.push_back(files->tokenizer->encode(*content, true, false));
   } else {
-    auto parsed = parseTokenFile(input, *content);
+    auto parsed = readTokenFile(input);
     if (!parsed) return fail(parsed.error().message);
     seqs = std::move(parsed).value();
   }

@@ -5,7 +5,7 @@
 #include <sstream>
 
 namespace quench::cli {
-namespace {
+
 Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return makeError(path + ": cannot open");
@@ -35,7 +35,6 @@ Result<std::vector<std::vector<int>>> readTokenFile(const std::string& path) {
   if (seqs.empty()) return makeError(path + ": no token ids");
   return seqs;
 }
-}  // namespace
 
 void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o) {
   cmd.add_option("MODEL", o.model, "llama2.c .bin, .gguf, or Hugging Face folder")->required();

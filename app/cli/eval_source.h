@@ -28,6 +28,11 @@ struct EvalSource {
   std::optional<LlamaKldFile> reference;
 };
 
+/// The whole file, or an error naming it.
+Result<std::string> readFile(const std::string& path);
+/// A tokens FILE: one sequence per non-empty line of whitespace-separated ids.
+Result<std::vector<std::vector<int>>> readTokenFile(const std::string& path);
+
 /// Adds MODEL, --tokenizer, --text, --tokens, --sample, --length, --seed, --reference-logits, --context.
 void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o);
 /// Opens everything; exactly one data source must be given.
