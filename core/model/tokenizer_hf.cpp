@@ -8,32 +8,12 @@
 #include <sstream>
 
 #include "core/model/merge_queue.h"
+#include "core/model/token_text.h"
 
 namespace quench::model {
 
 namespace {
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581 "▁", SentencePiece's space
-
-std::size_t utf8Length(unsigned char b) {
-  if (b < 0x80) return 1;
-  if ((b & 0xE0) == 0xC0) return 2;
-  if ((b & 0xF0) == 0xE0) return 3;
-  if ((b & 0xF8) == 0xF0) return 4;
-  return 1;
-}
-
-int byteTokenValue(std::string_view s) {
-  if (s.size() != 6 || s.substr(0, 3) != "<0x" || s[5] != '>') return -1;
-  int v = 0;
-  for (char ch : s.substr(3, 2)) {
-    v *= 16;
-    if (ch >= '0' && ch <= '9') v += ch - '0';
-    else if (ch >= 'A' && ch <= 'F') v += ch - 'A' + 10;
-    else if (ch >= 'a' && ch <= 'f') v += ch - 'a' + 10;
-    else return -1;
-  }
-  return v;
-}
 }  // namespace
 
 void BpeTokenizer::encodeSegment(std::string_view text, std::vector<int>& out) const {
