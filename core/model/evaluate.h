@@ -3,13 +3,16 @@
 // same network Q with its weights replaced by recipe reconstructions (simulated quantization), on
 // token sequences, on sequences sampled from P, or against a llama.cpp --kl-divergence-base file.
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/divergence/kld_file.h"
 #include "core/divergence/token_summary.h"
 #include "core/model/model_loader.h"
 #include "core/recipe/recipe.h"
+#include "core/stats/histogram.h"
 
 namespace quench::model {
 
@@ -33,23 +36,61 @@ std::vector<std::vector<int>> chunkTokens(const std::vector<int>& tokens, int co
 Result<std::vector<std::vector<int>>> sampleSequences(Transformer& p, int count, int length, int bos,
                                                       std::uint64_t seed, const Work& work = {});
 
+/// The figures of one evaluated position (a row of the comparison), for the "KL along the
+/// positions of a sequence" view and the list of the tokens that moved most.
+struct PositionRecord {
+  std::size_t sequence = 0;           ///< index of the sequence (or .kld chunk) evaluated
+  std::size_t position = 0;           ///< index within it of the last token of the context
+  std::int32_t token = 0;             ///< id at `position` (the last input token)
+  std::int32_t nextToken = kNoToken;  ///< the true next id (kNoToken for the last position)
+  double kl = 0;                      ///< KL(P‖Q), nats
+  double js = 0;                      ///< JS(P‖Q), nats
+  bool top1Same = false;              ///< argmax P == argmax Q
+  double pTrue = std::numeric_limits<double>::quiet_NaN();  ///< P(nextToken); NaN without one
+  double qTrue = std::numeric_limits<double>::quiet_NaN();  ///< Q(nextToken); NaN without one
+};
+
 /// Each sequence fed from an empty cache to both models; every position is a row (its true next
-/// token is the following one in the sequence, none for the last). Rows are added to `acc`.
+/// token is the following one in the sequence, none for the last). Rows are added to `acc`, and
+/// appended to `positions` when given (same rows, same order).
 /// temperature T ≠ 1 compares softmax(z/T) of both models (MATH.md §8), perplexities included.
+/// Progress in sequences; stops between sequences and inside each forward pass ("cancelled").
 Status compareModels(Transformer& p, Transformer& q, const std::vector<std::vector<int>>& sequences,
-                     TokenAccumulator& acc, const Work& work = {}, double temperature = 1.0);
+                     TokenAccumulator& acc, const Work& work = {}, double temperature = 1.0,
+                     std::vector<PositionRecord>* positions = nullptr);
+
+/// P's logits of every sequence, (length, vocab) each, for reuse by several comparisons against
+/// the same P (a sweep). Progress in sequences.
+Result<std::vector<Matrix>> referenceLogits(Transformer& p, const std::vector<std::vector<int>>& sequences,
+                                            const Work& work = {});
+
+/// compareModels with P given by its logits from referenceLogits (one matrix per sequence, of
+/// the sequence's length and Q's vocabulary); identical results.
+Status compareModels(std::span<const Matrix> pLogits, Transformer& q, const std::vector<std::vector<int>>& sequences,
+                     TokenAccumulator& acc, const Work& work = {}, double temperature = 1.0,
+                     std::vector<PositionRecord>* positions = nullptr);
 
 /// Q against the base log-probabilities of a llama.cpp .kld file (MATH.md §11): each chunk is run
 /// from an empty cache with its first token replaced by `bos`; row r is compared after chunk
-/// position ⌊n_ctx/2⌋ + r, KL over the entries above the file's floor.
+/// position ⌊n_ctx/2⌋ + r, KL over the entries above the file's floor. Rows are appended to
+/// `positions` when given (sequence = chunk, position = ⌊n_ctx/2⌋ + r, token = the stored one).
 Status compareToLlamaKld(Transformer& q, const LlamaKldFile& base, int bos, TokenAccumulator& acc,
-                         const Work& work = {});
+                         const Work& work = {}, std::vector<PositionRecord>* positions = nullptr);
 
 /// Figures of one evaluated recipe.
 struct RecipeEvaluation {
   TokenSummary summary;
   double bitsPerParam = 32.0;
   std::size_t tensorsTransformed = 0;
+  std::vector<PositionRecord> positions;  ///< every row, when EvaluateOptions::keepPositions
+};
+
+/// How evaluateRecipe runs.
+struct EvaluateOptions {
+  double temperature = 1.0;     ///< compare softmax(z/T) (not with a llama.cpp reference)
+  bool keepPositions = false;   ///< fill RecipeEvaluation::positions
+  /// P's logits from referenceLogits on the same sequences: P is then not run again (may be null).
+  const std::vector<Matrix>* pLogits = nullptr;
 };
 
 /// Q = `files` with `recipe` applied, against `reference` when given (llama.cpp .kld), else
@@ -59,5 +100,22 @@ Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& r
                                         const std::vector<std::vector<int>>& sequences,
                                         const LlamaKldFile* reference, double temperature = 1.0,
                                         const Work& work = {});
+/// evaluateRecipe with options. Progress in one unit over the whole evaluation: (layers loaded +
+/// sequences or chunks compared, layers + 2 + sequences or chunks).
+Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& recipe, Transformer* p,
+                                        const std::vector<std::vector<int>>& sequences,
+                                        const LlamaKldFile* reference, const EvaluateOptions& options,
+                                        const Work& work = {});
+
+/// Indices into `positions` of the `k` rows with the largest KL, largest first (ties: the earlier
+/// row first; +∞ ranks above every finite value).
+std::vector<std::size_t> largestKlPositions(std::span<const PositionRecord> positions, std::size_t k);
+
+/// Histogram of the finite per-position KL values over [0, largest finite KL] in `bins` bins
+/// (+∞ rows counted in Histogram::inf).
+Histogram klHistogram(std::span<const PositionRecord> positions, std::size_t bins);
+
+/// The number of values in every tensor of the model's files (its parameter count).
+std::uint64_t parameterCount(const ModelFiles& files);
 
 }  // namespace quench::model
