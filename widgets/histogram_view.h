@@ -1,40 +1,112 @@
 #pragma once
-// A histogram of weight values (QCustomPlot bars) with linear/log counts, zoom and pan. It shows
-// a core Histogram; it computes nothing.
+// The histogram view: the original weights (neutral bars) with the reconstruction overlaid (an
+// accent step line) on the same bins, or the error x~ − x alone; the quantization grid (every
+// dequantized level as a thin line, thinned when dense), the clip lines s(L − b) and s(U − b), the
+// saturated mass in vermilion with its count; linear or log counts; zoom (wheel) and pan (drag);
+// a part selector that asks the app for one part's histograms. It shows core results (Histogram,
+// levels, counts) filled by the app off the GUI thread; it computes nothing.
 #include <QWidget>
+#include <cstdint>
+#include <limits>
+#include <vector>
 
 #include "core/stats/histogram.h"
 
 class QCheckBox;
+class QComboBox;
 class QCPBars;
+class QCPGraph;
+class QCPItemStraightLine;
 class QCPTextElement;
 class QCustomPlot;
 class QLabel;
+class QSpinBox;
 class QToolButton;
 
 namespace quench::widgets {
 
+/// Everything the histogram view shows for one tensor (or one part of it) under one recipe.
+/// A plain value: fill it on a worker thread, hand it to HistogramView::setOverlay on the GUI thread.
+struct HistogramOverlayData {
+  QString tensorName;   ///< e.g. "blk.0.attn_q.weight" (the title names it)
+  QString recipeLabel;  ///< e.g. "int4 sym absmax row" (the title names it); empty: no recipe yet
+  /// Histogram of the original values x. Required (an empty `counts` means "no data").
+  Histogram original;
+  /// Histogram of the reconstruction x~ on the SAME bins as `original` (same lo, hi, bin count);
+  /// empty counts: no reconstruction yet (only the original is drawn).
+  Histogram reconstruction;
+  /// Histogram of the error x~ − x (its own range); shown in HistogramMode::Error.
+  Histogram error;
+  /// Every dequantized level s·(n − b) for n = L..U, ascending, in weight units. Empty when the
+  /// shown data has no single grid (e.g. the whole tensor under a per-row partition): no grid drawn.
+  std::vector<double> levels;
+  /// Clip lines in weight units: s·(L − b) and s·(U − b). NaN (the default): no clip lines.
+  double clipLow = std::numeric_limits<double>::quiet_NaN();
+  double clipHigh = std::numeric_limits<double>::quiet_NaN();
+  std::uint64_t saturated = 0;  ///< elements clipped by the quantizer (core's count, exact)
+  std::uint64_t total = 0;      ///< elements shown (numel of the tensor or of the part); 0: no label
+  int part = -1;                ///< −1: the whole tensor; otherwise the part index shown
+  int partCount = 1;            ///< parts of the recipe's partition (sizes the part selector)
+};
+
+enum class HistogramMode {
+  Overlay,  ///< original bars + reconstruction line + grid + clip lines + saturated mass
+  Error,    ///< the error x~ − x histogram alone
+};
+
 class HistogramView : public QWidget {
   Q_OBJECT
  public:
+  /// More grid lines than this in the visible x range are thinned to every k-th level.
+  static constexpr int kMaxGridLines = 60;
+
   explicit HistogramView(QWidget* parent = nullptr);
 
-  /// Show `histogram` of tensor `title` (the plot's title names it). Resets the zoom.
+  /// Show `histogram` of tensor `title` (the original only: no reconstruction, grid or clip
+  /// lines). Resets the zoom.
   void setHistogram(const Histogram& histogram, const QString& title);
+  /// Show an original/reconstruction/error overlay. The zoom is reset when the tensor or the part
+  /// changes (or nothing was shown), kept otherwise, so that a parameter change keeps the view.
+  void setOverlay(const HistogramOverlayData& data);
+  const HistogramOverlayData& overlay() const { return m_data; }
   /// Remove the data; `message` is shown as the title (e.g. "Select a tensor").
   void clear(const QString& message = QString());
   /// Counts on a logarithmic axis ("count (log)") or a linear one ("count").
   void setLogScale(bool log);
   bool logScale() const { return m_log; }
+  /// Overlay (original + reconstruction) or the error alone; also switchable in the control row.
+  void setMode(HistogramMode mode);
+  HistogramMode mode() const { return m_mode; }
   /// Fit both axes to the data.
   void resetZoom();
 
   QCustomPlot* plot() const { return m_plot; }
+  /// The original's bars (all bins; bins beyond the clip lines are drawn again in vermilion).
   QCPBars* bars() const { return m_bars; }
+  /// The bins of the original beyond the clip lines (vermilion), in Overlay mode.
+  QCPBars* saturatedBars() const { return m_satBars; }
+  /// The reconstruction's counts as a step line on the original's bins.
+  QCPGraph* reconstructionGraph() const { return m_recon; }
+  /// The error histogram's bars (Error mode).
+  QCPBars* errorBars() const { return m_errorBars; }
+  /// Grid lines drawn now (after thinning to the visible range), at these x positions.
+  const std::vector<QCPItemStraightLine*>& gridLines() const { return m_gridLines; }
+  /// Every k-th level is drawn (1: all of them).
+  int gridStride() const { return m_gridStride; }
+  QCPItemStraightLine* clipLowLine() const { return m_clipLow; }
+  QCPItemStraightLine* clipHighLine() const { return m_clipHigh; }
+  /// "saturated: 1,234 of 16.8 M (0.0074 %)"; empty when total is 0.
+  QString saturationText() const;
+  /// "grid: every 4th of 255 levels shown" when thinned; empty otherwise.
+  QString gridNote() const;
   QString title() const;
 
  signals:
   void logScaleChanged(bool log);
+  void modeChanged(HistogramMode mode);
+  /// The user picked a part in the selector (−1: the whole tensor). The app computes that part's
+  /// histograms and calls setOverlay with data.part = part.
+  void partRequested(int part);
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -43,16 +115,34 @@ class HistogramView : public QWidget {
   void applyStyle();
   void updateValueAxis();
   void updateOutsideNote();
+  void rebuild();
+  void updateGrid();
+  void updateTitle();
+  void updateLegend();
 
+  QComboBox* m_modeBox;
   QCheckBox* m_logBox;
+  QSpinBox* m_partBox;
   QToolButton* m_resetButton;
   QLabel* m_note;
+  QLabel* m_satLabel;
   QCustomPlot* m_plot;
   QCPBars* m_bars;
+  QCPBars* m_satBars;
+  QCPBars* m_errorBars;
+  QCPGraph* m_recon;
+  QCPGraph* m_gridLegend;  // empty graphs that only give the legend an entry for line items
+  QCPGraph* m_clipLegend;
+  QCPItemStraightLine* m_clipLow;
+  QCPItemStraightLine* m_clipHigh;
+  std::vector<QCPItemStraightLine*> m_gridLines;
+  int m_gridStride = 1;
   QCPTextElement* m_title;
-  Histogram m_histogram;
+  HistogramOverlayData m_data;
+  HistogramMode m_mode = HistogramMode::Overlay;
   bool m_hasData = false;
   bool m_log = false;
+  bool m_updatingPart = false;
 };
 
 }  // namespace quench::widgets
