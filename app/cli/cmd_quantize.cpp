@@ -30,7 +30,7 @@ struct QuantizeOptions {
   std::string values, parts, scale, zero, clip;
   // tensor form
   std::string tensor, method = "int", partition, calib, format, sparsity, activations, out, recipe;
-  std::string round = "even", scaleFormat = "fp32";
+  std::string round = "even", scaleFormat = "fp32", arithmetic;
   std::optional<int> bits, block;
   bool symmetric = false, asymmetric = false, doubleQuant = false, codes = false, json = false;
   std::optional<double> threshold;
@@ -144,7 +144,7 @@ int runTextbook(const QuantizeOptions& o) {
   const auto fmt = parseScaleFormat(o.scaleFormat);
   if (!fmt) return fail("--scale-format: unknown '" + o.scaleFormat + "' (expected fp32, fp16, bf16 or e8m0)");
   const auto rounding = parseRounding(o.round);
-  if (!rounding) return fail("--round: unknown '" + o.round + "' (expected even, away, zero or stochastic)");
+  if (!rounding) return fail("--round: unknown '" + o.round + "' (expected even, away, up, zero or stochastic)");
   // One scale, zero point and clip per part, in part order.
   auto perPart = [&](const std::string& text, const std::string& what) -> Result<std::vector<std::string>> {
     auto items = split(text, ',');
@@ -243,6 +243,7 @@ Result<MethodParams> methodFromFlags(const QuantizeOptions& o) {
   else if (o.round != "even") return makeError("--round does not apply to --method " + o.method);
   if (*method == Method::Int) rule["scale_format"] = o.scaleFormat;
   else if (o.scaleFormat != "fp32") return makeError("--scale-format does not apply to --method " + o.method);
+  if (!o.arithmetic.empty()) rule["arithmetic"] = o.arithmetic, given.push_back("--arithmetic");
   if (!o.format.empty()) rule["format"] = o.format, given.push_back("--format");
   if (o.block) rule["block"] = *o.block, given.push_back("--block");
   if (o.doubleQuant) rule["double_quant"] = true, given.push_back("--double-quant");
@@ -448,9 +449,11 @@ Runner addQuantizeCommand(CLI::App& app) {
   cmd->add_flag("--symmetric", o->symmetric, "int: signed grid [-M, M], b = 0 (default)");
   cmd->add_flag("--asymmetric", o->asymmetric, "int: unsigned grid [0, 2^k - 1] with a zero point");
   cmd->add_option("--partition", o->partition, "int: tensor, row, column, group:G[:column] (default row); prune: tensor|row");
-  cmd->add_option("--calib", o->calib, "int: absmax, minmax, percentile:P, mse, entropy");
-  cmd->add_option("--round", o->round, "even (default), away, zero, stochastic");
+  cmd->add_option("--calib", o->calib, "int: absmax, minmax, percentile:P, mse, entropy, signed-max");
+  cmd->add_option("--round", o->round, "even (default), away, up (ties toward +inf), zero, stochastic");
   cmd->add_option("--scale-format", o->scaleFormat, "fp32 (default), fp16, bf16, e8m0");
+  cmd->add_option("--arithmetic", o->arithmetic,
+                  "int: exact (default, MATH.md §2) or ggml (llama.cpp's fp32 code arithmetic: Q8_0, Q4_0)");
   cmd->add_option("--format", o->format, "float: fp16, bf16, e4m3, e5m2, e3m2, e2m3, e2m1, eXmY");
   cmd->add_option("--block", o->block, "nf4/fp4: absmax block (64); float: MX block with an E8M0 scale (0 = none)");
   cmd->add_flag("--double-quant", o->doubleQuant, "nf4/fp4: quantize the block constants too (QLoRA)");

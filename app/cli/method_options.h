@@ -11,14 +11,14 @@
 namespace quench::cli {
 
 struct MethodOptions {
-  std::string method, partition, calib, round, scaleFormat, format, sparsity, tensors = "*";
+  std::string method, partition, calib, round, scaleFormat, arithmetic, format, sparsity, tensors = "*";
   int bits = 0, block = -1;
   double threshold = 0;
   bool symmetric = false, asymmetric = false, doubleQuant = false;
 };
 
 /// Adds --method, --bits, --symmetric/--asymmetric, --partition, --calib, --round, --scale-format,
-/// --format, --block, --double-quant, --sparsity, --threshold and --tensors.
+/// --arithmetic, --format, --block, --double-quant, --sparsity, --threshold and --tensors.
 void addMethodOptions(CLI::App& cmd, MethodOptions& o);
 
 /// The rule these options describe ({"tensors": ..., "method": ..., keys given}); an error when a

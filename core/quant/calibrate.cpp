@@ -17,6 +17,7 @@ Result<Calibration> parseCalibration(std::string_view spec) {
   else if (spec == "minmax") c.method = CalibrationMethod::MinMax;
   else if (spec == "mse") c.method = CalibrationMethod::Mse;
   else if (spec == "entropy") c.method = CalibrationMethod::Entropy;
+  else if (spec == "signed-max") c.method = CalibrationMethod::SignedMax;
   else if (spec.starts_with("percentile:")) {
     const std::string_view num = spec.substr(11);
     double p = 0;
@@ -27,7 +28,7 @@ Result<Calibration> parseCalibration(std::string_view spec) {
     c.percentile = p;
   } else {
     return makeError("calibration: unknown calibrator '" + std::string(spec) +
-                     "' (expected absmax, minmax, percentile:P, mse or entropy)");
+                     "' (expected absmax, minmax, percentile:P, mse, entropy or signed-max)");
   }
   return c;
 }
@@ -38,6 +39,7 @@ std::string calibrationSpec(const Calibration& c) {
     case CalibrationMethod::MinMax: return "minmax";
     case CalibrationMethod::Mse: return "mse";
     case CalibrationMethod::Entropy: return "entropy";
+    case CalibrationMethod::SignedMax: return "signed-max";
     case CalibrationMethod::Percentile: {
       char buf[64];
       const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, c.percentile);  // shortest round-trip
@@ -81,12 +83,14 @@ PartParams paramsForRange(double lo, double hi, int bits, bool symmetric, ScaleF
   p.clipHigh = U;
   if (symmetric) {
     const double c = std::max(std::abs(lo), std::abs(hi));
-    p.scale = storeScale(c > 0 ? c / static_cast<double>(U) : 1.0, fmt);
+    p.codeScale = c > 0 ? c / static_cast<double>(U) : 1.0;
+    p.scale = storeScale(p.codeScale, fmt);
     p.zeroPoint = 0;
   } else {
     double width = hi - lo;
     double s = width / static_cast<double>(U - L);
     if (!(width > 0)) s = std::abs(lo) > 0 ? std::abs(lo) : 1.0;  // constant part: exact reconstruction
+    p.codeScale = s;
     p.scale = storeScale(s, fmt);
     p.zeroPoint = static_cast<std::int64_t>(std::nearbyint(-lo / p.scale));
   }
@@ -179,6 +183,23 @@ double entropyThreshold(std::span<const float> x, double amax, int bits,
 Result<CalibrationResult> calibrate(std::span<const float> x, const Calibration& calibration, int bits,
                                     bool symmetric, ScaleFormat scaleFormat, Rounding rounding) {
   CalibrationResult out;
+  if (calibration.method == CalibrationMethod::SignedMax) {
+    if (!symmetric) return makeError("calibration: signed-max needs a symmetric grid (b = 0)");
+    // The first value of largest magnitude, scanned in order with a strict > (llama.cpp's Q4_0).
+    float m = 0.0f;
+    for (float v : x)
+      if (std::abs(v) > std::abs(m)) m = v;
+    const auto half = static_cast<std::int64_t>(1) << (bits - 1);
+    PartParams& p = out.params;
+    p.clipLow = m < 0 ? -half : -(half - 1);
+    p.clipHigh = m < 0 ? half - 1 : half;
+    p.zeroPoint = 0;
+    p.codeScale = m != 0 ? std::abs(static_cast<double>(m)) / static_cast<double>(half) : 1.0;
+    p.scale = storeScale(p.codeScale, scaleFormat);
+    out.rangeLow = p.codeScale * static_cast<double>(p.clipLow);
+    out.rangeHigh = p.codeScale * static_cast<double>(p.clipHigh);
+    return out;
+  }
   if (x.empty()) {
     out.params = paramsForRange(0, 0, bits, symmetric, scaleFormat);
     return out;
@@ -188,7 +209,8 @@ Result<CalibrationResult> calibrate(std::span<const float> x, const Calibration&
   const double amax = std::max(std::abs(mn), std::abs(mx));
   double lo = -amax, hi = amax;
   switch (calibration.method) {
-    case CalibrationMethod::AbsMax: break;
+    case CalibrationMethod::AbsMax:
+    case CalibrationMethod::SignedMax: break;
     case CalibrationMethod::MinMax:
       lo = mn;
       hi = mx;

@@ -21,6 +21,10 @@ enum class CalibrationMethod {
   /// c_i = max|x|·i/G, asymmetric [min·i/G, max·i/G], i = G..1; ties keep the wider range.
   Mse,
   Entropy,     ///< TensorRT-style KL calibration on a 2048-bin histogram of |x| (symmetric range)
+  /// Symmetric, full 2^k grid (llama.cpp's Q4_0): m = the first value of largest |x|, s = |m|/2^(k−1),
+  /// b = 0, grid [−(2^(k−1)−1), 2^(k−1)] when m ≥ 0 and [−2^(k−1), 2^(k−1)−1] when m < 0, so m
+  /// itself gets the extra code (m = ±8s for 4 bits). An all-zero part gets s = 1 and the m ≥ 0 grid.
+  SignedMax,
 };
 
 /// Which calibrator and its settings.
@@ -36,7 +40,7 @@ struct Calibration {
 inline constexpr int kEntropyBins = 2048;
 inline constexpr int kEntropyFirstCut = 128;
 
-/// Parses "absmax", "minmax", "percentile:P", "mse", "entropy".
+/// Parses "absmax", "minmax", "percentile:P", "mse", "entropy", "signed-max".
 Result<Calibration> parseCalibration(std::string_view spec);
 /// Inverse of parseCalibration (percentile printed with the shortest exact decimal).
 std::string calibrationSpec(const Calibration& c);
@@ -57,7 +61,8 @@ struct CalibrationResult {
 /// Calibrates one part from its finite values `x` (the caller rejects NaN/Inf). From the range
 /// [lo, hi] the method chooses: symmetric s = max(|lo|, |hi|)/M, b = 0; asymmetric
 /// s = (hi − lo)/(2^k − 1), b = round_half_even(−lo / s_stored). The scale is rounded to
-/// `scaleFormat` before b is derived. A degenerate range (all values equal) gets s = |value|
+/// `scaleFormat` before b is derived (params.codeScale keeps it unrounded); signed-max chooses
+/// its own grid (see SignedMax) and needs `symmetric`. A degenerate range (all values equal) gets s = |value|
 /// (or 1 for all-zero parts), so the part is reconstructed exactly. `rounding` is the rounding
 /// used to evaluate candidates in the MSE search.
 Result<CalibrationResult> calibrate(std::span<const float> x, const Calibration& calibration, int bits,

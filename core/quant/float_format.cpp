@@ -116,6 +116,7 @@ FloatEncoded encodeDouble(const FloatFormat& f, double x, Rounding rounding, std
     case Rounding::HalfEven: up = frac > 0.5 || (frac == 0.5 && std::fmod(lo, 2.0) != 0.0); break;
     case Rounding::HalfAwayFromZero: up = frac >= 0.5; break;
     case Rounding::TowardZero: up = false; break;
+    case Rounding::HalfUp: up = neg ? frac > 0.5 : frac >= 0.5; break;  // ties toward +∞
     case Rounding::Stochastic: up = frac > 0 && counterUniform(seed, index) < frac; break;
   }
   const double v = (up ? lo + 1.0 : lo) * q;  // exact; may be the first value of the next binade

@@ -68,6 +68,10 @@ Status validateIntegerParams(const IntegerParams& params, std::size_t partCount)
     return makeError("quantize: percentile must be in (0, 100], got " + std::to_string(c.percentile));
   if (c.method == CalibrationMethod::Mse && c.mseCandidates < 1)
     return makeError("quantize: the MSE search needs at least one candidate");
+  if (c.method == CalibrationMethod::SignedMax && !params.symmetric)
+    return makeError("quantize: the signed-max calibrator needs a symmetric grid (b = 0)");
+  if (params.arithmetic == CodeArithmetic::Ggml && !params.symmetric)
+    return makeError("quantize: ggml arithmetic (llama.cpp's Q8_0/Q4_0 codes) needs a symmetric grid (b = 0)");
   for (const auto& [j, o] : params.overrides) {
     if (j >= partCount)
       return makeError("quantize: override for part " + std::to_string(j) + " but there are only " +
@@ -76,11 +80,22 @@ Status validateIntegerParams(const IntegerParams& params, std::size_t partCount)
       return makeError("quantize: part " + std::to_string(j) + ": scale must be positive and finite");
     if (o.clipLow && o.clipHigh && *o.clipLow > *o.clipHigh)
       return makeError("quantize: part " + std::to_string(j) + ": clip low exceeds clip high");
+    if (params.arithmetic == CodeArithmetic::Ggml && o.zeroPoint && *o.zeroPoint != 0)
+      return makeError("quantize: part " + std::to_string(j) + ": ggml arithmetic has no zero point");
   }
   return {};
 }
 
 namespace {
+// llama.cpp stores fp16(d) of the fp32 d (two roundings); the exact arithmetic rounds the double
+// scale once. Ggml arithmetic rounds twice, literally (for absmax/127 and signed-max/2^(k−1) the
+// two agree anyway: a quotient by 127 cannot land on an fp16 midpoint after fp32 rounding).
+void storeLikeGgml(PartParams& p, const IntegerParams& params) {
+  if (params.arithmetic != CodeArithmetic::Ggml) return;
+  const double d = p.codeScale > 0 ? p.codeScale : p.scale;
+  p.scale = storeScale(static_cast<double>(static_cast<float>(d)), params.scaleFormat);
+}
+
 // integerPartParams, optionally with the finiteness check fused into the per-part pass (the part
 // is counted while it is in cache, right before calibration reads it again): one pass over the
 // tensor instead of two. The error is the one checkFinite gives, so quantizeIntegerInto reports
@@ -118,9 +133,13 @@ Result<std::vector<PartParams>> partParams(std::span<const float> x, const Parti
         continue;
       }
       PartParams p = c->params;
+      storeLikeGgml(p, params);
       if (auto it = params.overrides.find(j); it != params.overrides.end()) {
         const PartOverride& o = it->second;
-        if (o.scale) p.scale = storeScale(*o.scale, params.scaleFormat);
+        if (o.scale) {
+          p.codeScale = *o.scale;
+          p.scale = storeScale(*o.scale, params.scaleFormat);
+        }
         if (o.zeroPoint) p.zeroPoint = *o.zeroPoint;
         if (o.clipLow) p.clipLow = *o.clipLow;
         if (o.clipHigh) p.clipHigh = *o.clipHigh;
@@ -155,15 +174,25 @@ struct PartScratch {
 // Quantizes part j of x into res (buffers already sized) and fills res.parts[j] and acc (its
 // error sums, merged into the total afterwards).
 void quantizePart(QuantResult& res, std::span<const float> x, const Partition& partition, std::size_t j,
-                  const PartParams& p, Rounding rounding, ScaleFormat scaleFormat, bool storesZeroPoint,
-                  std::uint64_t seed, ErrorAccumulator& acc, PartScratch& scratch) {
+                  const PartParams& p, Rounding rounding, CodeArithmetic arithmetic, ScaleFormat scaleFormat,
+                  bool storesZeroPoint, std::uint64_t seed, ErrorAccumulator& acc, PartScratch& scratch) {
   std::uint64_t sat = 0;
   const bool contiguous = partition.isStrided() && (partition.run(j).stride == 1 || partition.run(j).count == 1);
   const StridedRun run = contiguous ? partition.run(j) : StridedRun{};
   const auto size = static_cast<std::size_t>(partition.partSize(j));
   // Contiguous parts with half-even rounding go through the SIMD kernel (bit-identical to the
   // scalar §2 map, see core/simd/quant_kernels.h); everything else through quantizeElement.
-  if (contiguous && rounding == Rounding::HalfEven) {
+  if (arithmetic == CodeArithmetic::Ggml) {
+    partition.forEachIndex(j, [&](std::int64_t i) {
+      const auto k = static_cast<std::size_t>(i);
+      const double u = rounding == Rounding::Stochastic ? stochasticDraw(seed, k) : 0.0;
+      const GgmlElement e = quantizeElementGgml(x[k], p, rounding, u);
+      res.codes[k] = static_cast<std::int32_t>(e.code);
+      res.reconstruction[k] = e.reconstruction;
+      res.saturated[k] = e.saturated;
+      sat += e.saturated;
+    });
+  } else if (contiguous && rounding == Rounding::HalfEven) {
     const simd::AffineParams ap{p.scale, p.zeroPoint, p.clipLow, p.clipHigh};
     sat = simd::quantizeAffine(x.data() + run.start, size, ap, res.codes.data() + run.start,
                                res.reconstruction.data() + run.start, res.saturated.data() + run.start);
@@ -224,7 +253,7 @@ void finishTotal(QuantResult& res, std::span<const ErrorAccumulator> acc, ScaleF
 
 // The quantizer proper; writes into `res`, reusing its buffers when their sizes already match.
 Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition& partition,
-                    std::span<const PartParams> parts, Rounding rounding, ScaleFormat scaleFormat,
+                    std::span<const PartParams> parts, Rounding rounding, CodeArithmetic arithmetic, ScaleFormat scaleFormat,
                     bool storesZeroPoint, std::uint64_t seed, const Work& work, bool finiteChecked) {
   if (static_cast<std::int64_t>(x.size()) != partition.numel())
     return makeError("quantize: partition covers " + std::to_string(partition.numel()) + " elements, tensor has " +
@@ -242,7 +271,8 @@ Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition&
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts.size()), [&](const tbb::blocked_range<std::size_t>& r) {
     PartScratch scratch;
     for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j)
-      quantizePart(res, x, partition, j, parts[j], rounding, scaleFormat, storesZeroPoint, seed, acc[j], scratch);
+      quantizePart(res, x, partition, j, parts[j], rounding, arithmetic, scaleFormat, storesZeroPoint, seed, acc[j],
+                   scratch);
   });
   if (work.cancelled()) return makeError("quantize: cancelled");
   finishTotal(res, acc, scaleFormat, storesZeroPoint);
@@ -278,12 +308,14 @@ Status quantizeFused(QuantResult& res, std::span<const float> x, const Partition
         failed = true;
         continue;
       }
+      storeLikeGgml(c->params, params);
       if (Status s = validatePart(c->params, j); !s) {
         partErrors[j] = s.error().message;
         failed = true;
         continue;
       }
-      quantizePart(res, x, partition, j, c->params, params.rounding, params.scaleFormat, storesZeroPoint, params.seed,
+      quantizePart(res, x, partition, j, c->params, params.rounding, params.arithmetic, params.scaleFormat,
+                   storesZeroPoint, params.seed,
                    acc[j], scratch);
     }
   });
@@ -315,7 +347,9 @@ Result<QuantResult> quantizeWithParams(std::span<const float> x, const Partition
                                        ScaleFormat scaleFormat, bool storesZeroPoint, std::uint64_t seed,
                                        const Work& work) {
   QuantResult res;
-  if (Status s = quantizeCore(res, x, partition, parts, rounding, scaleFormat, storesZeroPoint, seed, work, false); !s)
+  if (Status s = quantizeCore(res, x, partition, parts, rounding, CodeArithmetic::Exact, scaleFormat, storesZeroPoint,
+                              seed, work, false);
+      !s)
     return s.error();
   return res;
 }
@@ -329,7 +363,8 @@ Status quantizeIntegerInto(QuantResult& out, std::span<const float> x, const Par
     if (Status s = checkFinite(x); !s) return s;
   auto parts = partParams(x, partition, params, work, true);
   if (!parts) return parts.error();
-  return quantizeCore(out, x, partition, *parts, params.rounding, params.scaleFormat, !params.symmetric, params.seed,
+  return quantizeCore(out, x, partition, *parts, params.rounding, params.arithmetic, params.scaleFormat,
+                      !params.symmetric, params.seed,
                       work, true);
 }
 

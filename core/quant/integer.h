@@ -1,6 +1,7 @@
 #pragma once
 // The integer quantizer of MATH.md §2, exactly: per part j,
 //   code = clip_[L, U](round(double(x) / double(s_stored)) + b),   x~ = float(s_stored·(code − b)).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -33,6 +34,7 @@ struct IntegerParams {
   Calibration calibration;
   Rounding rounding = Rounding::HalfEven;
   ScaleFormat scaleFormat = ScaleFormat::FP32;
+  CodeArithmetic arithmetic = CodeArithmetic::Exact;  ///< Ggml: llama.cpp's fp32 code arithmetic (symmetric only)
   std::uint64_t seed = 0;  ///< Stochastic rounding only: element i uses hash(seed, i)
   std::map<std::size_t, PartOverride> overrides;  ///< part index → hand-typed parameters
 
@@ -45,6 +47,10 @@ inline double roundWith(double v, Rounding r, double u = 0.0) {
     case Rounding::HalfEven: return std::nearbyint(v);  // default FP environment: ties to even
     case Rounding::HalfAwayFromZero: return std::round(v);
     case Rounding::TowardZero: return std::trunc(v);
+    case Rounding::HalfUp: {
+      const double f = std::floor(v);  // v − f is exact for |v| < 2^52 (floor(v + 0.5) is not)
+      return v - f >= 0.5 ? f + 1.0 : f;
+    }
     case Rounding::Stochastic: {
       const double f = std::floor(v);
       return (v - f) > u ? f + 1.0 : f;
@@ -80,6 +86,44 @@ inline ElementCode quantizeElement(float x, const PartParams& p, Rounding r, dou
 /// The §2 dequantization: s·(n − b) in double, stored as float32.
 inline float dequantizeElement(std::int64_t code, const PartParams& p) {
   return static_cast<float>(p.scale * static_cast<double>(code - p.zeroPoint));
+}
+
+/// −1 when the grid is longer at the top (L < 0 < U, U > −L: llama.cpp's negative d, see
+/// CodeArithmetic::Ggml), else +1.
+inline int ggmlMirror(const PartParams& p) {
+  return p.clipLow < 0 && p.clipHigh > -p.clipLow ? -1 : 1;
+}
+
+/// One element under CodeArithmetic::Ggml (b = 0): the code in Quench's orientation (s > 0) and
+/// the reconstruction llama.cpp's dequantizer gives, d'·n' in fp32 with d' = ±s_stored.
+struct GgmlElement {
+  std::int64_t code;
+  bool saturated;
+  float reconstruction;
+};
+inline GgmlElement quantizeElementGgml(float x, const PartParams& p, Rounding r, double u = 0.0) {
+  const int sigma = ggmlMirror(p);
+  const float d = static_cast<float>(p.codeScale > 0 ? p.codeScale : p.scale);  // |d|, unrounded fp32
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  float t = x * id;  // fl32, as llama.cpp's x·id; the mirror negates exactly
+  if (sigma < 0) t = -t;
+  const std::int64_t lo = sigma < 0 ? -p.clipHigh : p.clipLow, hi = sigma < 0 ? -p.clipLow : p.clipHigh;
+  double v = 0;
+  if (std::isnan(t)) {
+    v = 0;
+  } else if (r == Rounding::HalfUp) {
+    // llama.cpp's offset codes: (int)(t + o + ½) with the sum rounded to fp32 (o = −lo).
+    const float shifted = t + (static_cast<float>(-lo) + 0.5f);
+    v = std::floor(static_cast<double>(shifted)) + static_cast<double>(lo);
+  } else {
+    v = roundWith(static_cast<double>(t), r, u);
+  }
+  GgmlElement e{};
+  e.saturated = v < static_cast<double>(lo) || v > static_cast<double>(hi);
+  const auto n = static_cast<std::int64_t>(std::clamp(v, static_cast<double>(lo), static_cast<double>(hi)));
+  e.code = sigma * n;
+  e.reconstruction = static_cast<float>(static_cast<double>(sigma) * p.scale * static_cast<double>(n));
+  return e;
 }
 
 /// Checks bits ∈ {2..8, 16}, calibration settings and overrides (scale > 0 and finite, L ≤ U,

@@ -16,6 +16,7 @@ enum class Rounding {
   HalfEven,          ///< ties to even: NumPy, PyTorch, IEEE default
   HalfAwayFromZero,  ///< ties away from zero: C round()
   TowardZero,        ///< truncation
+  HalfUp,            ///< ties toward +∞: ⌊v + ½⌋ (llama.cpp's Q4_0 offset codes, see CodeArithmetic)
   Stochastic,        ///< up with probability equal to the fractional part (seeded by the method)
 };
 
@@ -45,12 +46,14 @@ constexpr std::string_view roundingName(Rounding r) {
     case Rounding::HalfAwayFromZero: return "away";
     case Rounding::TowardZero: return "zero";
     case Rounding::Stochastic: return "stochastic";
+    case Rounding::HalfUp: return "up";
   }
   return "even";
 }
 /// Inverse of roundingName; nullopt for an unknown spelling.
 inline std::optional<Rounding> parseRounding(std::string_view s) {
-  for (Rounding r : {Rounding::HalfEven, Rounding::HalfAwayFromZero, Rounding::TowardZero, Rounding::Stochastic})
+  for (Rounding r : {Rounding::HalfEven, Rounding::HalfAwayFromZero, Rounding::TowardZero, Rounding::Stochastic,
+                     Rounding::HalfUp})
     if (roundingName(r) == s) return r;
   return std::nullopt;
 }
@@ -72,6 +75,30 @@ inline std::optional<ScaleFormat> parseScaleFormat(std::string_view s) {
   return std::nullopt;
 }
 
+/// How integer codes are computed from x and the part's scale.
+enum class CodeArithmetic {
+  Exact,  ///< MATH.md §2: round(double(x) / double(s_stored)) + b
+  /// llama.cpp's reference quantizers (quantize_row_q8_0_ref / q4_0_ref), in fp32: d = fp32 of
+  /// the scale BEFORE storage rounding (PartParams::codeScale), t = fl32(x · fl32(1/d)), code =
+  /// round(t); HalfUp is their offset form ⌊fl32(t + o + ½)⌋ − o with o = −(lower clip). A grid
+  /// longer at the top ([−(2^(k−1)−1), 2^(k−1)], the signed-max calibrator on a block whose
+  /// extreme is positive) is llama.cpp's negative d mirrored: llama.cpp computes with d' = −s and
+  /// codes n' = −n; Quench reports s > 0 and n (MATH.md's convention) and reconstructs d'·n'
+  /// (the same value, including llama.cpp's −0 for n = 0). Symmetric grids (b = 0) only.
+  Ggml,
+};
+
+/// "exact", "ggml" (the CLI and recipe spelling).
+constexpr std::string_view codeArithmeticName(CodeArithmetic a) {
+  return a == CodeArithmetic::Ggml ? "ggml" : "exact";
+}
+/// Inverse of codeArithmeticName; nullopt for an unknown spelling.
+inline std::optional<CodeArithmetic> parseCodeArithmetic(std::string_view s) {
+  if (s == "exact") return CodeArithmetic::Exact;
+  if (s == "ggml") return CodeArithmetic::Ggml;
+  return std::nullopt;
+}
+
 /// Affine parameters of one part (MATH.md §2): code n = clip_[clipLow, clipHigh](round(x/scale) +
 /// zeroPoint), x~ = scale·(n − zeroPoint). Methods without a zero point or clip range (codebooks:
 /// scale = block absmax, clip = code index range; float formats: scale = block scale) fill what
@@ -81,6 +108,9 @@ struct PartParams {
   std::int64_t zeroPoint = 0;
   std::int64_t clipLow = -127;
   std::int64_t clipHigh = 127;
+  /// The scale before it was rounded to its storage format (what CodeArithmetic::Ggml computes
+  /// codes with, as llama.cpp does); 0 = unknown, use `scale`.
+  double codeScale = 0;
 
   friend bool operator==(const PartParams&, const PartParams&) = default;
 };

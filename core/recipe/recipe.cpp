@@ -49,7 +49,8 @@ namespace {
 
 // The keys each method accepts, in canonical order (after "tensors" and "method").
 const std::vector<std::string_view>& methodKeys(Method m) {
-  static const std::vector<std::string_view> kInt{"bits", "symmetric", "partition", "calib", "round", "scale_format", "overrides"};
+  static const std::vector<std::string_view> kInt{"bits", "symmetric", "partition", "calib", "round", "scale_format",
+                                                      "arithmetic", "overrides"};
   static const std::vector<std::string_view> kFloat{"format", "round", "block"};
   static const std::vector<std::string_view> kCodebook{"block", "double_quant"};
   static const std::vector<std::string_view> kPrune{"sparsity", "partition"};
@@ -101,6 +102,7 @@ Json paramsJson(const MethodParams& p) {
       j["calib"] = calibrationSpec(p.calibration);
       j["round"] = std::string(roundingName(p.rounding));
       j["scale_format"] = std::string(scaleFormatName(p.scaleFormat));
+      j["arithmetic"] = std::string(codeArithmeticName(p.arithmetic));
       Json o = Json::object();
       for (const auto& [part, ov] : p.overrides) {
         Json e = Json::object();
@@ -234,13 +236,18 @@ Result<RecipeRule> parseRule(const Json& r, const std::string& where) {
     } else if (key == "round") {
       QUENCH_TRY(s, getString(v, w));
       auto rr = parseRounding(s);
-      if (!rr) return makeError(w + ": unknown rounding '" + s + "' (expected even, away, zero or stochastic)");
+      if (!rr) return makeError(w + ": unknown rounding '" + s + "' (expected even, away, up, zero or stochastic)");
       p.rounding = *rr;
     } else if (key == "scale_format") {
       QUENCH_TRY(s, getString(v, w));
       auto f = parseScaleFormat(s);
       if (!f) return makeError(w + ": unknown scale format '" + s + "' (expected fp32, fp16, bf16 or e8m0)");
       p.scaleFormat = *f;
+    } else if (key == "arithmetic") {
+      QUENCH_TRY(s, getString(v, w));
+      auto a = parseCodeArithmetic(s);
+      if (!a) return makeError(w + ": unknown arithmetic '" + s + "' (expected exact or ggml)");
+      p.arithmetic = *a;
     } else if (key == "overrides") {
       if (!v.is_object()) return makeError(w + ": expected an object {\"PART\": {...}}");
       for (const auto& [partKey, e] : v.items()) {
@@ -276,6 +283,12 @@ Result<RecipeRule> parseRule(const Json& r, const std::string& where) {
       if (!(t > 0) || !std::isfinite(t)) return makeError(w + ": threshold must be positive and finite");
       p.threshold = t;
     }
+  }
+  if (p.method == Method::Int && !p.symmetric) {
+    if (p.arithmetic == CodeArithmetic::Ggml)
+      return makeError(where + ".arithmetic: ggml (llama.cpp's Q8_0/Q4_0 codes) needs \"symmetric\": true");
+    if (p.calibration.method == CalibrationMethod::SignedMax)
+      return makeError(where + ".calib: signed-max needs \"symmetric\": true");
   }
   rule.params = std::move(p);
   return rule;
@@ -482,6 +495,7 @@ Result<QuantResult> quantizeTensor(const FloatTensor& t, const MethodParams& p, 
       ip.calibration = p.calibration;
       ip.rounding = p.rounding;
       ip.scaleFormat = p.scaleFormat;
+      ip.arithmetic = p.arithmetic;
       ip.overrides = p.overrides;
       auto r = quantizeInteger(t.values, *part, ip, work);
       if (!r) return wrap(r.error());

@@ -6,7 +6,8 @@
 //   {"quench_recipe": 1, "rules": [{"tensors": GLOB, "method": M, ...method keys...}, ...]}
 // Method keys (only these are accepted for each method; missing keys take the defaults below):
 //   int:      bits (8), symmetric (true), partition ("row"), calib ("absmax"), round ("even"),
-//             scale_format ("fp32"), overrides ({} : {"PART": {scale, zero, clip_low, clip_high}},
+//             scale_format ("fp32"), arithmetic ("exact"; "ggml" = llama.cpp's fp32 code
+//             arithmetic, symmetric only), overrides ({} : {"PART": {scale, zero, clip_low, clip_high}},
 //             "clip": M is accepted on input as clip_low = −M, clip_high = M)
 //   float:    format ("e4m3"), round ("even"), block (0 = no shared scale; B = OCP MX E8M0 scale
 //             per B consecutive values)
@@ -53,6 +54,7 @@ struct MethodParams {
   std::string partition = "row";  ///< tensor, row, column, group:G[:column] (prune: tensor|row)
   Calibration calibration;
   ScaleFormat scaleFormat = ScaleFormat::FP32;
+  CodeArithmetic arithmetic = CodeArithmetic::Exact;
   std::map<std::size_t, PartOverride> overrides;
   // int, float
   Rounding rounding = Rounding::HalfEven;

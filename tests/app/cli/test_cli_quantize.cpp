@@ -5,6 +5,7 @@
 
 #include <QTemporaryDir>
 #include <nlohmann/json.hpp>
+#include <cstring>
 #include <random>
 
 #include "common/cli_run.h"
@@ -99,7 +100,7 @@ class TestCliQuantize : public QObject {
     expectFailure({"quantize", "--values", "1,2", "--parts", "0;1", "--scale", "0.1"}, "1 values for 2 parts");
     expectFailure({"quantize", "--values", "1,x", "--scale", "0.1"}, "'x' is not a number");
     expectFailure({"quantize", "--values", "1,nan", "--scale", "0.1"}, "element 1 is NaN");
-    expectFailure({"quantize", "--values", "1", "--scale", "0.1", "--round", "up"}, "--round");
+    expectFailure({"quantize", "--values", "1", "--scale", "0.1", "--round", "sideways"}, "--round: unknown 'sideways'");
   }
 
   void tensorForm() {
@@ -194,6 +195,41 @@ class TestCliQuantize : public QObject {
     h.write(R"({"quench_recipe": 3, "rules": []})");
     h.close();
     expectFailure({"quantize", m_file, "--recipe", recipe}, "unsupported schema version 3");
+  }
+
+  // The README's CLI spellings of llama.cpp's Q8_0/Q4_0 and MXFP4: --out holds exactly the
+  // reconstruction of tools/golden_ggml_mx.py's blocks (decoded by the GGUF reader).
+  void llamaCppAndMxFlags() {
+    const QString golden = quench::test::testData("quant/ggml_mx_golden.gguf");
+    auto reader = quench::openTensorFile(golden.toStdString());
+    QVERIFY(reader.ok());
+    const struct {
+      QStringList flags;
+      const char* want;
+    } cases[] = {
+        {{"--bits", "8", "--partition", "group:32", "--calib", "absmax", "--round", "away", "--scale-format", "fp16",
+          "--arithmetic", "ggml"},
+         "x.q8_0"},
+        {{"--bits", "4", "--partition", "group:32", "--calib", "signed-max", "--round", "up", "--scale-format", "fp16",
+          "--arithmetic", "ggml"},
+         "x.q4_0"},
+        {{"--method", "float", "--format", "e2m1", "--block", "32"}, "x.mx_e2m1"},
+    };
+    for (const auto& c : cases) {
+      const QString out = m_dir.filePath("ggml.safetensors");
+      const auto j = runJson(QStringList{"quantize", golden, "--tensor", "x"} + c.flags + QStringList{"--out", out, "--json"});
+      QVERIFY(j.contains("mse"));
+      auto written = quench::openTensorFile(out.toStdString());
+      QVERIFY(written.ok());
+      const auto got = (*written)->readFloat("x")->values;
+      const auto want = (*reader)->readFloat(std::string_view(c.want))->values;
+      QCOMPARE(got.size(), want.size());
+      for (std::size_t i = 0; i < got.size(); ++i)
+        QVERIFY2(std::memcmp(&got[i], &want[i], sizeof(float)) == 0, qPrintable(QString("%1 at %2").arg(c.want).arg(i)));
+    }
+    expectFailure({"quantize", golden, "--tensor", "x", "--asymmetric", "--arithmetic", "ggml"}, "needs \"symmetric\": true");
+    expectFailure({"quantize", golden, "--tensor", "x", "--method", "nf4", "--arithmetic", "ggml"},
+                  "--arithmetic does not apply to --method nf4");
   }
 };
 

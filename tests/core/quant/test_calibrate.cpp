@@ -6,6 +6,7 @@
 #include "common/fuzzy.h"
 #include "core/quant/calibrate.h"
 #include "core/quant/integer.h"
+#include "core/quant/scale_format.h"
 #include "core/quant/golden_array.h"
 
 using namespace quench;
@@ -115,7 +116,7 @@ class TestCalibrate : public QObject {
   }
 
   void specRoundTrip() {
-    for (const char* s : {"absmax", "minmax", "mse", "entropy", "percentile:99.9", "percentile:99"}) {
+    for (const char* s : {"absmax", "minmax", "mse", "entropy", "percentile:99.9", "percentile:99", "signed-max"}) {
       auto c = parseCalibration(s);
       QVERIFY(c.ok());
       QCOMPARE(QString::fromStdString(calibrationSpec(*c)), QString(s));
@@ -138,6 +139,42 @@ class TestCalibrate : public QObject {
     QCOMPARE(r->parts[0].params.scale, 3.0);
     QCOMPARE(r->parts[0].params.zeroPoint, std::int64_t{-1});
     QCOMPARE(r->reconstruction[2], 3.0f);
+  }
+
+  // llama.cpp's Q4_0 calibrator (by hand): m = the FIRST value of largest |x|, s = |m|/2^(k−1),
+  // the extra code of the full 2^k grid on m's side.
+  void signedMax() {
+    const Calibration sm = *parseCalibration("signed-max");
+    QCOMPARE(QString::fromStdString(calibrationSpec(sm)), QString("signed-max"));
+    const std::vector<float> neg{1.0f, -3.0f, 2.0f, 3.0f};  // −3 comes first
+    auto c = calibrate(neg, sm, 4, true, ScaleFormat::FP32);
+    QVERIFY(c.ok());
+    QCOMPARE(c->params.scale, 0.375);
+    QCOMPARE(c->params.clipLow, std::int64_t{-8});
+    QCOMPARE(c->params.clipHigh, std::int64_t{7});
+    QCOMPARE(c->rangeLow, -3.0);
+    QCOMPARE(c->rangeHigh, 2.625);
+    const std::vector<float> pos{3.0f, -3.0f};  // +3 first: grid [−7, 8]
+    c = calibrate(pos, sm, 4, true, ScaleFormat::FP32);
+    QCOMPARE(c->params.clipLow, std::int64_t{-7});
+    QCOMPARE(c->params.clipHigh, std::int64_t{8});
+    // 8 bits: s = 3/128, grid [−128, 127]; the double scale before storage is kept in codeScale.
+    c = calibrate(neg, sm, 8, true, ScaleFormat::FP16);
+    QCOMPARE(c->params.codeScale, 3.0 / 128);
+    QCOMPARE(c->params.scale, storeScale(3.0 / 128, ScaleFormat::FP16));
+    QCOMPARE(c->params.clipLow, std::int64_t{-128});
+    // All zeros (signed or not): s = 1 and the m ≥ 0 grid (llama.cpp's d = −0).
+    const std::vector<float> zeros{0.0f, -0.0f};
+    c = calibrate(zeros, sm, 4, true, ScaleFormat::FP32);
+    QCOMPARE(c->params.scale, 1.0);
+    QCOMPARE(c->params.clipHigh, std::int64_t{8});
+    QVERIFY(!calibrate(neg, sm, 4, false, ScaleFormat::FP32).ok());
+    // Through the quantizer: −3 → code −8 exactly (no saturation), 3 → 8 clipped to 7 (saturated).
+    auto r = quantizeInteger(neg, Partition::tensor(4), IntegerParams{4, true, sm});
+    QVERIFY(r.ok());
+    QCOMPARE(r->codes, (std::vector<std::int32_t>{3, -8, 5, 7}));  // 1/0.375 = 2.67 → 3, 2/0.375 = 5.33 → 5
+    QCOMPARE(r->parts[0].saturated, std::uint64_t{1});
+    QVERIFY(!quantizeInteger(neg, Partition::tensor(4), IntegerParams{4, false, sm}).ok());
   }
 
   void gridBounds() {

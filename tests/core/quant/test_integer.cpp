@@ -72,6 +72,67 @@ class TestInteger : public QObject {
     QCOMPARE(zero->codes, (std::vector<std::int32_t>{0, 1, 2, 0, -2, 2, -2}));
   }
 
+  // Ties toward +∞, exactly (floor(v + 0.5) in double would round 0.49999999999999994 up).
+  void halfUp() {
+    QCOMPARE(roundWith(2.5, Rounding::HalfUp), 3.0);
+    QCOMPARE(roundWith(-2.5, Rounding::HalfUp), -2.0);
+    QCOMPARE(roundWith(-2.6, Rounding::HalfUp), -3.0);
+    QCOMPARE(roundWith(0.49999999999999994, Rounding::HalfUp), 0.0);
+    QCOMPARE(parseRounding("up"), std::optional<Rounding>(Rounding::HalfUp));
+  }
+
+  // llama.cpp's fp32 arithmetic, element by element (hand calculation from ggml's reference
+  // quantizers, MATH.md §11): Q8_0 uses the fp32 reciprocal of the UNROUNDED scale.
+  void ggmlElementQ8_0() {
+    // amax = 1 → d = fp32(1/127), id = fp32(1/d) = 127.00000762939453 (not 127): x = 0.5/127·(2k+1)
+    // style ties move. x = 0.003937008 (≈ 0.5·d): t = fl32(x·id) decides, half away from zero.
+    PartParams p{storeScale(1.0 / 127, ScaleFormat::FP16), 0, -127, 127, 1.0 / 127};
+    const float d = static_cast<float>(1.0 / 127), id = 1.0f / d;
+    for (float x : {0.5f, -0.25f, 0.003937008f, 1.0f, -1.0f, 0.0f}) {
+      const GgmlElement e = quantizeElementGgml(x, p, Rounding::HalfAwayFromZero);
+      QCOMPARE(e.code, static_cast<std::int64_t>(std::round(static_cast<double>(x * id))));
+      QCOMPARE(e.reconstruction, static_cast<float>(p.scale) * static_cast<float>(e.code));
+      QVERIFY(!e.saturated);
+    }
+  }
+
+  void ggmlElementQ4_0() {
+    // Extreme −8 (grid [−8, 7], d = 1): code = (int)(fl32(t + 8.5)) − 8.
+    PartParams p{1.0, 0, -8, 7, 1.0};
+    QCOMPARE(quantizeElementGgml(2.5f, p, Rounding::HalfUp).code, std::int64_t{3});    // tie up
+    QCOMPARE(quantizeElementGgml(-2.5f, p, Rounding::HalfUp).code, std::int64_t{-2});  // tie up
+    // 0.5 − 2^−25 + 8.5 rounds to 9 in fp32: code 1 where exact half-up gives 0.
+    const float below = 0.5f - 0x1.0p-25f;
+    QCOMPARE(quantizeElementGgml(below, p, Rounding::HalfUp).code, std::int64_t{1});
+    QCOMPARE(roundWith(static_cast<double>(below), Rounding::HalfUp), 0.0);
+    // 8 → min(15, 16) = 15: code 7, saturated.
+    const GgmlElement top = quantizeElementGgml(8.0f, p, Rounding::HalfUp);
+    QCOMPARE(top.code, std::int64_t{7});
+    QVERIFY(top.saturated);
+    // Extreme +2 (grid [−7, 8], s = 0.25; llama.cpp's d = −0.25, codes mirrored).
+    PartParams m{0.25, 0, -7, 8, 0.25};
+    QCOMPARE(ggmlMirror(m), -1);
+    QCOMPARE(quantizeElementGgml(2.0f, m, Rounding::HalfUp).code, std::int64_t{8});
+    // x = −0.125: llama.cpp t = x/d = 0.5 → (int)(9.0) = 9 → n' = 1 → x~ = −0.25; Quench code −1.
+    GgmlElement e = quantizeElementGgml(-0.125f, m, Rounding::HalfUp);
+    QCOMPARE(e.code, std::int64_t{-1});
+    QCOMPARE(e.reconstruction, -0.25f);
+    // x = 0.125: t = −0.5 → (int)(8.0) = 8 → n' = 0 → x~ = d·0 = −0.0 (sign bit set, as llama.cpp).
+    e = quantizeElementGgml(0.125f, m, Rounding::HalfUp);
+    QCOMPARE(e.code, std::int64_t{0});
+    QCOMPARE(e.reconstruction, 0.0f);
+    QVERIFY(std::signbit(e.reconstruction));
+  }
+
+  void ggmlNeedsSymmetric() {
+    IntegerParams ip{4, false, *parseCalibration("minmax")};
+    ip.arithmetic = CodeArithmetic::Ggml;
+    const std::vector<float> x{1, 2, 3};
+    auto r = quantizeInteger(x, Partition::tensor(3), ip);
+    QVERIFY(!r.ok());
+    QVERIFY(r.error().message.find("symmetric") != std::string::npos);
+  }
+
   void stochasticRounding() {
     // x/s = 0.25 everywhere: each code is 0 or 1, about a quarter are 1, and a seed reproduces it.
     const std::vector<float> x(20000, 0.25f);

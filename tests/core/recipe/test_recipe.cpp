@@ -24,6 +24,7 @@ const char* kCanonical = R"({
       "calib": "percentile:99.9",
       "round": "away",
       "scale_format": "bf16",
+      "arithmetic": "exact",
       "overrides": {
         "0": {
           "scale": 0.01,
@@ -70,6 +71,18 @@ const char* kCanonical = R"({
       "method": "fp4",
       "block": 64,
       "double_quant": false
+    },
+    {
+      "tensors": "blk.*",
+      "method": "int",
+      "bits": 4,
+      "symmetric": true,
+      "partition": "group:32",
+      "calib": "signed-max",
+      "round": "up",
+      "scale_format": "fp16",
+      "arithmetic": "ggml",
+      "overrides": {}
     }
   ]
 }
@@ -90,7 +103,7 @@ class TestRecipe : public QObject {
   void roundTrip() {
     auto r = recipeFromJson(kCanonical);
     QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
-    QCOMPARE(r->rules.size(), std::size_t{7});
+    QCOMPARE(r->rules.size(), std::size_t{8});
     const MethodParams& p = r->rules[0].params;
     QCOMPARE(p.bits, 4);
     QCOMPARE(p.symmetric, false);
@@ -101,6 +114,11 @@ class TestRecipe : public QObject {
     QCOMPARE(*p.overrides.at(2).clipLow, std::int64_t{-7});
     QCOMPARE(r->rules[1].params.doubleQuant, true);
     QCOMPARE(r->rules[4].params.sparsity, std::string("0.25"));
+    // llama.cpp's Q4_0 keys (README: "Recipes for llama.cpp and OCP MX formats").
+    QCOMPARE(r->rules[7].params.calibration.method, CalibrationMethod::SignedMax);
+    QCOMPARE(r->rules[7].params.rounding, Rounding::HalfUp);
+    QCOMPARE(r->rules[7].params.arithmetic, CodeArithmetic::Ggml);
+    QCOMPARE(r->rules[0].params.arithmetic, CodeArithmetic::Exact);
     // dump(parse(text)) == canonical text, parse(dump(r)) == r.
     QCOMPARE(QString::fromStdString(recipeToJson(*r)), QString(kCanonical));
     QCOMPARE(*recipeFromJson(recipeToJson(*r)), *r);
@@ -161,6 +179,16 @@ class TestRecipe : public QObject {
     QTest::newRow("override") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "overrides": {"0": {"scale": 0}}}]})"
                               << "scale must be positive";
     QTest::newRow("tensors") << R"({"quench_recipe": 1, "rules": [{"method": "int"}]})" << "missing \"tensors\"";
+    QTest::newRow("arithmetic") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "arithmetic": "cuda"}]})"
+                                << "rules[0].arithmetic: unknown arithmetic 'cuda'";
+    QTest::newRow("ggml asymmetric")
+        << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "symmetric": false, "arithmetic": "ggml"}]})"
+        << "ggml (llama.cpp's Q8_0/Q4_0 codes) needs \"symmetric\": true";
+    QTest::newRow("signed-max asymmetric")
+        << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "symmetric": false, "calib": "signed-max"}]})"
+        << "signed-max needs \"symmetric\": true";
+    QTest::newRow("arithmetic float") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "float", "arithmetic": "ggml"}]})"
+                                      << "rules[0].arithmetic: unknown key for method 'float'";
   }
   void errors() {
     QFETCH(QString, text);
