@@ -1,40 +1,6 @@
 #include "app/cli/eval_source.h"
 
-#include <charconv>
-#include <fstream>
-#include <sstream>
-
 namespace quench::cli {
-
-Result<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Result<std::vector<std::vector<int>>> readTokenFile(const std::string& path) {
-  auto text = readFile(path);
-  if (!text) return text.error();
-  std::vector<std::vector<int>> seqs;
-  std::istringstream lines(*text);
-  std::string line;
-  for (int lineNo = 1; std::getline(lines, line); ++lineNo) {
-    std::istringstream words(line);
-    std::vector<int> seq;
-    for (std::string w; words >> w;) {
-      int id = 0;
-      const auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), id);
-      if (ec != std::errc() || p != w.data() + w.size())
-        return makeError(path + ":" + std::to_string(lineNo) + ": '" + w + "' is not a token id");
-      seq.push_back(id);
-    }
-    if (!seq.empty()) seqs.push_back(std::move(seq));
-  }
-  if (seqs.empty()) return makeError(path + ": no token ids");
-  return seqs;
-}
 
 void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o) {
   cmd.add_option("MODEL", o.model, "llama2.c .bin, .gguf, or Hugging Face folder")->required();
@@ -70,12 +36,11 @@ Result<EvalSource> openEvalSource(const EvalSourceOptions& o) {
   if (!o.textFile.empty()) {
     auto text = readFile(o.textFile);
     if (!text) return text.error();
-    s.sequences = model::chunkTokens(s.files.tokenizer->encode(*text, true, false), context);
+    s.sequences = model::textSequences(*s.files.tokenizer, *text, context);
   } else if (!o.tokensFile.empty()) {
     auto lines = readTokenFile(o.tokensFile);
     if (!lines) return lines.error();
-    for (const auto& line : *lines)
-      for (auto& chunk : model::chunkTokens(line, context)) s.sequences.push_back(std::move(chunk));
+    s.sequences = model::lineSequences(*lines, context);
   } else {
     auto sampled = model::sampleSequences(*s.p, o.sample, o.length, s.files.tokenizer->bosId(), o.seed);
     if (!sampled) return makeError(o.model + ": " + sampled.error().message);

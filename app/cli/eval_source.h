@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/eval_data.h"
 #include "core/model/evaluate.h"
 
 namespace quench::cli {
@@ -28,10 +29,9 @@ struct EvalSource {
   std::optional<LlamaKldFile> reference;
 };
 
-/// The whole file, or an error naming it.
-Result<std::string> readFile(const std::string& path);
-/// A tokens FILE: one sequence per non-empty line of whitespace-separated ids.
-Result<std::vector<std::vector<int>>> readTokenFile(const std::string& path);
+// Shared with the workbench (core/model/eval_data.h).
+using model::readFile;
+using model::readTokenFile;
 
 /// Adds MODEL, --tokenizer, --text, --tokens, --sample, --length, --seed, --reference-logits, --context.
 void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o);

@@ -1,0 +1,52 @@
+#include "core/model/eval_data.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "core/model/evaluate.h"
+
+namespace quench::model {
+
+Result<std::string> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return makeError(path + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<std::vector<std::vector<int>>> readTokenFile(const std::string& path) {
+  auto text = readFile(path);
+  if (!text) return text.error();
+  std::vector<std::vector<int>> seqs;
+  std::istringstream lines(*text);
+  std::string line;
+  for (int lineNo = 1; std::getline(lines, line); ++lineNo) {
+    std::istringstream words(line);
+    std::vector<int> seq;
+    for (std::string w; words >> w;) {
+      int id = 0;
+      const auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), id);
+      if (ec != std::errc() || p != w.data() + w.size())
+        return makeError(path + ":" + std::to_string(lineNo) + ": '" + w + "' is not a token id");
+      seq.push_back(id);
+    }
+    if (!seq.empty()) seqs.push_back(std::move(seq));
+  }
+  if (seqs.empty()) return makeError(path + ": no token ids");
+  return seqs;
+}
+
+std::vector<std::vector<int>> textSequences(const Tokenizer& tokenizer, const std::string& text, int context) {
+  return chunkTokens(tokenizer.encode(text, true, false), context);
+}
+
+std::vector<std::vector<int>> lineSequences(const std::vector<std::vector<int>>& lines, int context) {
+  std::vector<std::vector<int>> out;
+  for (const auto& line : lines)
+    for (auto& chunk : chunkTokens(line, context)) out.push_back(std::move(chunk));
+  return out;
+}
+
+}  // namespace quench::model
