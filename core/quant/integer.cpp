@@ -187,21 +187,21 @@ void quantizePart(QuantResult& res, std::span<const float> x, const Partition& p
       const auto k = static_cast<std::size_t>(i);
       const double u = rounding == Rounding::Stochastic ? stochasticDraw(seed, k) : 0.0;
       const GgmlElement e = quantizeElementGgml(x[k], p, rounding, u);
-      res.codes[k] = static_cast<std::int32_t>(e.code);
+      if (!res.codes.empty()) res.codes[k] = static_cast<std::int32_t>(e.code);
       res.reconstruction[k] = e.reconstruction;
       res.saturated[k] = e.saturated;
       sat += e.saturated;
     });
   } else if (contiguous && rounding == Rounding::HalfEven) {
     const simd::AffineParams ap{p.scale, p.zeroPoint, p.clipLow, p.clipHigh};
-    sat = simd::quantizeAffine(x.data() + run.start, size, ap, res.codes.data() + run.start,
+    sat = simd::quantizeAffine(x.data() + run.start, size, ap, res.codes.empty() ? nullptr : res.codes.data() + run.start,
                                res.reconstruction.data() + run.start, res.saturated.data() + run.start);
   } else {
     partition.forEachIndex(j, [&](std::int64_t i) {
       const auto k = static_cast<std::size_t>(i);
       const double u = rounding == Rounding::Stochastic ? stochasticDraw(seed, k) : 0.0;
       const ElementCode c = quantizeElement(x[k], p, rounding, u);
-      res.codes[k] = static_cast<std::int32_t>(c.code);
+      if (!res.codes.empty()) res.codes[k] = static_cast<std::int32_t>(c.code);
       res.reconstruction[k] = dequantizeElement(c.code, p);
       res.saturated[k] = c.saturated;
       sat += c.saturated;
@@ -230,9 +230,10 @@ void quantizePart(QuantResult& res, std::span<const float> x, const Partition& p
   setStorage(rep.figures, static_cast<double>(size) * cb + scaleFormatBits(scaleFormat) + (storesZeroPoint ? cb : 0));
 }
 
-void sizeBuffers(QuantResult& res, std::size_t n, std::size_t parts) {
+void sizeBuffers(QuantResult& res, std::size_t n, std::size_t parts, bool codes = true) {
   res.reconstruction.resize(n);
-  res.codes.resize(n);
+  if (codes) res.codes.resize(n);
+  else res.codes.clear();
   res.saturated.resize(n);
   res.parts.resize(parts);
 }
@@ -254,7 +255,8 @@ void finishTotal(QuantResult& res, std::span<const ErrorAccumulator> acc, ScaleF
 // The quantizer proper; writes into `res`, reusing its buffers when their sizes already match.
 Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition& partition,
                     std::span<const PartParams> parts, Rounding rounding, CodeArithmetic arithmetic, ScaleFormat scaleFormat,
-                    bool storesZeroPoint, std::uint64_t seed, const Work& work, bool finiteChecked) {
+                    bool storesZeroPoint, std::uint64_t seed, const Work& work, bool finiteChecked,
+                    bool codes = true) {
   if (static_cast<std::int64_t>(x.size()) != partition.numel())
     return makeError("quantize: partition covers " + std::to_string(partition.numel()) + " elements, tensor has " +
                      std::to_string(x.size()));
@@ -265,7 +267,7 @@ Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition&
     if (Status s = validatePart(parts[j], j); !s) return s.error();
   if (!finiteChecked)
     if (Status s = checkFinite(x); !s) return s.error();
-  sizeBuffers(res, x.size(), parts.size());
+  sizeBuffers(res, x.size(), parts.size(), codes);
   // Per-part error sums, merged afterwards into the total (no second pass over the tensor).
   std::vector<ErrorAccumulator> acc(parts.size());
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts.size()), [&](const tbb::blocked_range<std::size_t>& r) {
@@ -286,9 +288,9 @@ Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition&
 // non-finite data, then calibration errors (first part), then invalid parts (first part); `res`
 // is unspecified after an error, as quantizeIntegerInto documents.
 Status quantizeFused(QuantResult& res, std::span<const float> x, const Partition& partition,
-                     const IntegerParams& params, const Work& work) {
+                     const IntegerParams& params, const Work& work, bool codes) {
   const std::size_t parts = partition.partCount();
-  sizeBuffers(res, x.size(), parts);
+  sizeBuffers(res, x.size(), parts, codes);
   std::vector<ErrorAccumulator> acc(parts);
   std::vector<std::string> calErrors(parts), partErrors(parts);
   std::atomic<bool> failed{false}, nonFinite{false};
@@ -355,8 +357,8 @@ Result<QuantResult> quantizeWithParams(std::span<const float> x, const Partition
 }
 
 Status quantizeIntegerInto(QuantResult& out, std::span<const float> x, const Partition& partition,
-                           const IntegerParams& params, const Work& work) {
-  if (fusable(x, partition, params)) return quantizeFused(out, x, partition, params, work);
+                           const IntegerParams& params, const Work& work, IntegerOutputs outputs) {
+  if (fusable(x, partition, params)) return quantizeFused(out, x, partition, params, work, outputs.codes);
   // Errors found before the per-part pass (sizes, parameters) come after a non-finite value, as
   // when the check ran first: check the whole tensor in that case only.
   if (static_cast<std::int64_t>(x.size()) != partition.numel() || !validateIntegerParams(params, partition.partCount()))
@@ -364,8 +366,7 @@ Status quantizeIntegerInto(QuantResult& out, std::span<const float> x, const Par
   auto parts = partParams(x, partition, params, work, true);
   if (!parts) return parts.error();
   return quantizeCore(out, x, partition, *parts, params.rounding, params.arithmetic, params.scaleFormat,
-                      !params.symmetric, params.seed,
-                      work, true);
+                      !params.symmetric, params.seed, work, true, outputs.codes);
 }
 
 Result<QuantResult> quantizeInteger(std::span<const float> x, const Partition& partition,

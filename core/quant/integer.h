@@ -141,10 +141,18 @@ Result<std::vector<PartParams>> integerPartParams(std::span<const float> x, cons
 Result<QuantResult> quantizeInteger(std::span<const float> x, const Partition& partition,
                                     const IntegerParams& params, const Work& work = {});
 
+/// What quantizeIntegerInto writes besides the reconstruction, the saturation flags and the report.
+struct IntegerOutputs {
+  /// false: out.codes is left empty; a view that shows only x~ and its figures (the GUI after a
+  /// parameter change) saves writing 4 bytes per element.
+  bool codes = true;
+};
+
 /// quantizeInteger writing into `out`, reusing its buffers: re-quantizing a tensor of the same
 /// size after a parameter change allocates nothing. On error `out` is unspecified.
+/// out.total.reconstructionMin/Max give a histogram of x~ its automatic range without a pass.
 Status quantizeIntegerInto(QuantResult& out, std::span<const float> x, const Partition& partition,
-                           const IntegerParams& params, const Work& work = {});
+                           const IntegerParams& params, const Work& work = {}, IntegerOutputs outputs = {});
 
 /// Quantizes with fully explicit parameters, one PartParams per part (the textbook calculator).
 /// Scales are used as given (round them with storeScale first; quantizeInteger does). Storage

@@ -25,6 +25,18 @@ inline std::int64_t affineCode(float x, const AffineParams& p, bool& saturated) 
 inline float affineRecon(std::int64_t code, const AffineParams& p) {
   return static_cast<float>(p.scale * static_cast<double>(code - p.zero));
 }
+// One pair of the error sums: the scalar twin and the SIMD tail share it.
+inline void addErrorPair(ErrorSums& s, float fx, float fxr) {
+  if (!std::isfinite(fx) || !std::isfinite(fxr)) s.allFinite = false;
+  const double a = fx, b = fxr, e = a - b;
+  s.sumErr2 += e * e;
+  s.sumX2 += a * a;
+  s.sumXr2 += b * b;
+  s.dot += a * b;
+  s.maxAbsErr = std::max(s.maxAbsErr, std::abs(e));
+  s.minXr = std::min(s.minXr, fxr);
+  s.maxXr = std::max(s.maxXr, fxr);
+}
 }  // namespace quench::simd::detail
 #endif
 
@@ -56,7 +68,8 @@ std::uint64_t QuantizeAffineF64(const float* HWY_RESTRICT x, std::size_t n, cons
     const auto sat = hn::Or(hn::Lt(q, vlo), hn::Gt(q, vhi));
     const auto c = hn::Min(hn::Max(q, vlo), vhi);
     hn::StoreU(hn::DemoteTo(df, hn::Mul(vs, hn::Sub(c, vb))), df, recon + i);
-    if constexpr (sizeof(Code) == 4) {
+    if (!codes) {
+    } else if constexpr (sizeof(Code) == 4) {
       hn::StoreU(hn::DemoteTo(di, c), di, reinterpret_cast<std::int32_t*>(codes) + i);
     } else {
       hn::Store(hn::DemoteTo(di, c), di, tmpCode);
@@ -71,7 +84,7 @@ std::uint64_t QuantizeAffineF64(const float* HWY_RESTRICT x, std::size_t n, cons
   for (; i < n; ++i) {
     bool s = false;
     const std::int64_t c = detail::affineCode(x[i], p, s);
-    codes[i] = static_cast<Code>(c);
+    if (codes) codes[i] = static_cast<Code>(c);
     recon[i] = detail::affineRecon(c, p);
     if (saturated) saturated[i] = s;
     count += s;
@@ -112,14 +125,15 @@ std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const 
     const auto q = hn::Div(hn::LoadU(df, x + i), vs);
     const auto dist = hn::Abs(hn::Sub(hn::Sub(q, hn::Floor(q)), half));
     if (!hn::AllTrue(df, hn::Gt(dist, hn::Mul(hn::Abs(q), margin)))) {
-      count += QuantizeAffineF64(x + i, N, p, codes + i, recon + i, saturated ? saturated + i : nullptr);
+      count += QuantizeAffineF64(x + i, N, p, codes ? codes + i : nullptr, recon + i, saturated ? saturated + i : nullptr);
       continue;
     }
     const auto v = hn::Add(hn::Round(q), vb);
     const auto sat = hn::Or(hn::Lt(v, vlo), hn::Gt(v, vhi));
     const auto c = hn::Min(hn::Max(v, vlo), vhi);
     hn::StoreU(hn::Mul(vs, hn::Sub(c, vb)), df, recon + i);
-    if constexpr (sizeof(Code) == 4) {
+    if (!codes) {
+    } else if constexpr (sizeof(Code) == 4) {
       hn::StoreU(hn::ConvertTo(di, c), di, reinterpret_cast<std::int32_t*>(codes) + i);
     } else {
       // Narrow codes: c is within [low, high], which fits Code, so the saturating demotion is exact.
@@ -129,7 +143,8 @@ std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const 
     if (saturated) hn::StoreU(hn::DemoteTo(du8, hn::ConvertTo(di, hn::IfThenElseZero(sat, one))), du8, saturated + i);
     count += hn::CountTrue(df, sat);
   }
-  if (i < n) count += QuantizeAffineF64(x + i, n - i, p, codes + i, recon + i, saturated ? saturated + i : nullptr);
+  if (i < n)
+    count += QuantizeAffineF64(x + i, n - i, p, codes ? codes + i : nullptr, recon + i, saturated ? saturated + i : nullptr);
   return count;
 }
 
@@ -174,10 +189,13 @@ ErrorSums ErrorSumsImpl(const float* HWY_RESTRICT x, const float* HWY_RESTRICT x
   const std::size_t N = hn::Lanes(dd);
   auto e2 = hn::Zero(dd), x2 = e2, r2 = e2, xy = e2, mx = e2;
   auto finite = hn::IsFinite(hn::Zero(df));  // all true
+  auto rlo = hn::Set(df, INFINITY), rhi = hn::Set(df, -INFINITY);
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
     const auto fa = hn::LoadU(df, x + i), fb = hn::LoadU(df, xr + i);
     finite = hn::And(finite, hn::And(hn::IsFinite(fa), hn::IsFinite(fb)));
+    rlo = hn::Min(rlo, fb);
+    rhi = hn::Max(rhi, fb);
     const auto a = hn::PromoteTo(dd, fa), b = hn::PromoteTo(dd, fb);
     const auto e = hn::Sub(a, b);
     e2 = hn::MulAdd(e, e, e2);
@@ -193,15 +211,9 @@ ErrorSums ErrorSumsImpl(const float* HWY_RESTRICT x, const float* HWY_RESTRICT x
   s.sumXr2 = hn::GetLane(hn::SumOfLanes(dd, r2));
   s.dot = hn::GetLane(hn::SumOfLanes(dd, xy));
   s.maxAbsErr = hn::GetLane(hn::MaxOfLanes(dd, mx));
-  for (; i < n; ++i) {
-    if (!std::isfinite(x[i]) || !std::isfinite(xr[i])) s.allFinite = false;
-    const double a = x[i], b = xr[i], e = a - b;
-    s.sumErr2 += e * e;
-    s.sumX2 += a * a;
-    s.sumXr2 += b * b;
-    s.dot += a * b;
-    s.maxAbsErr = std::max(s.maxAbsErr, std::abs(e));
-  }
+  s.minXr = hn::GetLane(hn::MinOfLanes(df, rlo));
+  s.maxXr = hn::GetLane(hn::MaxOfLanes(df, rhi));
+  for (; i < n; ++i) detail::addErrorPair(s, x[i], xr[i]);
   return s;
 }
 
@@ -375,7 +387,7 @@ std::uint64_t quantizeAffine_ref(const float* x, std::size_t n, const AffinePara
   for (std::size_t i = 0; i < n; ++i) {
     bool s = false;
     const std::int64_t c = detail::affineCode(x[i], p, s);
-    codes[i] = static_cast<std::int32_t>(c);
+    if (codes) codes[i] = static_cast<std::int32_t>(c);
     recon[i] = detail::affineRecon(c, p);
     if (saturated) saturated[i] = s;
     count += s;
@@ -495,15 +507,7 @@ ErrorSums errorSums(const float* x, const float* xr, std::size_t n) {
 
 ErrorSums errorSums_ref(const float* x, const float* xr, std::size_t n) {
   ErrorSums s;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(x[i]) || !std::isfinite(xr[i])) s.allFinite = false;
-    const double a = x[i], b = xr[i], e = a - b;
-    s.sumErr2 += e * e;
-    s.sumX2 += a * a;
-    s.sumXr2 += b * b;
-    s.dot += a * b;
-    s.maxAbsErr = std::max(s.maxAbsErr, std::abs(e));
-  }
+  for (std::size_t i = 0; i < n; ++i) detail::addErrorPair(s, x[i], xr[i]);
   return s;
 }
 

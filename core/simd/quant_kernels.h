@@ -6,6 +6,7 @@
 // equivalent: a quotient just above k + ½ can round to the tie k + ½ in fp32 and then to even.)
 // No Highway type appears here. Inputs must be finite unless a function says otherwise.
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -20,7 +21,7 @@ struct AffineParams {
 };
 
 /// Quantizes n contiguous floats; writes codes, reconstruction and per-element saturation flags
-/// (0/1; `saturated` may be null). Returns the number of saturated elements.
+/// (0/1; `codes` and `saturated` may be null: not written). Returns the number of saturated elements.
 std::uint64_t quantizeAffine(const float* x, std::size_t n, const AffineParams& p, std::int32_t* codes,
                              float* recon, std::uint8_t* saturated);
 std::uint64_t quantizeAffine_ref(const float* x, std::size_t n, const AffineParams& p, std::int32_t* codes,
@@ -54,10 +55,11 @@ void quantizeGroupsInt4MinMax_ref(const float* x, std::size_t n, std::size_t gro
 /// Sums of an error report over finite pairs, accumulated in double.
 struct ErrorSums {
   double sumErr2 = 0, sumX2 = 0, sumXr2 = 0, dot = 0, maxAbsErr = 0;
+  float minXr = INFINITY, maxXr = -INFINITY;  ///< range of xr (so a histogram of xr needs no extra pass)
   bool allFinite = true;  ///< false when some x or xr is NaN/±Inf (the sums are then unusable)
 };
-/// Σ(x − xr)², Σx², Σxr², Σx·xr and max|x − xr| of n pairs (the SIMD version sums in a different
-/// order: relative differences ~1e-15).
+/// Σ(x − xr)², Σx², Σxr², Σx·xr, max|x − xr| and min/max xr of n pairs (the SIMD version sums in
+/// a different order: relative differences ~1e-15; min/max are exact).
 ErrorSums errorSums(const float* x, const float* xr, std::size_t n);
 ErrorSums errorSums_ref(const float* x, const float* xr, std::size_t n);
 

@@ -24,6 +24,8 @@ void ErrorAccumulator::merge(const ErrorAccumulator& o) {
   sumXr2 += o.sumXr2;
   dot += o.dot;
   maxErr = std::max(maxErr, o.maxErr);
+  minXr = std::min(minXr, o.minXr);
+  maxXr = std::max(maxXr, o.maxXr);
 }
 
 namespace {
@@ -57,6 +59,10 @@ ErrorAccumulator accumulate(const float* x, const float* xr, std::size_t len) {
     a.sumXr2 = s.sumXr2;
     a.dot = s.dot;
     a.maxErr = s.maxAbsErr;
+    if (len > 0) {
+      a.minXr = s.minXr;
+      a.maxXr = s.maxXr;
+    }
     return a;
   }
   for (std::size_t i = 0; i < len; ++i) {
@@ -72,6 +78,8 @@ ErrorAccumulator accumulate(const float* x, const float* xr, std::size_t len) {
     a.sumXr2 += v * v;
     a.dot += u * v;
     a.maxErr = std::max(a.maxErr, std::abs(e));
+    a.minXr = std::min(a.minXr, v);
+    a.maxXr = std::max(a.maxXr, v);
   }
   return a;
 }
@@ -111,6 +119,8 @@ ErrorFigures ErrorAccumulator::figures() const {
   f.nonFiniteReconstruction = badRecon;
   f.saturated = saturated;
   f.saturatedFraction = numel ? static_cast<double>(saturated) / static_cast<double>(numel) : 0.0;
+  f.reconstructionMin = minXr;
+  f.reconstructionMax = maxXr;
   if (badRecon > 0) {
     f.mse = f.rmse = f.maxAbsError = INFINITY;
     f.sqnrDb = -INFINITY;

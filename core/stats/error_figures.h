@@ -1,6 +1,7 @@
 #pragma once
 // Error figures of a reconstruction against its original (MATH.md §7): the numbers every
 // quantization, float-format, codebook and pruning report shows, per part and per tensor.
+#include <cmath>
 #include <cstdint>
 #include <span>
 
@@ -31,6 +32,9 @@ struct ErrorFigures {
   /// sparsity masks), filled by the method; 0 when the method does not know it (computeErrorFigures).
   double bitsPerParam = 0;
   std::uint64_t compressedBytes = 0;  ///< ceil(bitsPerParam · numel / 8), filled with bitsPerParam
+  /// Range of the finite reconstructions of finite originals (+Inf/−Inf when there are none): the
+  /// automatic range of a histogram of x~, known without another pass over it.
+  double reconstructionMin = INFINITY, reconstructionMax = -INFINITY;
 };
 
 /// §7 figures of reconstruction `xr` against original `x` (same length; asserted). When
@@ -44,6 +48,7 @@ ErrorFigures computeErrorFigures(std::span<const float> x, std::span<const float
 struct ErrorAccumulator {
   std::uint64_t numel = 0, finite = 0, nan = 0, inf = 0, badRecon = 0, saturated = 0;
   double sumErr2 = 0, sumX2 = 0, sumXr2 = 0, dot = 0, maxErr = 0;
+  double minXr = INFINITY, maxXr = -INFINITY;  ///< over finite x~ of finite x
 
   /// Adds pairs (x, xr) and optional saturation flags (same length).
   void add(std::span<const float> x, std::span<const float> xr, std::span<const std::uint8_t> saturated = {});

@@ -14,14 +14,16 @@
 
 namespace quench {
 
-std::uint64_t Histogram::total() const { return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}); }
-
-namespace {
-std::pair<double, double> rangeOrUnit(double lo, double hi) {
+std::pair<double, double> automaticHistogramRange(double lo, double hi) {
   if (!(lo <= hi)) return {0.0, 1.0};
   if (lo == hi) return {lo - 0.5, hi + 0.5};
   return {lo, hi};
 }
+
+std::uint64_t Histogram::total() const { return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}); }
+
+namespace {
+std::pair<double, double> rangeOrUnit(double lo, double hi) { return automaticHistogramRange(lo, hi); }
 
 // autoRange with SIMD finite min/max over parallel chunks (same result: min/max are exact).
 std::pair<double, double> autoRangeParallel(std::span<const float> x) {

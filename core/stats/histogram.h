@@ -22,6 +22,11 @@ struct Histogram {
   std::uint64_t total() const;  ///< sum of counts (in range only)
 };
 
+/// The automatic range for finite data with min `lo` and max `hi` ([0, 1] when lo > hi, i.e. no
+/// finite value; [v − ½, v + ½] for a constant v): what computeHistogram uses without a range, for
+/// callers that already know the min and max (ErrorFigures::reconstructionMin/Max).
+std::pair<double, double> automaticHistogramRange(double lo, double hi);
+
 /// Histogram with `bins` bins over `range`, or over [min, max] of the finite values when no range
 /// is given (a constant tensor gets a unit-wide range around its value). bins ≥ 1.
 Histogram computeHistogram(std::span<const float> x, std::size_t bins,

@@ -85,9 +85,10 @@ void BM_Histogram2048(benchmark::State& st) {
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * kN * 4);
 }
 
-// What the GUI recomputes after a parameter change: finiteness check, calibration, codes and
-// reconstruction with per-part and total §7 figures (int8 per row, into the previous result's
-// buffers), then the reconstruction's 2048-bin histogram over its own range.
+// What the GUI recomputes after a parameter change: finiteness check, calibration,
+// reconstruction and saturation flags with per-part and total §7 figures (int8 per row, into the
+// previous result's buffers; codes not kept, the view shows x~), then the reconstruction's
+// 2048-bin histogram over its own range (known from the figures: no min/max pass over x~).
 void BM_AfterParameterChange(benchmark::State& st) {
   const auto& x = data();
   const auto part = quench::Partition::rows(kRows, kCols);
@@ -96,6 +97,24 @@ void BM_AfterParameterChange(benchmark::State& st) {
   int step = 0;
   for (auto _ : st) {
     p.bits = 8 - (step++ & 1);  // a real change each time: 8 and 7 bits alternate
+    if (!quench::quantizeIntegerInto(r, x, part, p, {}, quench::IntegerOutputs{.codes = false}))
+      st.SkipWithError("quantize failed");
+    const auto range = quench::automaticHistogramRange(r.total.reconstructionMin, r.total.reconstructionMax);
+    auto h = quench::computeHistogram(r.reconstruction, 2048, range);
+    benchmark::DoNotOptimize(h.counts.data());
+  }
+}
+
+// The same with every output kept (codes too) and the histogram finding its own range: the
+// after-a-change path as it was before IntegerOutputs and reconstructionMin/Max.
+void BM_AfterChangeAllOutputs(benchmark::State& st) {
+  const auto& x = data();
+  const auto part = quench::Partition::rows(kRows, kCols);
+  quench::IntegerParams p{8};
+  quench::QuantResult r;
+  int step = 0;
+  for (auto _ : st) {
+    p.bits = 8 - (step++ & 1);
     if (!quench::quantizeIntegerInto(r, x, part, p)) st.SkipWithError("quantize failed");
     auto h = quench::computeHistogram(r.reconstruction, 2048);
     benchmark::DoNotOptimize(h.counts.data());
@@ -111,7 +130,8 @@ void BM_AfterChangeQuantizeOnly(benchmark::State& st) {
   int step = 0;
   for (auto _ : st) {
     p.bits = 8 - (step++ & 1);
-    if (!quench::quantizeIntegerInto(r, x, part, p)) st.SkipWithError("quantize failed");
+    if (!quench::quantizeIntegerInto(r, x, part, p, {}, quench::IntegerOutputs{.codes = false}))
+      st.SkipWithError("quantize failed");
     benchmark::DoNotOptimize(r.reconstruction.data());
   }
 }
@@ -121,19 +141,21 @@ void BM_AfterChangeHistogramOnly(benchmark::State& st) {
   const auto part = quench::Partition::rows(kRows, kCols);
   auto r = quench::quantizeInteger(x, part, quench::IntegerParams{8});
   if (!r) st.SkipWithError("quantize failed");
+  const auto range = quench::automaticHistogramRange(r->total.reconstructionMin, r->total.reconstructionMax);
   for (auto _ : st) {
-    auto h = quench::computeHistogram(r->reconstruction, 2048);
+    auto h = quench::computeHistogram(r->reconstruction, 2048, range);
     benchmark::DoNotOptimize(h.counts.data());
   }
 }
 }  // namespace
 
-BENCHMARK(BM_CopyMemcpy)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
-BENCHMARK(BM_CopyParallel)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
-BENCHMARK(BM_Int8RowAbsmax)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
-BENCHMARK(BM_Int4Group128MinMax)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
-BENCHMARK(BM_Histogram2048)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
-BENCHMARK(BM_AfterParameterChange)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
-BENCHMARK(BM_AfterChangeQuantizeOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
-BENCHMARK(BM_AfterChangeHistogramOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_CopyMemcpy)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_CopyParallel)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Int8RowAbsmax)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Int4Group128MinMax)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_Histogram2048)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_AfterParameterChange)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_AfterChangeAllOutputs)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_AfterChangeQuantizeOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_AfterChangeHistogramOnly)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
 BENCHMARK_MAIN();

@@ -372,6 +372,12 @@ class TestFloatFormat : public QObject {
     QCOMPARE(encodeFloat(f, 5.0f, Rounding::HalfAwayFromZero).value, 6.0);
     QCOMPARE(encodeFloat(f, 0.25f, Rounding::HalfEven).value, 0.0);  // subnormal tie 0 / 0.5
     QCOMPARE(encodeFloat(f, -0.25f, Rounding::HalfEven).code, 0x8u);  // −0 keeps the sign
+    // HalfUp: ties toward +∞ whatever the sign.
+    QCOMPARE(encodeFloat(f, 2.5f, Rounding::HalfUp).value, 3.0);
+    QCOMPARE(encodeFloat(f, -2.5f, Rounding::HalfUp).value, -2.0);
+    QCOMPARE(encodeFloat(f, 0.25f, Rounding::HalfUp).value, 0.5);
+    QCOMPARE(encodeFloat(f, -0.25f, Rounding::HalfUp).code, 0x8u);  // −0.25 → −0
+    QCOMPARE(encodeFloat(f, -2.6f, Rounding::HalfUp).value, -3.0);  // not a tie: nearest
   }
 
   void stochastic() {

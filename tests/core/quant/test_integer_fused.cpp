@@ -4,10 +4,13 @@
 // (integerPartParams then quantizeWithParams).
 #include <QtTest/QtTest>
 
+#include <algorithm>
+
 #include <cmath>
 #include <random>
 
 #include "core/quant/integer.h"
+#include "core/stats/histogram.h"
 
 using namespace quench;
 
@@ -94,6 +97,50 @@ class TestIntegerFused : public QObject {
       QCOMPARE(fused->parts[j].figures.mse, twoStep->parts[j].figures.mse);
       QCOMPARE(fused->parts[j].saturated, twoStep->parts[j].saturated);
     }
+  }
+
+  // IntegerOutputs{codes = false} (the GUI's after-a-change path): identical reconstruction, flags
+  // and figures, no codes; reconstructionMin/Max are the min/max of x~ and give the histogram
+  // computeHistogram finds by itself.
+  void withoutCodes() {
+    std::mt19937 gen(7);
+    std::normal_distribution<float> nd(0.0f, 0.02f);
+    std::vector<float> x(64 * 300);
+    for (float& v : x) v = nd(gen);
+    for (const char* spec : {"row", "group:32", "column", "tensor"}) {
+      const std::vector<std::int64_t> shape{64, 300};
+      auto part = Partition::fromSpec(spec, shape);
+      QVERIFY(part.ok());
+      for (const Rounding r : {Rounding::HalfEven, Rounding::HalfUp}) {
+        IntegerParams p{5};
+        p.rounding = r;
+        QuantResult all, lean;
+        QVERIFY(quantizeIntegerInto(all, x, *part, p));
+        QVERIFY(quantizeIntegerInto(lean, x, *part, p, {}, IntegerOutputs{.codes = false}));
+        QCOMPARE(all.codes.size(), x.size());
+        QVERIFY(lean.codes.empty());
+        QCOMPARE(lean.reconstruction, all.reconstruction);
+        QCOMPARE(lean.saturated, all.saturated);
+        QCOMPARE(lean.total.mse, all.total.mse);
+        QCOMPARE(lean.total.saturated, all.total.saturated);
+        const auto [lo, hi] = std::minmax_element(all.reconstruction.begin(), all.reconstruction.end());
+        QCOMPARE(lean.total.reconstructionMin, static_cast<double>(*lo));
+        QCOMPARE(lean.total.reconstructionMax, static_cast<double>(*hi));
+        const Histogram own = computeHistogram(lean.reconstruction, 2048);
+        const Histogram given = computeHistogram(
+            lean.reconstruction, 2048,
+            automaticHistogramRange(lean.total.reconstructionMin, lean.total.reconstructionMax));
+        QCOMPARE(given.lo, own.lo);
+        QCOMPARE(given.hi, own.hi);
+        QCOMPARE(given.counts, own.counts);
+        // Asking for codes again after a lean call fills them.
+        QVERIFY(quantizeIntegerInto(lean, x, *part, p));
+        QCOMPARE(lean.codes, all.codes);
+      }
+    }
+    // A constant reconstruction: the automatic range is [v − ½, v + ½].
+    QCOMPARE(automaticHistogramRange(2.0, 2.0), std::make_pair(1.5, 2.5));
+    QCOMPARE(automaticHistogramRange(INFINITY, -INFINITY), std::make_pair(0.0, 1.0));
   }
 };
 

@@ -60,8 +60,18 @@ class TestQuantKernels : public QObject {
       QCOMPARE(c1, c2);
       QCOMPARE(r1, r2);
       QCOMPARE(s1, s2);
+      // Without codes (null): the same reconstruction, flags and count.
+      std::vector<float> r3(n);
+      std::vector<std::uint8_t> s3(n);
+      QCOMPARE(quantizeAffine(x, n, p, nullptr, r3.data(), s3.data()), sat1);
+      QCOMPARE(r3, r1);
+      QCOMPARE(s3, s1);
       QCOMPARE(minMax(x, n), minMax_ref(x, n));
       const ErrorSums e1 = errorSums(x, r1.data(), n), e2 = errorSums_ref(x, r1.data(), n);
+      // The range of xr is exact, and is minMax of xr.
+      QCOMPARE(e1.minXr, e2.minXr);
+      QCOMPARE(e1.maxXr, e2.maxXr);
+      QCOMPARE(std::make_pair(e1.minXr, e1.maxXr), minMax_ref(r1.data(), n));
       QUENCH_COMPARE_NEAR(e1.sumErr2, e2.sumErr2, 1e-12, 0);
       QUENCH_COMPARE_NEAR(e1.dot, e2.dot, 1e-12, 1e-300);
       QCOMPARE(e1.maxAbsErr, e2.maxAbsErr);

@@ -42,11 +42,15 @@ class TestErrorFigures : public QObject {
     QCOMPARE(f.mse, 0.125);
     QCOMPARE(f.maxAbsError, 0.5);
     QVERIFY(std::isfinite(f.sqnrDb));
+    // The reconstruction's range covers the pairs with a finite original only: {1, 2.5}.
+    QCOMPARE(f.reconstructionMin, 1.0);
+    QCOMPARE(f.reconstructionMax, 2.5);
     // A finite original reconstructed as Inf is an infinite error, counted.
     const std::vector<float> y{1, 70000}, yr{1, INFINITY};
     const ErrorFigures h = computeErrorFigures(y, yr);
     QCOMPARE(h.nonFiniteReconstruction, std::uint64_t{1});
     QVERIFY(std::isinf(h.mse));
+    QCOMPARE(h.reconstructionMax, 1.0);  // the Inf reconstruction is not in the range
   }
 
   void edgeCases() {
