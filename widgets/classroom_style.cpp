@@ -1,0 +1,67 @@
+#include "widgets/classroom_style.h"
+
+#include <QHeaderView>
+#include <QTableWidget>
+#include <qcustomplot.h>
+
+#include <charconv>
+#include <cmath>
+
+namespace quench::widgets {
+
+QString formatFloat32(float v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  QString s = QString::fromLatin1(buf, int(r.ptr - buf));
+  if (s.startsWith(QLatin1Char('-'))) s.replace(0, 1, QChar(0x2212));
+  return s;
+}
+
+QString formatExact(double v) {
+  for (int digits = 1; digits < 17; ++digits) {
+    const QString s = QString::number(v, 'g', digits);
+    if (s.toDouble() == v) return s;
+  }
+  return QString::number(v, 'g', 17);
+}
+
+QString formatReal(double v, int digits) {
+  if (std::isinf(v)) return v > 0 ? QStringLiteral("∞") : QStringLiteral("−∞");
+  if (std::isnan(v)) return QStringLiteral("NaN");
+  if (v == 0) v = 0;  // no "-0"
+  QString s = QString::number(v, 'g', digits);
+  if (s.startsWith(QLatin1Char('-'))) s.replace(0, 1, QChar(0x2212));
+  return s;
+}
+
+QFont scaledFont(const QFont& base, double scale, bool bold) {
+  QFont f = base;
+  const double pt = base.pointSizeF() > 0 ? base.pointSizeF() : 9.0;
+  f.setPointSizeF(pt * scale);
+  f.setBold(bold);
+  return f;
+}
+
+void applyPlotFonts(QCustomPlot& plot, const QFont& base, double scale) {
+  for (QCPAxis* axis : plot.axisRect()->axes()) {
+    axis->setLabelFont(scaledFont(base, scale));
+    axis->setTickLabelFont(scaledFont(base, scale * 0.92));
+    const QPen p = axis->basePen();
+    QPen thick = p;
+    thick.setWidthF(scale > 1 ? 2.0 : 1.0);
+    axis->setBasePen(thick);
+    axis->setTickPen(thick);
+  }
+  plot.legend->setFont(scaledFont(base, scale * 0.92));
+}
+
+void applyTableScale(QTableWidget& table, const QFont& base, double scale) {
+  const QFont f = scaledFont(base, scale);
+  table.setFont(f);
+  table.horizontalHeader()->setFont(scaledFont(base, scale, true));
+  const QFontMetrics fm(f);
+  table.verticalHeader()->setDefaultSectionSize(fm.height() + int(8 * scale));
+  table.resizeColumnsToContents();
+}
+
+}  // namespace quench::widgets

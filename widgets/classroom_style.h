@@ -1,0 +1,30 @@
+#pragma once
+// Shared look of the classroom views (GUI.md "Presentation mode"): number formats as a teacher
+// writes them, and the presentation scale (fonts ≈ 1.6×, thicker lines) applied to tables and plots.
+#include <QFont>
+#include <QString>
+
+class QCustomPlot;
+class QTableWidget;
+
+namespace quench::widgets {
+
+/// Font scale of presentation mode.
+inline constexpr double kPresentationScale = 1.6;
+
+/// Shortest text that reads back as the same float32 ("1.2", not "1.20000005").
+QString formatFloat32(float v);
+/// Shortest decimal (ASCII '-') that reads back as the same double ("0.75", "0.3333333333333333"),
+/// for editable cells whose text is the value.
+QString formatExact(double v);
+/// `digits` significant digits, exponent only when needed; ∞ / −∞ for infinities.
+QString formatReal(double v, int digits = 6);
+
+/// `base` with its point size multiplied by `scale` (and bold when asked).
+QFont scaledFont(const QFont& base, double scale, bool bold = false);
+/// Axis labels, tick labels and legend of `plot` at `base`·scale (ticks slightly smaller).
+void applyPlotFonts(QCustomPlot& plot, const QFont& base, double scale);
+/// Table font and row heights for `scale`; columns resized to their contents.
+void applyTableScale(QTableWidget& table, const QFont& base, double scale);
+
+}  // namespace quench::widgets

@@ -1,0 +1,269 @@
+#include "widgets/worked_quantization_view.h"
+
+#include <QEvent>
+#include <QHeaderView>
+#include <QLabel>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "widgets/classroom_style.h"
+#include "widgets/plot_style.h"
+
+namespace quench::widgets {
+namespace {
+
+QTableWidgetItem* cell(const QString& text, bool number = true) {
+  auto* it = new QTableWidgetItem(text);
+  it->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled);
+  it->setTextAlignment(Qt::AlignVCenter | (number ? Qt::AlignRight : Qt::AlignLeft));
+  return it;
+}
+
+QString rangeText(const PartParams& p) {
+  return QStringLiteral("[%1, %2]").arg(formatReal(double(p.clipLow)), formatReal(double(p.clipHigh)));
+}
+
+}  // namespace
+
+WorkedQuantizationView::WorkedQuantizationView(QWidget* parent) : QWidget(parent) {
+  m_message = new QLabel(this);
+  m_message->setWordWrap(true);
+  m_message->setVisible(false);
+
+  m_steps = new QTableWidget(0, kColumnCount, this);
+  m_steps->setHorizontalHeaderLabels({tr("i"), tr("part"), tr("x"), tr("x / s"), tr("round(x / s)"), tr("+ b"),
+                                      tr("code n\n= clip[L, U]"), QStringLiteral("x̃ = s(n − b)"),
+                                      QStringLiteral("error x̃ − x"), tr("saturated?")});
+  m_steps->verticalHeader()->setVisible(false);
+  m_steps->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  m_steps->setToolTip(tr("MATH.md §2: n = clip_[L,U](round(x/s) + b), x̃ = s·(n − b). An element is saturated "
+                         "when round(x/s) + b lies outside [L, U] before clipping."));
+
+  m_totals = new QTableWidget(0, 8, this);
+  m_totals->setHorizontalHeaderLabels({tr("part"), tr("elements"), tr("s"), tr("b"), tr("[L, U]"), tr("MSE"),
+                                       tr("max |error|"), tr("saturated")});
+  m_totals->verticalHeader()->setVisible(false);
+  m_totals->setEditTriggers(QAbstractItemView::NoEditTriggers);
+
+  m_plot = new QCustomPlot(this);
+  m_plot->setMinimumHeight(220);
+  m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize() + 2, QFont::Bold));
+  m_plot->plotLayout()->insertRow(0);
+  m_plot->plotLayout()->addElement(0, 0, m_title);
+  m_plot->xAxis->setLabel(tr("element index i"));
+  m_plot->yAxis->setLabel(tr("value"));
+  m_rangeCarrier = m_plot->addGraph();
+  m_rangeCarrier->setLineStyle(QCPGraph::lsNone);
+  m_rangeCarrier->removeFromLegend();
+  m_range = new QCPErrorBars(m_plot->xAxis, m_plot->yAxis);
+  m_range->setDataPlottable(m_rangeCarrier);
+  m_range->setName(tr("clip range s(L − b) … s(U − b)"));
+  m_original = m_plot->addGraph();
+  m_original->setName(tr("x (original)"));
+  m_original->setLineStyle(QCPGraph::lsNone);
+  m_dequantized = m_plot->addGraph();
+  m_dequantized->setName(QStringLiteral("x̃ = s(n − b)"));
+  m_dequantized->setLineStyle(QCPGraph::lsNone);
+  m_saturatedGraph = m_plot->addGraph();
+  m_saturatedGraph->setName(tr("x̃ of a saturated element"));
+  m_saturatedGraph->setLineStyle(QCPGraph::lsNone);
+  m_plot->legend->setVisible(true);
+  // The legend goes below the axes so it never hides a point.
+  m_plot->plotLayout()->addElement(2, 0, m_plot->legend);
+  m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  m_plot->legend->setWrap(2);
+  m_plot->plotLayout()->setRowStretchFactor(2, 0.001);
+
+  auto* split = new QSplitter(Qt::Vertical, this);
+  split->addWidget(m_steps);
+  split->addWidget(m_totals);
+  split->addWidget(m_plot);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 1);
+  split->setStretchFactor(2, 3);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(m_message);
+  layout->addWidget(split, 1);
+  applyStyle();
+  clear(tr("Type a vector, a partition and s, b, L, U per part"));
+}
+
+void WorkedQuantizationView::setWorked(const WorkedQuantization& worked, const QString& title) {
+  m_worked = worked;
+  m_hasData = true;
+  m_message->setVisible(false);
+  m_title->setText(title);
+  m_steps->setRowCount(int(worked.rows.size()));
+  QColor satBg = okabeIto::kVermilion;
+  satBg.setAlphaF(0.22);
+  for (int r = 0; r < int(worked.rows.size()); ++r) {
+    const WorkedRow& w = worked.rows[std::size_t(r)];
+    const PartParams& p = worked.parts[w.part].params;
+    m_steps->setItem(r, kIndex, cell(QString::number(w.index)));
+    m_steps->setItem(r, kPart, cell(QString::number(w.part)));
+    m_steps->setItem(r, kX, cell(formatFloat32(w.x)));
+    m_steps->setItem(r, kXOverS, cell(formatReal(w.xOverS, 8)));
+    m_steps->setItem(r, kRounded, cell(formatReal(w.rounded, 17)));
+    m_steps->setItem(r, kShifted, cell(formatReal(w.shifted, 17)));
+    auto* code = cell(formatReal(double(w.code), 17));
+    code->setToolTip(tr("clip to [%1, %2]").arg(p.clipLow).arg(p.clipHigh));
+    m_steps->setItem(r, kCode, code);
+    m_steps->setItem(r, kDequantized, cell(formatFloat32(w.dequantized)));
+    m_steps->setItem(r, kError, cell(formatReal(w.error, 6)));
+    auto* sat = cell(w.saturated ? (w.shifted > double(p.clipHigh) ? tr("yes (> U)") : tr("yes (< L)")) : tr("no"),
+                     false);
+    m_steps->setItem(r, kSaturated, sat);
+    if (w.saturated)
+      for (int c = 0; c < kColumnCount; ++c) m_steps->item(r, c)->setBackground(satBg);
+  }
+  m_totals->setRowCount(int(worked.parts.size()) + 1);
+  for (int j = 0; j < int(worked.parts.size()); ++j) {
+    const WorkedPart& p = worked.parts[std::size_t(j)];
+    QStringList idx;
+    for (auto i : p.indices) idx << QString::number(i);
+    m_totals->setItem(j, 0, cell(QString::number(j)));
+    m_totals->setItem(j, 1, cell(QStringLiteral("{%1}").arg(idx.join(QLatin1String(", "))), false));
+    m_totals->setItem(j, 2, cell(formatReal(p.params.scale, 8)));
+    m_totals->setItem(j, 3, cell(QString::number(p.params.zeroPoint)));
+    m_totals->setItem(j, 4, cell(rangeText(p.params)));
+    m_totals->setItem(j, 5, cell(formatReal(p.mse, 6)));
+    m_totals->setItem(j, 6, cell(formatReal(p.maxAbsError, 6)));
+    m_totals->setItem(j, 7, cell(QStringLiteral("%1 of %2").arg(p.saturated).arg(p.indices.size())));
+  }
+  const int last = int(worked.parts.size());
+  double maxErr = 0;
+  for (const WorkedPart& p : worked.parts) maxErr = std::max(maxErr, p.maxAbsError);
+  m_totals->setItem(last, 0, cell(tr("all"), false));
+  m_totals->setItem(last, 1, cell(QString::number(worked.rows.size())));
+  for (int c = 2; c < 5; ++c) m_totals->setItem(last, c, cell(QString()));
+  m_totals->setItem(last, 5, cell(formatReal(worked.mse, 6)));
+  m_totals->setItem(last, 6, cell(formatReal(maxErr, 6)));
+  m_totals->setItem(last, 7, cell(QStringLiteral("%1 of %2").arg(worked.saturated).arg(worked.rows.size())));
+  for (int c = 0; c < m_totals->columnCount(); ++c) {
+    QFont f = m_totals->item(last, c)->font();
+    f.setBold(true);
+    m_totals->item(last, c)->setFont(f);
+  }
+  fillPlot();
+  applyStyle();
+}
+
+void WorkedQuantizationView::clear(const QString& message) {
+  m_hasData = false;
+  m_worked = {};
+  m_steps->setRowCount(0);
+  m_totals->setRowCount(0);
+  for (QCPGraph* g : {m_original, m_dequantized, m_saturatedGraph, m_rangeCarrier}) g->data()->clear();
+  m_range->data()->clear();
+  m_title->setText(message);
+  m_message->setText(message);
+  m_message->setVisible(!message.isEmpty());
+  m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void WorkedQuantizationView::fillPlot() {
+  QVector<double> keys, xs, deq, satKeys, satDeq, mid, half;
+  double lo = 0, hi = 0;
+  for (const WorkedRow& r : m_worked.rows) {
+    const PartParams& p = m_worked.parts[r.part].params;
+    const double k = double(r.index);
+    keys << k;
+    xs << double(r.x);
+    if (r.saturated) {
+      satKeys << k;
+      satDeq << double(r.dequantized);
+    } else {
+      deq << double(r.dequantized);
+    }
+    const double a = p.scale * double(p.clipLow - p.zeroPoint), b = p.scale * double(p.clipHigh - p.zeroPoint);
+    mid << 0.5 * (a + b);
+    half << 0.5 * (b - a);
+    lo = std::min({lo, double(r.x), double(r.dequantized)});
+    hi = std::max({hi, double(r.x), double(r.dequantized)});
+  }
+  QVector<double> deqKeys;
+  for (const WorkedRow& r : m_worked.rows)
+    if (!r.saturated) deqKeys << double(r.index);
+  m_original->setData(keys, xs, true);
+  m_dequantized->setData(deqKeys, deq, true);
+  m_saturatedGraph->setData(satKeys, satDeq, true);
+  m_rangeCarrier->setData(keys, mid, true);
+  m_range->setData(half);
+  // The value axis covers the data; clip limits far outside it (a wide int8 grid next to a few
+  // small values) are left to run off the plot rather than squash the points.
+  const double span = std::max(hi - lo, 1e-12);
+  double ylo = lo - 0.15 * span, yhi = hi + 0.15 * span;
+  for (int i = 0; i < mid.size(); ++i) {
+    const double a = mid[i] - half[i], b = mid[i] + half[i];
+    if (a > lo - 1.5 * span) ylo = std::min(ylo, a - 0.05 * span);
+    if (b < hi + 1.5 * span) yhi = std::max(yhi, b + 0.05 * span);
+  }
+  m_plot->yAxis->setRange(ylo, yhi);
+  m_plot->xAxis->setRange(-0.6, std::max(0.6, double(keys.size()) - 0.4));
+  QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+  ticker->setTickStep(1.0);
+  ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  m_plot->xAxis->setTicker(ticker);
+  m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void WorkedQuantizationView::setPresentation(bool on) {
+  if (m_presentation == on) return;
+  m_presentation = on;
+  applyStyle();
+}
+
+void WorkedQuantizationView::applyStyle() {
+  const double scale = m_presentation ? kPresentationScale : 1.0;
+  const QFont base = QWidget::font();
+  applyPlotStyle(*m_plot, palette());
+  applyPlotFonts(*m_plot, base, scale);
+  m_title->setFont(scaledFont(base, scale * 1.15, true));
+  m_title->setTextColor(neutralColor(palette()));
+  m_plot->legend->setBrush(palette().color(QPalette::Base));
+  m_plot->legend->setTextColor(neutralColor(palette()));
+  m_plot->legend->setBorderPen(Qt::NoPen);
+  const double w = m_presentation ? 2.5 : 1.5;
+  const double size = m_presentation ? 14 : 9;
+  m_original->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(neutralColor(palette()), w), Qt::NoBrush, size));
+  m_dequantized->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, QPen(okabeIto::kBlue, w + 0.5), Qt::NoBrush, size));
+  m_saturatedGraph->setScatterStyle(
+      QCPScatterStyle(QCPScatterStyle::ssCross, QPen(okabeIto::kVermilion, w + 0.5), Qt::NoBrush, size));
+  m_range->setPen(QPen(okabeIto::kOrange, w));
+  m_range->setWhiskerWidth(m_presentation ? 18 : 12);
+  m_message->setFont(scaledFont(base, scale));
+  QPalette mp = m_message->palette();
+  mp.setColor(QPalette::WindowText, okabeIto::kVermilion);
+  m_message->setPalette(mp);
+  applyTableScale(*m_steps, base, scale);
+  applyTableScale(*m_totals, base, scale);
+  m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void WorkedQuantizationView::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange) applyStyle();
+}
+
+QString WorkedQuantizationView::stepText(int row, int column) const {
+  const QTableWidgetItem* it = m_steps->item(row, column);
+  return it ? it->text() : QString();
+}
+QString WorkedQuantizationView::totalsText(int row, int column) const {
+  const QTableWidgetItem* it = m_totals->item(row, column);
+  return it ? it->text() : QString();
+}
+int WorkedQuantizationView::stepRows() const { return m_steps->rowCount(); }
+int WorkedQuantizationView::totalsRows() const { return m_totals->rowCount(); }
+TextTable WorkedQuantizationView::stepTable() const { return tableFromWidget(*m_steps); }
+TextTable WorkedQuantizationView::totalsTable() const { return tableFromWidget(*m_totals); }
+QString WorkedQuantizationView::title() const { return m_title->text(); }
+QString WorkedQuantizationView::message() const { return m_message->isHidden() ? QString() : m_message->text(); }
+
+}  // namespace quench::widgets
