@@ -1,0 +1,331 @@
+#include "app/gui/model_jobs.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "core/model/eval_data.h"
+
+namespace quench::app {
+namespace {
+
+// Progress of a stage that covers [start, start + span] of the job's 0..1, onto the promise's
+// 0..kProgressSteps range. QPromise ignores values that do not advance, so reports from several
+// threads or a stage that restarts never move the bar backwards.
+constexpr int kProgressSteps = 1000;
+
+template <typename T>
+Work stageWork(std::stop_token stop, QPromise<T>* promise, double start, double span) {
+  return Work{stop, [promise, start, span](double done, double total) {
+                const double f = total > 0 ? std::clamp(done / total, 0.0, 1.0) : 0.0;
+                promise->setProgressValue(static_cast<int>(std::lround(kProgressSteps * (start + span * f))));
+              }};
+}
+
+// The end of a job from a core error: "cancelled" when the stop was requested (whatever the
+// message says: core names the file in front of it), else the message.
+JobEnd endFrom(const std::stop_token& stop, const std::string& error, const QElapsedTimer& timer) {
+  JobEnd end;
+  end.cancelled = stop.stop_requested();
+  if (!end.cancelled) end.error = QString::fromStdString(error);
+  end.elapsedMs = static_cast<double>(timer.nsecsElapsed()) * 1e-6;
+  return end;
+}
+
+QString sourceDescription(const SourceSettings& s, const EvalData& d) {
+  std::size_t tokens = 0;
+  for (const auto& q : d.sequences) tokens += q.size();
+  switch (s.kind) {
+    case SourceKind::Sample:
+      return QObject::tr("%1 sampled sequences of %2 tokens (seed %3)").arg(s.count).arg(s.length).arg(s.seed);
+    case SourceKind::PastedText:
+      return QObject::tr("pasted text: %1 tokens in %2 chunks").arg(tokens).arg(d.sequences.size());
+    case SourceKind::TextFile:
+    case SourceKind::TokenFile:
+      return QObject::tr("%1: %2 tokens in %3 chunks")
+          .arg(QString::fromStdString(std::filesystem::path(s.path).filename().string()))
+          .arg(tokens)
+          .arg(d.sequences.size());
+    case SourceKind::LlamaKld:
+      return QObject::tr("%1: %2 llama.cpp chunks of %3 tokens")
+          .arg(QString::fromStdString(std::filesystem::path(s.path).filename().string()))
+          .arg(d.reference ? d.reference->nChunk() : 0)
+          .arg(d.reference ? d.reference->nCtx() : 0);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<LoadedModel>> openModelJob(const std::string& path, const std::string& tokenizerPath,
+                                                  const Work& work) {
+  auto files = model::openModel(path, tokenizerPath);
+  if (!files) return files.error();
+  if (work.cancelled()) return makeError("cancelled");
+  auto loaded = std::make_shared<LoadedModel>();
+  loaded->files = std::move(files).value();
+  auto p = model::loadTransformer(loaded->files, work);
+  if (!p) return makeError(path + ": " + p.error().message);
+  loaded->p = std::move(p).value();
+  return loaded;
+}
+
+Result<EvalData> prepareEvalData(LoadedModel& model, const SourceSettings& source, const Work& work) {
+  EvalData d;
+  const int seqLen = model.files.config.seqLen;
+  const int context = source.context > 0 ? std::min(source.context, seqLen) : seqLen;
+  switch (source.kind) {
+    case SourceKind::TextFile: {
+      if (source.path.empty()) return makeError("choose a text file to evaluate on");
+      auto text = model::readFile(source.path);
+      if (!text) return text.error();
+      d.sequences = model::textSequences(*model.files.tokenizer, *text, context);
+      break;
+    }
+    case SourceKind::PastedText:
+      if (source.text.empty()) return makeError("paste a text to evaluate on");
+      d.sequences = model::textSequences(*model.files.tokenizer, source.text, context);
+      break;
+    case SourceKind::TokenFile: {
+      if (source.path.empty()) return makeError("choose a token file to evaluate on");
+      auto lines = model::readTokenFile(source.path);
+      if (!lines) return lines.error();
+      d.sequences = model::lineSequences(*lines, context);
+      break;
+    }
+    case SourceKind::Sample: {
+      auto sampled = model::sampleSequences(*model.p, source.count, source.length, model.files.tokenizer->bosId(),
+                                            source.seed, work);
+      if (!sampled) return makeError(model.files.path + ": " + sampled.error().message);
+      d.sequences = std::move(sampled).value();
+      break;
+    }
+    case SourceKind::LlamaKld: {
+      if (source.path.empty()) return makeError("choose a llama.cpp logits (.kld) file");
+      auto base = LlamaKldFile::open(source.path);
+      if (!base) return base.error();
+      d.reference = std::move(base).value();
+      break;
+    }
+  }
+  d.description = sourceDescription(source, d);
+  return d;
+}
+
+EvaluationOutcome evaluateJob(const std::shared_ptr<LoadedModel>& model, const std::shared_ptr<LoadedModel>& student,
+                              const Recipe& recipe, const SourceSettings& source, double temperature,
+                              std::stop_token stop, QPromise<EvaluationOutcome>& promise) {
+  QElapsedTimer timer;
+  timer.start();
+  promise.setProgressRange(0, kProgressSteps);
+  EvaluationOutcome out;
+  // P (and the student) are run by one job at a time; a superseded job stops promptly first.
+  std::unique_lock lock(model->busy);
+  std::unique_lock<std::mutex> studentLock;
+  if (student && student != model) studentLock = std::unique_lock(student->busy);
+  if (stop.stop_requested()) {
+    out.end = endFrom(stop, "cancelled", timer);
+    return out;
+  }
+  const double dataShare = source.kind == SourceKind::Sample ? 0.2 : 0.0;
+  auto data = prepareEvalData(*model, source, stageWork(stop, &promise, 0.0, dataShare));
+  if (!data) {
+    out.end = endFrom(stop, data.error().message, timer);
+    return out;
+  }
+  out.dataDescription = data->description;
+  const Work rest = stageWork(stop, &promise, dataShare, 1.0 - dataShare);
+  if (student) {
+    if (data->reference) {
+      out.end.error = QObject::tr("comparing two models needs token sequences, not a llama.cpp logits file");
+      return out;
+    }
+    TokenAccumulator acc;
+    std::vector<model::PositionRecord> positions;
+    if (auto st = model::compareModels(*model->p, *student->p, data->sequences, acc, rest, temperature, &positions);
+        !st) {
+      out.end = endFrom(stop, st.error().message, timer);
+      return out;
+    }
+    out.evaluation.summary = acc.summary();
+    out.evaluation.positions = std::move(positions);
+  } else {
+    model::EvaluateOptions o;
+    o.temperature = temperature;
+    o.keepPositions = true;
+    auto e = model::evaluateRecipe(model->files, recipe, model->p.get(), data->sequences,
+                                   data->reference ? &*data->reference : nullptr, o, rest);
+    if (!e) {
+      out.end = endFrom(stop, e.error().message, timer);
+      return out;
+    }
+    out.evaluation = std::move(e).value();
+  }
+  promise.setProgressValue(kProgressSteps);
+  out.end.elapsedMs = static_cast<double>(timer.nsecsElapsed()) * 1e-6;
+  return out;
+}
+
+std::vector<SweepFamily> presetFamilies() {
+  return {
+      {QStringLiteral("int4 group:128"),
+       R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4, "partition": "group:128"}]})"},
+      {QStringLiteral("nf4"), R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "nf4"}]})"},
+      {QStringLiteral("fp4"), R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "fp4"}]})"},
+  };
+}
+
+namespace {
+
+// Runs `points` (already validated) as family `family`, posting a Point update per point. Progress
+// covers [start, start + span]. Returns the core error, if any.
+Status runFamily(LoadedModel& model, const EvalData& data, int family,
+                 const std::vector<model::SweepPoint>& points, std::stop_token stop,
+                 QPromise<SweepUpdate>& promise, double start, double span) {
+  const model::SweepData sd{model.p.get(), &data.sequences, data.reference ? &*data.reference : nullptr};
+  auto onPoint = [&](std::size_t, const model::SweepPoint& pt, const model::RecipeEvaluation& e) -> Status {
+    SweepUpdate u;
+    u.kind = SweepUpdate::Kind::Point;
+    u.family = family;
+    u.label = QString::fromStdString(pt.label);
+    u.evaluation = e;
+    promise.addResult(std::move(u));
+    return {};
+  };
+  auto r = model::runSweep(model.files, sd, points, onPoint, stageWork(stop, &promise, start, span));
+  if (!r) return r.error();
+  return {};
+}
+
+void finish(QPromise<SweepUpdate>& promise, JobEnd end) {
+  SweepUpdate u;
+  u.kind = SweepUpdate::Kind::Finished;
+  u.end = std::move(end);
+  if (!u.end.cancelled && u.end.error.isEmpty()) promise.setProgressValue(kProgressSteps);
+  promise.addResult(std::move(u));
+}
+
+}  // namespace
+
+void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<SweepFamily>& families,
+              const model::SweepAxis& axis, const SourceSettings& source, double temperature, std::stop_token stop,
+              QPromise<SweepUpdate>& promise) {
+  QElapsedTimer timer;
+  timer.start();
+  promise.setProgressRange(0, kProgressSteps);
+  // Every family's points are built and validated before any model work (milliseconds), so a
+  // family that cannot take the setting is reported at once.
+  std::vector<std::pair<int, std::vector<model::SweepPoint>>> runs;
+  for (std::size_t f = 0; f < families.size(); ++f) {
+    auto points = model::sweepPoints(families[f].recipeJson, axis, temperature);
+    if (axis.name == kGroupOrBlock) {  // int takes a group size, nf4/fp4/float a block size
+      points = model::sweepPoints(families[f].recipeJson, model::SweepAxis{"group", axis.values}, temperature);
+      if (!points)
+        points = model::sweepPoints(families[f].recipeJson, model::SweepAxis{"block", axis.values}, temperature);
+    }
+    if (!points) {
+      SweepUpdate u;
+      u.kind = SweepUpdate::Kind::Skipped;
+      u.family = int(f);
+      u.label = families[f].name;
+      u.message = QString::fromStdString(points.error().message);
+      promise.addResult(std::move(u));
+      continue;
+    }
+    runs.emplace_back(int(f), std::move(points).value());
+  }
+  if (runs.empty()) {
+    finish(promise, endFrom(stop,
+                            families.empty() ? "choose at least one recipe family"
+                                             : "no recipe family can take the setting '" + axis.name + "'",
+                            timer));
+    return;
+  }
+  std::unique_lock lock(model->busy);
+  if (stop.stop_requested()) return finish(promise, endFrom(stop, "cancelled", timer));
+  const double dataShare = source.kind == SourceKind::Sample ? 0.05 : 0.0;
+  auto data = prepareEvalData(*model, source, stageWork(stop, &promise, 0.0, dataShare));
+  if (!data) return finish(promise, endFrom(stop, data.error().message, timer));
+  if (data->reference && axis.name == "temperature")
+    return finish(promise, endFrom(stop, "a llama.cpp logits file holds probabilities at temperature 1 only", timer));
+  std::size_t total = 0;
+  for (const auto& r : runs) total += r.second.size();
+  std::size_t done = 0;
+  for (const auto& [family, points] : runs) {
+    SweepUpdate u;
+    u.kind = SweepUpdate::Kind::Family;
+    u.family = family;
+    u.label = families[std::size_t(family)].name;
+    u.points = int(points.size());
+    promise.addResult(std::move(u));
+    const double start = dataShare + (1.0 - dataShare) * double(done) / double(total);
+    const double span = (1.0 - dataShare) * double(points.size()) / double(total);
+    if (auto st = runFamily(*model, *data, family, points, stop, promise, start, span); !st)
+      return finish(promise, endFrom(stop, families[std::size_t(family)].name.toStdString() + ": " + st.error().message,
+                                     timer));
+    done += points.size();
+  }
+  JobEnd end;
+  end.elapsedMs = static_cast<double>(timer.nsecsElapsed()) * 1e-6;
+  finish(promise, end);
+}
+
+void sensitivityJob(const std::shared_ptr<LoadedModel>& model, const Recipe& recipe, const SourceSettings& source,
+                    double temperature, std::stop_token stop, QPromise<SweepUpdate>& promise) {
+  QElapsedTimer timer;
+  timer.start();
+  promise.setProgressRange(0, kProgressSteps);
+  auto points = model::perTensorPoints(model->files, recipe, temperature);
+  if (!points) return finish(promise, endFrom(stop, points.error().message, timer));
+  std::unique_lock lock(model->busy);
+  if (stop.stop_requested()) return finish(promise, endFrom(stop, "cancelled", timer));
+  const double dataShare = source.kind == SourceKind::Sample ? 0.05 : 0.0;
+  auto data = prepareEvalData(*model, source, stageWork(stop, &promise, 0.0, dataShare));
+  if (!data) return finish(promise, endFrom(stop, data.error().message, timer));
+  SweepUpdate u;
+  u.kind = SweepUpdate::Kind::Family;
+  u.family = 0;
+  u.label = recipeShortName(recipe);
+  u.points = int(points->size());
+  promise.addResult(std::move(u));
+  if (auto st = runFamily(*model, *data, 0, *points, stop, promise, dataShare, 1.0 - dataShare); !st)
+    return finish(promise, endFrom(stop, st.error().message, timer));
+  JobEnd end;
+  end.elapsedMs = static_cast<double>(timer.nsecsElapsed()) * 1e-6;
+  finish(promise, end);
+}
+
+QString recipeShortName(const Recipe& recipe) {
+  if (recipe.rules.empty()) return QObject::tr("no rule (Q = P)");
+  if (recipe.rules.size() > 1) return QObject::tr("%1 rules").arg(recipe.rules.size());
+  const MethodParams& p = recipe.rules.front().params;
+  QString s;
+  switch (p.method) {
+    case Method::Int:
+      s = QStringLiteral("int%1 %2").arg(p.bits).arg(QString::fromStdString(p.partition));
+      if (!p.symmetric) s += QStringLiteral(" asym");
+      break;
+    case Method::Float:
+      s = QString::fromStdString(p.format);
+      if (p.block > 0) s += QStringLiteral(" MX%1").arg(p.block);
+      break;
+    case Method::Nf4:
+    case Method::Fp4:
+      s = QStringLiteral("%1 block %2").arg(QString::fromLatin1(methodName(p.method).data(), qsizetype(methodName(p.method).size()))).arg(p.block);
+      if (p.doubleQuant) s += QStringLiteral(" dq");
+      break;
+    case Method::Prune:
+      s = QStringLiteral("prune %1").arg(QString::fromStdString(p.sparsity));
+      break;
+    case Method::LlmInt8:
+      s = QStringLiteral("LLM.int8() τ=%1").arg(p.threshold);
+      break;
+  }
+  const std::string& t = recipe.rules.front().tensors;
+  if (t != "*") s += QStringLiteral(" on %1").arg(QString::fromStdString(t));
+  return s;
+}
+
+}  // namespace quench::app
