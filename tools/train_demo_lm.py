@@ -411,7 +411,7 @@ def greedy(model, prompt, n):
 def readme_text(n_params, steps, stopped_early, train_s, ppl, count, heldout_chars, greedy_text):
     command = "/usr/bin/python3 tools/train_demo_lm.py " + " ".join(sys.argv[1:])
     how = "stopped by its time budget" if stopped_early else "all steps"
-    sample = greedy_text.replace("\n", " ").strip()
+    sample = greedy_text.replace("\n", " ")
     return f"""# Quench demo language model
 
 A tiny Llama-architecture language model ({n_params:,} parameters) that Quench opens on first
