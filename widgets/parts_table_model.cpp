@@ -54,10 +54,11 @@ QString PartsTableModel::formatNumber(double v) {
 void PartsTableModel::setParts(std::vector<PartReport> used, std::vector<PartParams> proposed) {
   if (used.size() == m_used.size()) {
     // Same parts (a re-quantization after a parameter change): keep selection, sorting and any
-    // open editor; only the values change.
+    // open editor; only the values change. Part numbers cannot: leaving column 0 out of the
+    // range spares the proxy a re-sort of every row when the table is sorted by part.
     m_used = std::move(used);
     m_proposed = std::move(proposed);
-    if (!m_used.empty()) emit dataChanged(index(0, 0), index(rowCount() - 1, kColumnCount - 1));
+    if (!m_used.empty()) emit dataChanged(index(0, kSize), index(rowCount() - 1, kColumnCount - 1));
     return;
   }
   beginResetModel();
@@ -212,26 +213,33 @@ int PartsTableModel::columnCount(const QModelIndex& parent) const { return paren
 
 double PartsTableModel::sortValue(int part, int column) const {
   const PartReport& r = m_used[static_cast<std::size_t>(part)];
-  const PartParams e = effectiveParams(part);
-  const std::optional<PartParams> p = proposedParams(part);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  switch (column) {
+  switch (column) {  // the figures first: no override lookup
     case kPart: return part;
     case kSize: return static_cast<double>(r.size);
-    case kScale: return e.scale;
-    case kScaleCal: return p ? p->scale : nan;
-    case kZero: return static_cast<double>(e.zeroPoint);
-    case kZeroCal: return p ? static_cast<double>(p->zeroPoint) : nan;
-    case kClip: return static_cast<double>(e.clipHigh);
-    case kClipCal: return p ? static_cast<double>(p->clipHigh) : nan;
-    case kLow: return static_cast<double>(e.clipLow);
-    case kLowCal: return p ? static_cast<double>(p->clipLow) : nan;
-    case kHigh: return static_cast<double>(e.clipHigh);
-    case kHighCal: return p ? static_cast<double>(p->clipHigh) : nan;
     case kSaturated: return static_cast<double>(r.saturated);
     case kSaturatedPct: return r.size ? 100.0 * static_cast<double>(r.saturated) / static_cast<double>(r.size) : 0.0;
     case kMse: return r.figures.mse;
     case kSqnr: return r.figures.sqnrDb;
+    default: break;
+  }
+  if (column == kScaleCal || column == kZeroCal || column == kClipCal || column == kLowCal || column == kHighCal) {
+    const std::optional<PartParams> p = proposedParams(part);
+    if (!p) return nan;
+    switch (column) {
+      case kScaleCal: return p->scale;
+      case kZeroCal: return static_cast<double>(p->zeroPoint);
+      case kLowCal: return static_cast<double>(p->clipLow);
+      default: return static_cast<double>(p->clipHigh);  // kClipCal, kHighCal
+    }
+  }
+  const PartParams e = effectiveParams(part);
+  switch (column) {
+    case kScale: return e.scale;
+    case kZero: return static_cast<double>(e.zeroPoint);
+    case kLow: return static_cast<double>(e.clipLow);
+    case kClip:
+    case kHigh: return static_cast<double>(e.clipHigh);
     default: return nan;
   }
 }
@@ -461,8 +469,10 @@ bool PartsFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex&) const
 }
 
 bool PartsFilterProxy::lessThan(const QModelIndex& left, const QModelIndex& right) const {
-  const double a = left.data(PartsTableModel::kSortRole).toDouble();
-  const double b = right.data(PartsTableModel::kSortRole).toDouble();
+  const auto* model = qobject_cast<const PartsTableModel*>(sourceModel());
+  if (!model) return QSortFilterProxyModel::lessThan(left, right);
+  const double a = model->sortValue(left.row(), left.column());
+  const double b = model->sortValue(right.row(), right.column());
   if (std::isnan(a) || std::isnan(b)) return !std::isnan(a) && std::isnan(b);  // unknowns last
   if (a != b) return a < b;
   return left.row() < right.row();

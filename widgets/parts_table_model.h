@@ -93,6 +93,10 @@ class PartsTableModel : public QAbstractTableModel {
   /// nothing itself.
   bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
 
+  /// The numeric value of a cell (what kSortRole returns; NaN for an unknown proposal), without
+  /// going through QVariant: the proxy sorts 4096+ rows with it.
+  double sortValue(int part, int column) const;
+
   /// The shortest decimal that reads back as `v` ("0.0314961", "1e-05").
   static QString formatNumber(double v);
 
@@ -102,7 +106,6 @@ class PartsTableModel : public QAbstractTableModel {
 
  private:
   QVariant displayValue(int part, int column) const;
-  double sortValue(int part, int column) const;
   bool isOverridden(int part, int column) const;
 
   std::vector<PartReport> m_used;

@@ -544,6 +544,7 @@ void RecipeEditor::buildUi() {
     for (int c = 0; c < PartsTableModel::kColumnCount; ++c)
       m_table->setColumnWidth(c, digit * widths[static_cast<std::size_t>(c)] + 12);
   }
+  m_table->horizontalHeader()->setResizeContentsPrecision(200);  // fit widths to a sample of rows, not all
   m_table->setMinimumHeight(160);
   pv->addWidget(m_table, 1);
   pv->addWidget(withNote(new QWidget, QStringLiteral("overrides")));
@@ -747,8 +748,8 @@ void RecipeEditor::updateVisibility() {
     switch (c) {
       case C::kScale: show = !isPrune; break;
       case C::kScaleCal:
-      case C::kZero:
-      case C::kZeroCal: show = isInt; break;
+      case C::kZero: show = isInt; break;
+      case C::kZeroCal: show = isInt && !sym; break;  // a symmetric calibrator always proposes b = 0
       case C::kClip:
       case C::kClipCal: show = isInt && sym; break;
       case C::kLow:
@@ -858,7 +859,9 @@ void RecipeEditor::syncSliders() {
 
 void RecipeEditor::setParts(const std::vector<PartReport>& used, const std::vector<PartParams>& proposed) {
   const int before = m_selectedPart;
+  const int countBefore = m_model->partCount();
   m_model->setParts(used, proposed);
+  if (m_model->partCount() != countBefore) m_table->resizeColumnsToContents();
   if (before >= m_model->partCount()) {
     m_selectedPart = -1;
     emit partSelected(-1);
