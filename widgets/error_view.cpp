@@ -25,6 +25,10 @@ QCPTextElement* addTitle(QCustomPlot* plot, const QFont& base) {
   return title;
 }
 
+QString partsText(std::size_t n) {
+  return n == 1 ? QObject::tr("1 part") : QObject::tr("%1 parts").arg(n);
+}
+
 }  // namespace
 
 ErrorView::ErrorView(QWidget* parent)
@@ -223,16 +227,17 @@ void ErrorView::showMetric() {
     }
     m_partsPlot->yAxis2->setRange(0, std::max(1.0, satTop * 1.1));
     QStringList notes;
-    notes << tr("%n part(s)", nullptr, static_cast<int>(n));
+    notes << (n == 1 ? tr("1 part") : tr("%1 parts").arg(n));
     if (!std::isnan(worst))
       notes << tr("worst %1 %2 (part %3)")
                    .arg(m_metric == Metric::SqnrDb ? tr("SQNR") : m_metric == Metric::Mse ? tr("MSE") : tr("max |error|"))
                    .arg(m_metric == Metric::SqnrDb ? QString::number(worst, 'f', 2) + tr(" dB") : QString::number(worst, 'g', 4))
                    .arg(worstPart);
     if (nonFinite)
-      notes << (m_metric == Metric::SqnrDb ? tr("%n part(s) with infinite SQNR (exact or all-zero), not drawn", nullptr, int(nonFinite))
-                                           : tr("%n part(s) with an infinite error, not drawn", nullptr, int(nonFinite)));
-    notes << tr("%n part(s) saturate", nullptr, static_cast<int>(saturatingParts));
+      notes << (m_metric == Metric::SqnrDb
+                    ? tr("%1 with infinite SQNR (exact or all-zero), not drawn").arg(partsText(nonFinite))
+                    : tr("%1 with an infinite error, not drawn").arg(partsText(nonFinite)));
+    notes << (saturatingParts == 1 ? tr("1 part saturates") : tr("%1 parts saturate").arg(saturatingParts));
     m_note->setText(notes.join(QStringLiteral(" · ")));
   }
   m_partsPlot->replot(QCustomPlot::rpQueuedReplot);

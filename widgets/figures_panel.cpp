@@ -198,17 +198,29 @@ FiguresPanel::FiguresPanel(QWidget* parent)
   m_table->horizontalHeader()->setStretchLastSection(true);
   connect(m_table, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
     if (m_rebuilding || item->column() != Name || item->row() >= static_cast<int>(m_pins.size())) return;
-    renamePin(item->row(), item->text());
+    // Edited in place: the table keeps its items (rebuilding it would delete the item that is
+    // emitting this signal); only the plot's legend follows.
+    PinnedFigures& pin = m_pins[std::size_t(item->row())];
+    const QString name = item->text().trimmed();
+    if (name.isEmpty() || name == pin.name) {
+      m_rebuilding = true;
+      item->setText(pin.name);
+      m_rebuilding = false;
+      return;
+    }
+    pin.name = name;
+    rebuildPlot();
+    emit pinsChanged();
   });
 
-  auto* logBox = new QCheckBox(tr("Log fraction"), this);
+  auto* logBox = new QCheckBox(tr("Log density"), this);
   logBox->setObjectName(QStringLiteral("figuresLog"));
-  logBox->setToolTip(tr("Fraction of weights on a logarithmic axis: the tails of the error distributions"));
+  logBox->setToolTip(tr("Density on a logarithmic axis: the tails of the error distributions, and recipes of very different error widths together"));
   connect(logBox, &QCheckBox::toggled, this, [this](bool log) {
     m_plot->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
     if (log) m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
     else m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
-    m_plot->yAxis->setLabel(log ? tr("fraction of weights (log)") : tr("fraction of weights"));
+    m_plot->yAxis->setLabel(log ? tr("density (1 / weight unit, log)") : tr("density (1 / weight unit)"));
     rebuildPlot();
   });
 
@@ -216,7 +228,7 @@ FiguresPanel::FiguresPanel(QWidget* parent)
   m_plot->setMinimumSize(280, 200);
   m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   m_plot->xAxis->setLabel(tr("error x̃ − x (weight units)"));
-  m_plot->yAxis->setLabel(tr("fraction of weights"));
+  m_plot->yAxis->setLabel(tr("density (1 / weight unit)"));
   m_plot->plotLayout()->insertRow(0);
   m_title = new QCPTextElement(m_plot, tr("Error distribution per recipe"),
                                QFont(font().family(), font().pointSize() + 1, QFont::Bold));
@@ -392,8 +404,11 @@ void FiguresPanel::rebuildPlot() {
     graph->setPen(live ? QPen(neutralColor(palette()), 2.0, Qt::DashLine) : QPen(pinColor(r), 1.8));
     QVector<QCPGraphData> pts;
     pts.reserve(static_cast<int>(p.error.counts.size()));
+    // Density (fraction of weights per unit of error), so recipes whose histograms have
+    // different bin widths compare on one axis: each curve integrates to 1.
+    const double width = p.error.binWidth();
     for (std::size_t i = 0; i < p.error.counts.size(); ++i) {
-      const double frac = static_cast<double>(p.error.counts[i]) / static_cast<double>(total);
+      const double frac = static_cast<double>(p.error.counts[i]) / static_cast<double>(total) / width;
       pts.append(QCPGraphData(p.error.binCenter(i), frac));
       top = std::max(top, frac);
       if (frac > 0) bottom = std::min(bottom, frac);
@@ -415,7 +430,8 @@ void FiguresPanel::rebuildPlot() {
     m_plot->yAxis->setRange(m_plot->yAxis->scaleType() == QCPAxis::stLogarithmic ? QCPRange(1e-6, 1) : QCPRange(0, 1));
   }
   m_title->setText(m_pins.empty() ? tr("Error distribution (pin recipes to compare)")
-                                  : tr("Error distribution: %n recipe(s) pinned", nullptr, int(m_pins.size())));
+                                  : m_pins.size() == 1 ? tr("Error distribution: 1 recipe pinned")
+                                                        : tr("Error distribution: %1 recipes pinned").arg(m_pins.size()));
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

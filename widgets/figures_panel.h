@@ -57,7 +57,9 @@ class FiguresPanel : public QWidget {
 
   /// The table: pinned rows in pin order, then the live row ("live: <recipe>").
   QTableWidget* table() const { return m_table; }
-  /// The overlay plot: one error-distribution line per row (fraction of weights per bin).
+  /// The overlay plot: one error-distribution line per row with an error histogram, as a density
+  /// (fraction of weights per unit of error: count / total / bin width), so curves with different
+  /// bin widths compare; pins in Okabe–Ito colours, the live row dashed in the neutral colour.
   QCustomPlot* plot() const { return m_plot; }
   /// The live figures as "MSE 1.2e-05 · SQNR 31.4 dB · ..." (the panel's headline).
   QString summaryText() const;
