@@ -794,6 +794,14 @@ void RecipeEditor::updateHints() {
         t += QStringLiteral(" of %1").arg(part->partSize(0));
       }
       m_partCountLabel->setText(t);
+      // Overrides are per part index of one tensor: on a tensor with fewer parts the core would
+      // refuse the recipe, so say so where the overrides are edited.
+      if (m_params.method == Method::Int && !m_params.overrides.empty() && m_params.overrides.rbegin()->first >= n)
+        showError(QStringLiteral("overrides"),
+                  tr("typed values exist for part %1 but %2 has %3 parts: reset them (Reset all overrides)")
+                      .arg(m_params.overrides.rbegin()->first)
+                      .arg(m_tensorName)
+                      .arg(n));
     } else {
       m_partCountLabel->clear();
     }

@@ -205,6 +205,11 @@ class TestRecipeEditor : public QObject {
     QVERIFY(m->index(1, PartsTableModel::kScale).data(PartsTableModel::kOverriddenRole).toBool());
     QCOMPARE(m->index(1, PartsTableModel::kScaleCal).data().toString(), QStringLiteral("0.02"));  // proposal kept
 
+    // The same recipe on a tensor with only 1 row: part 1 does not exist there; the note says so.
+    ed.setTensorInfo("one row", {1, 4});
+    QVERIFY(ed.errorText("overrides").contains(QStringLiteral("part 1")));
+    ed.setTensorInfo("small", {3, 4});
+
     // Opening a cell and leaving it unchanged is not an edit.
     typeInto(ed, 0, PartsTableModel::kScale, m->index(0, PartsTableModel::kScale).data(Qt::EditRole).toString());
     QCOMPARE(changed.size(), 3);
@@ -518,6 +523,17 @@ class TestRecipeEditor : public QObject {
     QVERIFY(!shot.isNull());
     const QByteArray dir = qgetenv("QUENCH_SCREENSHOT_DIR");
     if (!dir.isEmpty()) QVERIFY(shot.save(QDir(QString::fromLocal8Bit(dir)).filePath("recipe_editor.png")));
+    // The other methods' fields (what a user sees after switching), with an invalid custom format.
+    if (!dir.isEmpty()) {
+      activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), "float");
+      activate(qobject_cast<QComboBox*>(ed.fieldWidget("format")), "custom");
+      qobject_cast<QSpinBox*>(ed.fieldWidget("format_custom"))->setValue(9);
+      QCoreApplication::processEvents();
+      QVERIFY(ed.grab().save(QDir(QString::fromLocal8Bit(dir)).filePath("recipe_editor_float.png")));
+      activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), "nf4");
+      QCoreApplication::processEvents();
+      QVERIFY(ed.grab().save(QDir(QString::fromLocal8Bit(dir)).filePath("recipe_editor_nf4.png")));
+    }
   }
 };
 
