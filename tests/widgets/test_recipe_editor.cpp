@@ -521,19 +521,23 @@ class TestRecipeEditor : public QObject {
     QCoreApplication::processEvents();
     const QPixmap shot = ed.grab();
     QVERIFY(!shot.isNull());
-    const QByteArray dir = qgetenv("QUENCH_SCREENSHOT_DIR");
-    if (!dir.isEmpty()) QVERIFY(shot.save(QDir(QString::fromLocal8Bit(dir)).filePath("recipe_editor.png")));
+    // tools/screenshots.sh sets QUENCH_WRITE_SCREENSHOTS (README images); QUENCH_SCREENSHOT_DIR
+    // writes there instead, for a look without touching the tree.
+    const bool readme = qEnvironmentVariableIsSet("QUENCH_WRITE_SCREENSHOTS");
+    const QString dir = readme ? QStringLiteral(QUENCH_SOURCE_DIR "/resources/screenshots")
+                               : qEnvironmentVariable("QUENCH_SCREENSHOT_DIR");
+    const QString prefix = readme ? QStringLiteral("view-recipe-editor") : QStringLiteral("recipe_editor");
+    if (dir.isEmpty()) return;
+    QVERIFY(shot.save(QDir(dir).filePath(prefix + ".png")));
     // The other methods' fields (what a user sees after switching), with an invalid custom format.
-    if (!dir.isEmpty()) {
-      activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), "float");
-      activate(qobject_cast<QComboBox*>(ed.fieldWidget("format")), "custom");
-      qobject_cast<QSpinBox*>(ed.fieldWidget("format_custom"))->setValue(9);
-      QCoreApplication::processEvents();
-      QVERIFY(ed.grab().save(QDir(QString::fromLocal8Bit(dir)).filePath("recipe_editor_float.png")));
-      activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), "nf4");
-      QCoreApplication::processEvents();
-      QVERIFY(ed.grab().save(QDir(QString::fromLocal8Bit(dir)).filePath("recipe_editor_nf4.png")));
-    }
+    activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), "float");
+    activate(qobject_cast<QComboBox*>(ed.fieldWidget("format")), "custom");
+    qobject_cast<QSpinBox*>(ed.fieldWidget("format_custom"))->setValue(9);
+    QCoreApplication::processEvents();
+    QVERIFY(ed.grab().save(QDir(dir).filePath(prefix + "-float.png")));
+    activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), "nf4");
+    QCoreApplication::processEvents();
+    QVERIFY(ed.grab().save(QDir(dir).filePath(prefix + "-nf4.png")));
   }
 };
 
