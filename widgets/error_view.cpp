@@ -60,12 +60,26 @@ ErrorView::ErrorView(QWidget* parent)
   m_partsPlot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
   m_partsPlot->legend->setBorderPen(Qt::NoPen);
   m_partsPlot->legend->setBrush(Qt::NoBrush);
-  m_partsPlot->xAxis->setLabel(tr("part index"));
-  m_partsPlot->yAxis2->setVisible(true);
-  m_partsPlot->yAxis2->setLabel(tr("saturated (%)"));
+  // Saturation in its own panel under the metric, sharing the part axis: on one pair of axes
+  // thousands of parts of the two series would hide each other.
+  m_satRect = new QCPAxisRect(m_partsPlot);
+  m_partsPlot->plotLayout()->addElement(3, 0, m_satRect);
+  m_partsPlot->plotLayout()->setRowStretchFactor(2, 2.0);
+  m_partsPlot->plotLayout()->setRowStretchFactor(3, 1.0);
+  auto* margins = new QCPMarginGroup(m_partsPlot);
+  m_partsPlot->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
+  m_satRect->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
+  m_satRect->setRangeDrag(Qt::Horizontal);
+  m_satRect->setRangeZoom(Qt::Horizontal);
+  QCPAxis* satX = m_satRect->axis(QCPAxis::atBottom);
+  QCPAxis* satY = m_satRect->axis(QCPAxis::atLeft);
+  satX->setLabel(tr("part index"));
+  satY->setLabel(tr("saturated (%)"));
+  connect(m_partsPlot->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), satX, qOverload<const QCPRange&>(&QCPAxis::setRange));
+  connect(satX, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), m_partsPlot->xAxis, qOverload<const QCPRange&>(&QCPAxis::setRange));
   m_metricGraph = m_partsPlot->addGraph(m_partsPlot->xAxis, m_partsPlot->yAxis);
-  m_satGraph = m_partsPlot->addGraph(m_partsPlot->xAxis, m_partsPlot->yAxis2);
-  m_satGraph->setName(tr("saturated (%), right axis"));
+  m_satGraph = m_partsPlot->addGraph(satX, satY);
+  m_satGraph->setName(tr("saturated (%)"));
   connect(m_partsPlot, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent* event) {
     const double key = m_partsPlot->xAxis->pixelToCoord(event->position().x());
     const long part = std::lround(key);
@@ -212,9 +226,14 @@ void ErrorView::showMetric() {
   }
   m_metricGraph->data()->set(metric, /*alreadySorted=*/true);
   m_satGraph->data()->set(sat, /*alreadySorted=*/true);
-  const bool marks = n <= static_cast<std::size_t>(kMaxMarkedParts);
-  m_metricGraph->setScatterStyle(marks ? QCPScatterStyle(QCPScatterStyle::ssDisc, 5) : QCPScatterStyle());
-  m_satGraph->setScatterStyle(marks ? QCPScatterStyle(QCPScatterStyle::ssCross, 5) : QCPScatterStyle());
+  // Few parts: a line with a marker per part. Many: one small dot per part and no line, so the
+  // spread of thousands of values reads as a band instead of a zig-zag smear.
+  const bool few = n <= static_cast<std::size_t>(kMaxMarkedParts);
+  m_metricGraph->setLineStyle(few ? QCPGraph::lsLine : QCPGraph::lsNone);
+  m_satGraph->setLineStyle(few ? QCPGraph::lsLine : QCPGraph::lsImpulse);
+  m_metricGraph->setScatterStyle(few ? QCPScatterStyle(QCPScatterStyle::ssDisc, 5)
+                                     : QCPScatterStyle(QCPScatterStyle::ssDisc, 2.5));
+  m_satGraph->setScatterStyle(few ? QCPScatterStyle(QCPScatterStyle::ssCross, 5) : QCPScatterStyle());
 
   m_partsPlot->legend->clearItems();
   if (n) {
@@ -225,7 +244,7 @@ void ErrorView::showMetric() {
       const double pad = hi > lo ? 0.05 * (hi - lo) : std::max(1e-12, 0.05 * std::fabs(hi));
       m_partsPlot->yAxis->setRange(m_metric == Metric::SqnrDb ? lo - pad : std::min(0.0, lo), hi + pad);
     }
-    m_partsPlot->yAxis2->setRange(0, std::max(1.0, satTop * 1.1));
+    m_satRect->axis(QCPAxis::atLeft)->setRange(0, std::max(1.0, satTop * 1.1));
     QStringList notes;
     notes << (n == 1 ? tr("1 part") : tr("%1 parts").arg(n));
     if (!std::isnan(worst))

@@ -1,6 +1,6 @@
 #pragma once
 // The error view ("Error" tab): one error figure per part along the part index (SQNR in dB, MSE or
-// max |error|, with the saturated percentage on a second axis in vermilion) above the histogram of
+// max |error|, with the saturated percentage in vermilion in a panel under it) above the histogram of
 // the error x~ − x of the whole tensor. Readable for thousands of parts (lines, markers only when
 // few). It shows core PartReports and a Histogram; it computes nothing.
 #include <QWidget>
@@ -10,6 +10,7 @@
 #include "core/stats/histogram.h"
 
 class QComboBox;
+class QCPAxisRect;
 class QCPBars;
 class QCPGraph;
 class QCPTextElement;
@@ -37,7 +38,8 @@ class ErrorView : public QWidget {
   QCustomPlot* histogramPlot() const { return m_histPlot; }
   /// The metric per part: key = part index, value = figure (NaN for an infinite SQNR: a gap).
   QCPGraph* metricGraph() const { return m_metricGraph; }
-  /// Saturated percentage per part (right axis): key = part index, value = 100·saturated/size.
+  /// Saturated percentage per part, in its own panel under the metric (shared part axis):
+  /// key = part index, value = 100·saturated/size.
   QCPGraph* saturationGraph() const { return m_satGraph; }
   QCPBars* errorBars() const { return m_errorBars; }
   /// Below the plots: "4096 parts · worst SQNR 18.2 dB (part 17) · 12 parts exact (SQNR ∞)".
@@ -62,6 +64,7 @@ class ErrorView : public QWidget {
   QCustomPlot* m_histPlot;
   QCPGraph* m_metricGraph;
   QCPGraph* m_satGraph;
+  QCPAxisRect* m_satRect;
   QCPBars* m_errorBars;
   QCPTextElement* m_partsTitle;
   QCPTextElement* m_histTitle;

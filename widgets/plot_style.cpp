@@ -6,12 +6,11 @@ namespace quench::widgets {
 
 QColor neutralColor(const QPalette& palette) { return palette.color(QPalette::WindowText); }
 
-void applyPlotStyle(QCustomPlot& plot, const QPalette& palette) {
+void applyAxisRectStyle(QCPAxisRect& rect, const QPalette& palette) {
   const QColor fg = palette.color(QPalette::WindowText);
   QColor grid = fg;
   grid.setAlphaF(0.12);
-  plot.setBackground(palette.brush(QPalette::Base));
-  for (QCPAxis* axis : plot.axisRect()->axes()) {
+  for (QCPAxis* axis : rect.axes()) {
     axis->setBasePen(QPen(fg, 1));
     axis->setTickPen(QPen(fg, 1));
     axis->setSubTickPen(QPen(fg, 1));
@@ -21,6 +20,11 @@ void applyPlotStyle(QCustomPlot& plot, const QPalette& palette) {
     axis->grid()->setSubGridVisible(false);
     axis->grid()->setZeroLinePen(Qt::NoPen);
   }
+}
+
+void applyPlotStyle(QCustomPlot& plot, const QPalette& palette) {
+  plot.setBackground(palette.brush(QPalette::Base));
+  for (QCPAxisRect* rect : plot.axisRects()) applyAxisRectStyle(*rect, palette);
 }
 
 }  // namespace quench::widgets

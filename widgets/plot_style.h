@@ -4,6 +4,7 @@
 #include <QColor>
 #include <QPalette>
 
+class QCPAxisRect;
 class QCustomPlot;
 
 namespace quench::widgets {
@@ -25,6 +26,9 @@ inline const QColor kBlack{0x00, 0x00, 0x00};
 QColor neutralColor(const QPalette& palette);
 
 /// Background, axes, tick labels and grid of `plot` from `palette`; the grid is drawn faintly.
+/// Every axis rect of the plot is styled (stacked panels included).
 void applyPlotStyle(QCustomPlot& plot, const QPalette& palette);
+/// The axes, tick labels and grid of one axis rect (what applyPlotStyle does for each).
+void applyAxisRectStyle(QCPAxisRect& rect, const QPalette& palette);
 
 }  // namespace quench::widgets

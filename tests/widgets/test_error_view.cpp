@@ -57,15 +57,20 @@ class TestErrorView : public QObject {
     QCOMPARE(sat->at(1)->value, 25.0);
     QCOMPARE(sat->at(2)->value, 0.0);
     QCOMPARE(v.partsPlot()->yAxis->label(), QStringLiteral("SQNR (dB)"));
-    QCOMPARE(v.partsPlot()->yAxis2->label(), QStringLiteral("saturated (%)"));
-    QCOMPARE(v.partsPlot()->xAxis->label(), QStringLiteral("part index"));
+    QCOMPARE(v.saturationGraph()->valueAxis()->label(), QStringLiteral("saturated (%)"));
+    QCOMPARE(v.saturationGraph()->keyAxis()->label(), QStringLiteral("part index"));
+    // The two panels share the part axis: zooming one moves the other.
+    v.partsPlot()->xAxis->setRange(1, 2);
+    QCOMPARE(v.saturationGraph()->keyAxis()->range().lower, 1.0);
+    QCOMPARE(v.saturationGraph()->keyAxis()->range().upper, 2.0);
     QVERIFY(v.noteText().contains("3 parts"));
     QVERIFY(v.noteText().contains("worst SQNR"));
     QVERIFY(v.noteText().contains("(part 1)"));  // 2 → 7/8 is the worst relative error
     QVERIFY(v.noteText().contains("1 part with infinite SQNR"));
     QVERIFY(v.noteText().contains("1 part saturates"));
-    // Few parts: markers on every point.
-    QVERIFY(v.metricGraph()->scatterStyle().shape() != QCPScatterStyle::ssNone);
+    // Few parts: a line with a marker on every point.
+    QCOMPARE(v.metricGraph()->lineStyle(), QCPGraph::lsLine);
+    QCOMPARE(v.metricGraph()->scatterStyle().shape(), QCPScatterStyle::ssDisc);
 
     // Max |error| per part: 0, 1.125, |3s − 1/4|.
     v.findChild<QComboBox*>("errorMetric")->setCurrentIndex(2);
@@ -89,8 +94,8 @@ class TestErrorView : public QObject {
   }
 
   void readableFor4096Parts() {
-    // attn_q of the demo (512×512) in groups of 64 along rows: 4096 parts; MSE-optimal clipping
-    // saturates some values in most groups.
+    // attn_q of the demo (512×512) in groups of 64 along rows: 4096 parts; a 99th-percentile clip
+    // saturates the largest value or so of most groups.
     auto reader = makeDemoReader();
     auto t = reader->readFloat(std::string_view("blk.0.attn_q.weight"));
     QVERIFY(t);
@@ -98,15 +103,16 @@ class TestErrorView : public QObject {
     QVERIFY(part);
     IntegerParams params;
     params.bits = 4;
-    params.calibration.method = CalibrationMethod::Mse;
+    params.calibration.method = CalibrationMethod::Percentile;
+    params.calibration.percentile = 99.0;
     auto r = quantizeInteger(t->values, *part, params);
     QVERIFY(r);
     QCOMPARE(r->parts.size(), std::size_t(4096));
     ErrorView v;
     v.resize(1000, 700);
-    v.setResult(r->parts, errorHistogram(t->values, r->reconstruction, 200), "blk.0.attn_q.weight · int4 sym mse group:64");
+    v.setResult(r->parts, errorHistogram(t->values, r->reconstruction, 200), "blk.0.attn_q.weight · int4 sym percentile 99 group:64");
     QCOMPARE(v.metricGraph()->data()->size(), 4096);
-    QCOMPARE(v.metricGraph()->scatterStyle().shape(), QCPScatterStyle::ssNone);
+    QCOMPARE(v.metricGraph()->lineStyle(), QCPGraph::lsNone);  // dots, no zig-zag line
     QCOMPARE(v.partsPlot()->xAxis->range().lower, -0.5);
     QCOMPARE(v.partsPlot()->xAxis->range().upper, 4095.5);
     QVERIFY(v.noteText().contains("4096 parts"));
