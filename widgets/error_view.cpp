@@ -75,6 +75,7 @@ ErrorView::ErrorView(QWidget* parent)
   QCPAxis* satY = m_satRect->axis(QCPAxis::atLeft);
   satX->setLabel(tr("part index"));
   satY->setLabel(tr("saturated (%)"));
+  satY->ticker()->setTickCount(3);  // a short panel: three labels stay legible
   connect(m_partsPlot->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), satX, qOverload<const QCPRange&>(&QCPAxis::setRange));
   connect(satX, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), m_partsPlot->xAxis, qOverload<const QCPRange&>(&QCPAxis::setRange));
   m_metricGraph = m_partsPlot->addGraph(m_partsPlot->xAxis, m_partsPlot->yAxis);
@@ -230,10 +231,11 @@ void ErrorView::showMetric() {
   // spread of thousands of values reads as a band instead of a zig-zag smear.
   const bool few = n <= static_cast<std::size_t>(kMaxMarkedParts);
   m_metricGraph->setLineStyle(few ? QCPGraph::lsLine : QCPGraph::lsNone);
-  m_satGraph->setLineStyle(few ? QCPGraph::lsLine : QCPGraph::lsImpulse);
+  m_satGraph->setLineStyle(few ? QCPGraph::lsLine : QCPGraph::lsNone);
   m_metricGraph->setScatterStyle(few ? QCPScatterStyle(QCPScatterStyle::ssDisc, 5)
                                      : QCPScatterStyle(QCPScatterStyle::ssDisc, 2.5));
-  m_satGraph->setScatterStyle(few ? QCPScatterStyle(QCPScatterStyle::ssCross, 5) : QCPScatterStyle());
+  m_satGraph->setScatterStyle(few ? QCPScatterStyle(QCPScatterStyle::ssCross, 5)
+                                  : QCPScatterStyle(QCPScatterStyle::ssDisc, 2.5));
 
   m_partsPlot->legend->clearItems();
   if (n) {
