@@ -76,6 +76,7 @@ CurvesView::CurvesView(QWidget* parent)
       m_quantityBox(new QComboBox(this)),
       m_xBox(new QComboBox(this)),
       m_logBox(new QCheckBox(tr("log y"), this)),
+      m_logXBox(new QCheckBox(tr("log x"), this)),
       m_plot(new QCustomPlot(this)) {
   m_quantityBox->setObjectName(QStringLiteral("curveQuantity"));
   for (Quantity q : {Quantity::KlMean, Quantity::JsMean, Quantity::KlP99, Quantity::Top1Disagreement})
@@ -87,6 +88,8 @@ CurvesView::CurvesView(QWidget* parent)
   m_xBox->setToolTip(tr("Against the swept setting, or against the storage it costs"));
   m_logBox->setObjectName(QStringLiteral("curveLogY"));
   m_logBox->setToolTip(tr("Logarithmic y axis (divergences span orders of magnitude)"));
+  m_logXBox->setObjectName(QStringLiteral("curveLogX"));
+  m_logXBox->setToolTip(tr("Logarithmic x axis (block and group sizes double from point to point)"));
 
   m_plot->setObjectName(QStringLiteral("curvesPlot"));
   m_plot->setMinimumSize(360, 260);
@@ -107,6 +110,7 @@ CurvesView::CurvesView(QWidget* parent)
   connect(m_xBox, qOverload<int>(&QComboBox::currentIndexChanged), this,
           [this](int i) { setXAxis(XAxis(m_xBox->itemData(i).toInt())); });
   connect(m_logBox, &QCheckBox::toggled, this, &CurvesView::setLogY);
+  connect(m_logXBox, &QCheckBox::toggled, this, &CurvesView::setLogX);
   connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
     const QPointF at = event->position();
     double best = kHoverPixels;
@@ -141,6 +145,7 @@ CurvesView::CurvesView(QWidget* parent)
   controls->addWidget(m_xBox);
   controls->addSpacing(12);
   controls->addWidget(m_logBox);
+  controls->addWidget(m_logXBox);
   controls->addStretch(1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
@@ -215,6 +220,14 @@ void CurvesView::setLogY(bool on) {
   refresh();
 }
 
+void CurvesView::setLogX(bool on) {
+  m_logX = on;
+  m_logXBox->blockSignals(true);
+  m_logXBox->setChecked(on);
+  m_logXBox->blockSignals(false);
+  refresh();
+}
+
 void CurvesView::refresh() {
   // Non-numeric settings (e.g. a float format) are placed at their index and named by ticks.
   bool categorical = false;
@@ -224,6 +237,8 @@ void CurvesView::refresh() {
       p.label.toDouble(&ok);
       categorical = categorical || !ok;
     }
+  // A category axis is not made logarithmic.
+  const bool logX = m_logX && !(categorical && m_xAxis == XAxis::Setting);
   double xlo = HUGE_VAL, xhi = -HUGE_VAL, ylo = HUGE_VAL, yhi = -HUGE_VAL;
   auto textTicker = QSharedPointer<QCPAxisTickerText>::create();
   for (const Series& s : m_series) {
@@ -232,7 +247,7 @@ void CurvesView::refresh() {
     for (const CurvePoint& p : s.points) {
       const double x = m_xAxis == XAxis::Setting ? p.x : p.bitsPerParam;
       const double y = value(p, m_quantity);
-      if (!std::isfinite(x) || !std::isfinite(y) || (m_logY && y <= 0)) continue;
+      if (!std::isfinite(x) || !std::isfinite(y) || (m_logY && y <= 0) || (logX && x <= 0)) continue;
       xy.emplace_back(x, y);
       xlo = std::min(xlo, x);
       xhi = std::max(xhi, x);
@@ -247,17 +262,25 @@ void CurvesView::refresh() {
     }
     s.graph->setData(xs, ys, true);
   }
-  if (categorical && m_xAxis == XAxis::Setting)
+  m_plot->xAxis->setScaleType(logX ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  if (categorical && m_xAxis == XAxis::Setting) {
     m_plot->xAxis->setTicker(textTicker);
-  else
+  } else if (logX) {
+    // Ticks at the values swept (16, 32, 64, ...) read better than powers of ten.
+    auto log = QSharedPointer<QCPAxisTickerLog>::create();
+    log->setLogBase(2);
+    m_plot->xAxis->setTicker(log);
+  } else {
     m_plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+  }
+  m_plot->xAxis->setNumberFormat(QStringLiteral("g"));
   m_plot->xAxis->setLabel(m_xAxis == XAxis::Setting ? m_setting : tr("bits per parameter"));
   m_plot->yAxis->setLabel(quantityLabel(m_quantity) + (m_logY ? tr(", log") : QString()));
   if (m_logY) {
     m_plot->yAxis->setScaleType(QCPAxis::stLogarithmic);
     m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
-    m_plot->yAxis->setNumberFormat(QStringLiteral("eb"));
-    m_plot->yAxis->setNumberPrecision(0);
+    m_plot->yAxis->setNumberFormat(QStringLiteral("g"));
+    m_plot->yAxis->setNumberPrecision(3);
   } else {
     m_plot->yAxis->setScaleType(QCPAxis::stLinear);
     m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
@@ -268,8 +291,13 @@ void CurvesView::refresh() {
     m_plot->xAxis->setRange(0, 1);
     m_plot->yAxis->setRange(m_logY ? 1e-4 : 0, 1);
   } else {
-    const double xpad = xhi > xlo ? 0.06 * (xhi - xlo) : 0.5;
-    m_plot->xAxis->setRange(xlo - xpad, xhi + xpad);
+    if (logX) {
+      const double f = xhi > xlo ? std::pow(xhi / xlo, 0.06) : 1.5;
+      m_plot->xAxis->setRange(xlo / f, xhi * f);
+    } else {
+      const double xpad = xhi > xlo ? 0.06 * (xhi - xlo) : 0.5;
+      m_plot->xAxis->setRange(xlo - xpad, xhi + xpad);
+    }
     if (m_logY)
       m_plot->yAxis->setRange(ylo / 1.6, yhi * 1.6);
     else

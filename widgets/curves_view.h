@@ -59,6 +59,9 @@ class CurvesView : public QWidget {
   /// Logarithmic y axis (points with y ≤ 0 are not drawn on it).
   void setLogY(bool on);
   bool logY() const { return m_logY; }
+  /// Logarithmic x axis (block and group sizes are powers of two).
+  void setLogX(bool on);
+  bool logX() const { return m_logX; }
 
   int seriesCount() const { return int(m_series.size()); }
   const std::vector<CurvePoint>& points(int series) const { return m_series.at(std::size_t(series)).points; }
@@ -67,6 +70,7 @@ class CurvesView : public QWidget {
   QComboBox* quantitySelector() const { return m_quantityBox; }
   QComboBox* xSelector() const { return m_xBox; }
   QCheckBox* logYCheck() const { return m_logBox; }
+  QCheckBox* logXCheck() const { return m_logXBox; }
   QString title() const;
 
   /// The y value of `p` for quantity `q` (what the plot shows).
@@ -86,6 +90,7 @@ class CurvesView : public QWidget {
   QComboBox* m_quantityBox;
   QComboBox* m_xBox;
   QCheckBox* m_logBox;
+  QCheckBox* m_logXBox;
   QCustomPlot* m_plot;
   QCPTextElement* m_title;
   std::vector<Series> m_series;
@@ -93,6 +98,7 @@ class CurvesView : public QWidget {
   Quantity m_quantity = Quantity::KlMean;
   XAxis m_xAxis = XAxis::Setting;
   bool m_logY = false;
+  bool m_logX = false;
 };
 
 }  // namespace quench::widgets

@@ -77,6 +77,7 @@ EvaluationView::EvaluationView(QWidget* parent)
   m_table->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
   m_table->horizontalHeader()->setStretchLastSection(true);
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
   m_table->setToolTip(tr("The per-token figures of llama.cpp's perplexity --kl-divergence (MATH.md §9)"));
 
   m_moved->setObjectName(QStringLiteral("movedTokens"));
@@ -86,6 +87,7 @@ EvaluationView::EvaluationView(QWidget* parent)
   m_moved->verticalHeader()->setVisible(false);
   m_moved->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   m_moved->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+  m_moved->verticalHeader()->setDefaultSectionSize(m_moved->fontMetrics().height() + 6);
   m_moved->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_moved->setSelectionBehavior(QAbstractItemView::SelectRows);
   m_moved->setToolTip(tr("The ten positions whose next-token distribution moved most (largest KL); "
@@ -109,12 +111,11 @@ EvaluationView::EvaluationView(QWidget* parent)
   m_histPlot->yAxis->setLabel(tr("positions (count, log)"));
   m_histPlot->yAxis->setScaleType(QCPAxis::stLogarithmic);
   m_histPlot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
-  m_histPlot->yAxis->setNumberFormat(QStringLiteral("gb"));
+  m_histPlot->yAxis->setNumberFormat(QStringLiteral("g"));
   m_histBars = new QCPBars(m_histPlot->xAxis, m_histPlot->yAxis);
   m_histBars->setName(tr("positions per bin"));
   m_histBars->setWidthType(QCPBars::wtPlotCoords);
-  // On a log axis a bar from 0 cannot be drawn: bars start at half a count.
-  m_histBars->setBaseValue(0.5);
+  // Bars start at 0, which a log axis maps below the axis rect: each bar runs from the bottom edge.
   QCPGraph* meanKey = m_histPlot->addGraph();
   meanKey->setName(tr("mean"));
   QCPGraph* p99Key = m_histPlot->addGraph();
@@ -149,6 +150,7 @@ EvaluationView::EvaluationView(QWidget* parent)
   connect(m_posPlot->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
           [this](const QCPRange&) { showSequence(); });
   connect(m_posPlot, &QCustomPlot::mouseMove, this, &EvaluationView::onHover);
+  m_posPlot->installEventFilter(this);
 
 #ifdef QUENCH_HAVE_EXPORT_MENU
   installExportMenu(m_histPlot, QStringLiteral("kl-histogram.png"));
@@ -463,8 +465,8 @@ void EvaluationView::showSequence() {
   }
   // Token tick labels, thinned to what fits the visible range without overlapping.
   const QCPRange range = m_posPlot->xAxis->range();
-  const double width = std::max(50, m_posPlot->axisRect()->width() > 0 ? m_posPlot->axisRect()->width()
-                                                                         : m_posPlot->width() - 80);
+  // The axis rect is laid out only at the next replot: the plot's width less the y axis' room.
+  const double width = std::max(50, m_posPlot->width() - 90);
   std::size_t visible = 0;
   for (std::size_t k = 0; k < m_shown.size(); ++k)
     if (range.contains(double(m_positions[m_shown[k]].position))) ++visible;
@@ -474,9 +476,14 @@ void EvaluationView::showSequence() {
   for (std::size_t k = 0; k < m_shown.size(); k += step)
     ticker->addTick(double(m_positions[m_shown[k]].position), m_posLabels[int(k)]);
   m_posPlot->xAxis->setTicker(ticker);
-  m_posPlot->xAxis->setLabel(step > 1 ? tr("position (next token predicted; every %1th shown, zoom for all)").arg(step)
+  m_posPlot->xAxis->setLabel(step > 1 ? tr("position (next token predicted; a label every %1 positions, zoom for all)").arg(step)
                                       : tr("position (next token predicted)"));
   m_posPlot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+bool EvaluationView::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == m_posPlot && event->type() == QEvent::Resize && !m_shown.empty()) showSequence();
+  return QWidget::eventFilter(watched, event);
 }
 
 void EvaluationView::onHover(QMouseEvent* event) {

@@ -57,6 +57,10 @@ class EvaluationView : public QWidget {
   /// The summary table's value text for `figure` (the first column's text), empty if absent.
   QString figureText(const QString& figure) const;
 
+ protected:
+  /// Thins the token labels again when the position plot is resized.
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
  private:
   void showSequence();
   void onHover(QMouseEvent* event);

@@ -49,6 +49,8 @@ SensitivityView::SensitivityView(QWidget* parent)
   m_plot->xAxis->setLabel(tr("mean KL(P‖Q) with only this tensor quantized (nats/token)"));
   m_plot->yAxis->setRangeReversed(true);  // the most sensitive tensor on top
   m_plot->yAxis->setSubTicks(false);
+  m_plot->yAxis->setTickLength(0, 0);
+  m_plot->yAxis->setLabel(tr("weight matrix (most sensitive first)"));
   m_plot->yAxis->grid()->setVisible(false);
   // The value axis on top too, so it stays in sight when the list is long.
   m_plot->xAxis2->setVisible(true);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <set>
 #include <string>
 
 #include <tbb/blocked_range.h>
@@ -329,8 +330,13 @@ Histogram klHistogram(std::span<const PositionRecord> positions, std::size_t bin
 std::uint64_t parameterCount(const ModelFiles& files) {
   std::uint64_t n = 0;
   if (!files.reader) return 0;
-  for (const TensorInfo& t : files.reader->tensors())
-    if (auto c = checkedElementCount(t.shape)) n += *c;
+  std::set<std::string> seen;
+  for (const std::string& canonical : canonicalWeightNames(files.config)) {
+    const std::string name = files.fileTensorName(canonical);
+    const auto index = files.reader->find(name);
+    if (!index || !seen.insert(name).second) continue;
+    if (auto c = checkedElementCount(files.reader->tensors()[*index].shape)) n += *c;
+  }
   return n;
 }
 

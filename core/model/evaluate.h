@@ -115,7 +115,8 @@ std::vector<std::size_t> largestKlPositions(std::span<const PositionRecord> posi
 /// (+∞ rows counted in Histogram::inf).
 Histogram klHistogram(std::span<const PositionRecord> positions, std::size_t bins);
 
-/// The number of values in every tensor of the model's files (its parameter count).
+/// The model's parameter count: the values of every weight the runtime loads, a tensor shared by
+/// two roles (tied embedding and classifier) once.
 std::uint64_t parameterCount(const ModelFiles& files);
 
 }  // namespace quench::model
