@@ -1,19 +1,62 @@
 #!/bin/sh
-# Render the README screenshots with the offscreen platform (no display needed):
+# Regenerate every README screenshot with the offscreen platform (no display needed):
 #   tools/screenshots.sh [BUILD_DIR]      (default: build-gui)
-# Writes resources/screenshots/main-demo.png and main-tinystories.png.
+# Needs BUILD_DIR's quench and widget tests built (ninja -C BUILD_DIR quench widgets_test_...).
+# Writes resources/screenshots/:
+#   main-demo.png, main-tinystories.png              the workbench, histogram tab
+#   main-demo-<tab>.png, main-tinystories-<tab>.png  each view tab (saturation, outliers, nf4, error,
+#                                                    divergence, classroom; histogram = the above)
+#   main-presentation.png, main-dark.png             presentation mode and the dark theme
+#   view-*.png                                       the widget tests' own screenshots
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-gui}
 quench=$build/app/gui/quench
 out=$root/resources/screenshots
+model=$root/../shared/data/models/TinyStories-656K/model.safetensors
 mkdir -p "$out"
-# A throwaway settings folder: no first-run demo, no remembered layout from a desktop session.
+# A throwaway settings folder: no first-run demo, no remembered layout or theme from a desktop session.
 config=$(mktemp -d)
 trap 'rm -rf "$config"' EXIT
 export QT_QPA_PLATFORM=offscreen XDG_CONFIG_HOME="$config"
+size=1440x860
 
-"$quench" --demo --select blk.0.attn_q.weight --log --size 1280x760 --screenshot "$out/main-demo.png"
-"$quench" --select model.layers.1.mlp.down_proj.weight --size 1280x760 --screenshot "$out/main-tinystories.png" \
-  "$root/../shared/data/models/TinyStories-656K/model.safetensors"
+# A 4-bit per-row recipe shows grid, clip lines and saturation better than the int8 default.
+cat > "$config/int4.json" <<'EOF'
+{"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4, "partition": "row", "calib": "absmax"}]}
+EOF
+cat > "$config/int4-tensor.json" <<'EOF'
+{"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4, "partition": "tensor", "calib": "percentile:99.9"}]}
+EOF
+cat > "$config/nf4.json" <<'EOF'
+{"quench_recipe": 1, "rules": [{"tensors": "*", "method": "nf4", "block": 64}]}
+EOF
+
+shot() {  # shot OUT.png ARGS...
+  name=$1
+  shift
+  "$quench" --size "$size" --screenshot "$out/$name" "$@"
+  echo "$out/$name"
+}
+
+demo="--demo --select blk.0.attn_q.weight"
+tiny="--select model.layers.1.mlp.down_proj.weight $model"
+# The histogram tab: the whole tensor under one per-tensor grid (demo), one row's grid (TinyStories).
+shot main-demo.png $demo --recipe "$config/int4-tensor.json" --log --tab histogram
+shot main-tinystories.png $tiny --recipe "$config/int4.json" --part 3 --tab histogram
+for tab in saturation outliers error divergence classroom; do
+  shot "main-demo-$tab.png" $demo --recipe "$config/int4.json" --tab "$tab"
+  shot "main-tinystories-$tab.png" $tiny --recipe "$config/int4.json" --tab "$tab"
+done
+shot main-demo-nf4.png $demo --recipe "$config/nf4.json" --tab nf4
+shot main-tinystories-nf4.png $tiny --recipe "$config/nf4.json" --tab nf4
+shot main-demo-error-histogram.png $demo --recipe "$config/int4.json" --error-histogram --tab histogram
+shot main-dark.png $demo --recipe "$config/int4-tensor.json" --theme dark --tab histogram
+shot main-presentation.png $demo --recipe "$config/int4-tensor.json" --presentation --size 1600x900 --tab histogram
+
+# The widget tests write their own view screenshots.
+for t in "$build"/tests/widgets_test_*; do
+  [ -x "$t" ] || continue
+  QUENCH_WRITE_SCREENSHOTS=1 "$t" >/dev/null 2>&1 || echo "warning: $(basename "$t") failed" >&2
+done
 ls -l "$out"

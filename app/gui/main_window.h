@@ -1,25 +1,44 @@
 #pragma once
-// The workbench window: a browser of open files and tensors (left dock), the histogram of the
-// selected tensor (centre), its statistics (right dock), progress and Cancel in the status bar.
-// File opening and tensor analysis run on worker threads; the newest selection wins.
+// The quantization workbench (GUI.md, "one selection, one recipe, every view answers"): open
+// files and their tensors (left dock), the views as central tabs (Histogram, Saturation,
+// Outliers, NF4, Error, Divergence, Classroom), the recipe editor, the figures panel, statistics
+// and metadata (right docks). The window owns the session: the open files, the selected tensor
+// (read once, as float32), the Recipe, and the part the histogram is restricted to. Every recipe
+// change is quantized in the background (QuantJob: newest pending request wins) and the visible
+// views are refilled from the result; file opening, tensor reading and exports run on workers too.
+#include <QFont>
 #include <QMainWindow>
 #include <QPointer>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stop_token>
 
+#include "app/gui/quant_job.h"
+#include "app/gui/session.h"
 #include "core/io/reader.h"
+#include "core/recipe/recipe.h"
 
 class QAction;
+class QActionGroup;
+class QCustomPlot;
 class QLabel;
 class QMenu;
 class QProgressBar;
 class QPushButton;
+class QTabWidget;
 
 namespace quench::widgets {
+class ErrorView;
+class FiguresPanel;
 class HistogramView;
 class MetadataView;
+class Nf4PreviewView;
+class OutlierView;
+class RecipeEditor;
+class SaturationMapView;
 class StatsPanel;
 class TensorBrowser;
 }  // namespace quench::widgets
@@ -31,6 +50,9 @@ struct TensorAnalysis;
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
+  /// The central tabs, in order (Ctrl+1..7).
+  enum Tab { kHistogramTab = 0, kSaturationTab, kOutliersTab, kNf4Tab, kErrorTab, kDivergenceTab, kClassroomTab, kTabCount };
+
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -41,18 +63,79 @@ class MainWindow : public QMainWindow {
   void openDemo(const QString& selectName = QString());
   /// Select tensor `name` of the file with id `fileId`; false if there is none.
   bool selectTensor(int fileId, const QString& name);
-  /// Cancel the running tensor analysis, if any.
+  /// Cancel the running background work (tensor reading, quantization, export), if any.
   void cancelWork();
 
-  /// True while a file is being opened or a tensor analysed.
-  bool isBusy() const { return m_openJobs > 0 || m_tensorJobRunning; }
+  /// True while a file is being opened, a tensor read, quantized or exported.
+  bool isBusy() const;
   /// The reader of file `fileId` (nullptr if there is none).
   std::shared_ptr<const TensorReader> reader(int fileId) const;
+
+  // ---- The recipe ----
+  const Recipe& recipe() const { return m_recipe; }
+  /// Replace the whole recipe (import, session); the editor shows the rule of the selected tensor.
+  void setRecipe(const Recipe& recipe);
+  /// Index of the rule the editor edits (the first rule that selects the selected tensor); -1 when
+  /// no rule selects it (an edit then adds a rule for its exact name).
+  int currentRule() const { return m_currentRule; }
+  /// The parameters the selected tensor is quantized with.
+  MethodParams currentParams() const;
+  /// What the editor does after a user edit: the current rule gets `params`, the views follow.
+  void applyParams(const MethodParams& params);
+  /// "Apply to this tensor only": a rule for the selected tensor's exact name, first in the recipe.
+  void applyToThisTensorOnly();
+  /// Restrict the histogram to part `part` (-1: the whole tensor).
+  void setSelectedPart(int part);
+  int selectedPart() const { return m_part; }
+
+  // ---- Results, views ----
+  /// The last quantization outcome applied to the views (generation 0: none yet).
+  const QuantOutcome& lastOutcome() const { return m_outcome; }
+  /// The selected tensor as float32 (nullptr before one is read).
+  std::shared_ptr<const FloatTensor> tensor() const { return m_tensor; }
+  QString selectedTensorName() const { return m_tensorName; }
+  QTabWidget* tabs() const { return m_tabs; }
+  void setCurrentTab(Tab tab);
+  /// The plot Ctrl+E exports for the current tab (its main plot), nullptr when it has none.
+  QCustomPlot* currentPlot() const;
 
   widgets::TensorBrowser* browser() const { return m_browser; }
   widgets::HistogramView* histogramView() const { return m_histogram; }
   widgets::StatsPanel* statsPanel() const { return m_stats; }
   widgets::MetadataView* metadataView() const { return m_metadata; }
+  widgets::RecipeEditor* recipeEditor() const { return m_editor; }
+  widgets::FiguresPanel* figuresPanel() const { return m_figures; }
+  widgets::SaturationMapView* saturationView() const { return m_saturation; }
+  widgets::OutlierView* outlierView() const { return m_outliers; }
+  widgets::Nf4PreviewView* nf4View() const { return m_nf4; }
+  widgets::ErrorView* errorView() const { return m_errorView; }
+
+  // ---- Export ----
+  /// Write the current tab's plot to `fileName` (format from the suffix) at the single-column
+  /// preset; "" on success, else the message.
+  QString exportCurrentFigure(const QString& fileName);
+  /// The recipe as the CLI reads it; "" on success, else the message.
+  QString exportRecipe(const QString& fileName);
+  /// Import a recipe file (what exportRecipe writes); "" on success, else the message.
+  QString importRecipe(const QString& fileName);
+  /// Apply the recipe to every tensor of the selected tensor's file and write the reconstruction
+  /// (.safetensors or .h5/.hdf5) in the background; emits quantizedExported when done.
+  void exportQuantized(const QString& fileName);
+
+  // ---- Sessions ----
+  Session currentSession() const;
+  /// Save to `fileName`; "" on success, else the message (also shown in a dialog).
+  QString saveSessionTo(const QString& fileName);
+  /// Read `fileName` and restore it: every file reopened, the recipe, pins, view settings, then
+  /// the selected tensor. Emits sessionRestored when the selected tensor's views are updated.
+  QString openSession(const QString& fileName);
+  void restoreSession(const Session& session);
+
+  // ---- Everyday ----
+  void setPresentationMode(bool on);
+  bool presentationMode() const { return m_presentation; }
+  /// "light", "dark" or "system" (QSettings "theme").
+  void setTheme(const QString& theme);
 
   /// The About box's text: version and the versions of Qt, QCustomPlot, HDF5 and oneTBB.
   static QString aboutText();
@@ -62,10 +145,18 @@ class MainWindow : public QMainWindow {
  signals:
   /// A file is listed in the browser (fileId as the browser knows it).
   void fileOpened(int fileId, const QString& path);
-  /// The histogram and statistics of tensor `name` are on screen.
+  /// The histogram and statistics of the original tensor `name` are on screen.
   void tensorShown(const QString& name);
+  /// The views were handed the newest quantization of `name` and their replot is queued.
+  void plotsUpdated(const QString& name);
+  /// The newest recipe change was rejected by the core with `message` (shown next to the field).
+  void quantFailed(const QString& message);
   /// An error dialog is about to be shown with `message`.
   void errorShown(const QString& message);
+  /// exportQuantized finished: `error` is empty on success.
+  void quantizedExported(const QString& fileName, const QString& error);
+  /// restoreSession finished (files open, tensor selected and quantized, or nothing to select).
+  void sessionRestored();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -73,37 +164,104 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
 
  private:
-  void createActions();
+  void createTabs();
   void createDocks();
+  void createActions();
   void chooseFiles();
   void showAbout();
   void showError(const QString& title, const QString& message);
-  int addReader(std::shared_ptr<const TensorReader> reader, const QString& title, const QString& selectName);
+  /// Opens `path` off the GUI thread and calls `then(fileId)` (0 on failure, after the dialog).
+  void openFileThen(const QString& path, std::function<void(int)> then);
+  int addReader(std::shared_ptr<const TensorReader> reader, const QString& title);
+  void selectInitial(int fileId, const QString& selectName);
+  int ensureDemo();
   void startAnalysis(int fileId, int tensorIndex);
   void applyAnalysis(std::uint64_t generation, const TensorAnalysis& result);
   void setProgress(std::uint64_t generation, double fraction);
   void updateBusyUi();
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();
+  // The quantization loop.
+  void updateCurrentRule();
+  /// The recipe changed: pages that use it (Divergence) get the new one.
+  void recipeChanged();
+  void requestQuantization();
+  unsigned viewsNeeded() const;
+  void applyOutcome(const QuantOutcome& outcome);
+  void showParamError(const QString& message);
+  void onTabChanged(int index);
+  // Menus.
+  void exportFigureDialog();
+  void exportRecipeDialog();
+  void importRecipeDialog();
+  void exportQuantizedDialog();
+  void exportFiguresDialog();
+  void saveSessionDialog();
+  void openSessionDialog();
+  void finishRestoreIfReady();
 
+  QTabWidget* m_tabs;
   widgets::TensorBrowser* m_browser;
   widgets::HistogramView* m_histogram;
+  widgets::SaturationMapView* m_saturation;
+  widgets::OutlierView* m_outliers;
+  widgets::Nf4PreviewView* m_nf4;
+  widgets::ErrorView* m_errorView;
   widgets::StatsPanel* m_stats;
   widgets::MetadataView* m_metadata;
+  widgets::RecipeEditor* m_editor;
+  widgets::FiguresPanel* m_figures;
+  QWidget* m_divergencePage = nullptr;
+  QWidget* m_classroomPage = nullptr;
   int m_metadataFileId = 0;  ///< the file whose metadata the metadata dock shows
   QProgressBar* m_progress;
   QPushButton* m_cancel;
   QLabel* m_busyLabel;
   QMenu* m_recentMenu = nullptr;
   QMenu* m_viewMenu = nullptr;
+  QAction* m_logAction = nullptr;
+  QAction* m_presentationAction = nullptr;
+  QActionGroup* m_themeGroup = nullptr;
 
   std::map<int, std::shared_ptr<const TensorReader>> m_files;
+  std::map<int, QString> m_filePaths;  ///< fileId → absolute path ("" for the demo)
   int m_demoFileId = 0;
   int m_openJobs = 0;
   bool m_tensorJobRunning = false;
   /// Bumped by every tensor request; a result whose generation is older is discarded.
   std::uint64_t m_generation = 0;
   std::stop_source m_stop;
+
+  // The selection and the recipe.
+  int m_fileId = 0;
+  int m_tensorIndex = -1;
+  QString m_tensorName;
+  std::shared_ptr<const FloatTensor> m_tensor;
+  Recipe m_recipe;
+  int m_currentRule = 0;
+  int m_part = -1;
+
+  // Quantization.
+  QuantJob* m_quantJob;
+  std::uint64_t m_quantGeneration = 0;  ///< of the newest request
+  std::uint64_t m_tensorEpoch = 0;      ///< generation of the first request on the current tensor
+  QuantOutcome m_outcome;
+  double m_outlierThreshold = 6.0;
+
+  // Export of quantized tensors.
+  bool m_exportRunning = false;
+  std::stop_source m_exportStop;
+
+  // Session restore in progress.
+  std::optional<Session> m_restore;
+  QVector<int> m_restoreIds;
+  int m_restoreOutstanding = 0;
+  bool m_restoreWaitingForPlots = false;
+
+  // Presentation mode.
+  bool m_presentation = false;
+  QByteArray m_statePresentation;
+  QFont m_normalFont;
 };
 
 }  // namespace quench::app

@@ -41,6 +41,7 @@ TensorAnalysis analyzeTensor(const TensorReader& reader, std::size_t index, cons
     range = std::pair{out.summary.min, out.summary.max};
   out.histogram = computeHistogram(values, histogramBins(values.size()), range, stage(0.9, 0.1));
   out.cancelled = work.cancelled();
+  out.tensor = std::make_shared<const FloatTensor>(std::move(tensor).value());
   work.report(1.0, 1.0);
   out.elapsedMs = static_cast<double>(timer.nsecsElapsed()) * 1e-6;
   return out;

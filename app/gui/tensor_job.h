@@ -3,6 +3,7 @@
 // worker thread; the window applies the result on the GUI thread.
 #include <QString>
 #include <cstddef>
+#include <memory>
 
 #include "core/exec/progress.h"
 #include "core/io/reader.h"
@@ -16,6 +17,8 @@ struct TensorAnalysis {
   QString heading;  ///< "name\nshape · dtype" for the statistics panel
   Summary summary;
   Histogram histogram;
+  /// The tensor as float32, read once and shared with the quantization jobs.
+  std::shared_ptr<const FloatTensor> tensor;
   QString error;  ///< empty on success
   bool cancelled = false;
   double elapsedMs = 0;  ///< wall time of read + summary + histogram

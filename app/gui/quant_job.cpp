@@ -1,0 +1,298 @@
+// oneTBB first: its profiling header has a member named `emit`, which Qt defines as a macro.
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include "app/gui/quant_job.h"
+
+#include <QElapsedTimer>
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
+#include <cmath>
+
+#include "app/gui/tensor_job.h"
+#include "core/quant/calibrate.h"
+#include "core/quant/integer.h"
+#include "core/quant/partition.h"
+#include "core/simd/quant_kernels.h"
+
+namespace quench::app {
+
+namespace {
+
+double msSince(const QElapsedTimer& t) { return static_cast<double>(t.nsecsElapsed()) * 1e-6; }
+
+// The part's element indices as a run or a block, or nothing when the method's parts are not
+// regular (the histograms then show the whole tensor).
+struct PartSelection {
+  bool valid = false;
+  std::optional<Partition> partition;  // Method::Int
+  std::size_t blockStart = 0, blockEnd = 0;  // codebooks and MX float blocks
+};
+
+PartSelection selectPart(const FloatTensor& t, const MethodParams& p, std::size_t partCount, int part) {
+  PartSelection s;
+  if (part < 0 || std::size_t(part) >= partCount) return s;
+  if (p.method == Method::Int) {
+    auto partition = Partition::fromSpec(p.partition, t.shape);
+    if (!partition || partition->partCount() != partCount) return s;
+    s.partition = std::move(*partition);
+    s.valid = true;
+  } else if ((p.method == Method::Nf4 || p.method == Method::Fp4 || p.method == Method::Float) && p.block > 0) {
+    s.blockStart = std::size_t(part) * p.block;
+    s.blockEnd = std::min(t.numel(), s.blockStart + p.block);
+    s.valid = s.blockStart < s.blockEnd;
+  }
+  return s;
+}
+
+// x~ − x over the whole tensor, in parallel (64 Mi floats take a few ms on two threads).
+void computeErrors(std::span<const float> x, std::span<const float> xr, std::vector<float>& out) {
+  out.resize(x.size());
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, x.size(), 1 << 16), [&](const auto& r) {
+    for (std::size_t i = r.begin(); i < r.end(); ++i) out[i] = xr[i] - x[i];
+  });
+}
+
+// Every dequantized level of an integer part, ascending.
+std::vector<double> integerGridLevels(const PartParams& p) {
+  std::vector<double> levels;
+  const std::int64_t n = p.clipHigh - p.clipLow + 1;
+  if (n <= 0 || n > 70000) return levels;  // 16-bit grids are drawn thinned by the view anyway
+  levels.reserve(std::size_t(n));
+  for (std::int64_t c = p.clipLow; c <= p.clipHigh; ++c) levels.push_back(dequantizeElement(c, p));
+  return levels;
+}
+
+}  // namespace
+
+QString recipeLabel(const MethodParams& p) {
+  const QString name = QString::fromLatin1(methodName(p.method).data(), qsizetype(methodName(p.method).size()));
+  switch (p.method) {
+    case Method::Int:
+      return QStringLiteral("int%1 %2 · %3 · %4")
+          .arg(p.bits)
+          .arg(p.symmetric ? QStringLiteral("sym") : QStringLiteral("asym"))
+          .arg(QString::fromStdString(p.partition), QString::fromStdString(calibrationSpec(p.calibration)));
+    case Method::Float:
+      return p.block > 0 ? QStringLiteral("%1 · MX block %2").arg(QString::fromStdString(p.format)).arg(p.block)
+                         : QString::fromStdString(p.format);
+    case Method::Nf4:
+    case Method::Fp4:
+      return QStringLiteral("%1 · block %2%3")
+          .arg(name)
+          .arg(p.block)
+          .arg(p.doubleQuant ? QStringLiteral(" · double quant") : QString());
+    case Method::Prune:
+      return QStringLiteral("prune %1 · %2").arg(QString::fromStdString(p.sparsity), QString::fromStdString(p.partition));
+    case Method::LlmInt8: return QStringLiteral("llm-int8 · τ = %1").arg(p.threshold);
+  }
+  return name;
+}
+
+QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch, const Work& work) {
+  QElapsedTimer timer;
+  timer.start();
+  QuantOutcome out;
+  out.generation = request.generation;
+  out.recipeLabel = recipeLabel(request.params);
+  if (!request.tensor) {
+    out.error = QStringLiteral("no tensor");
+    return out;
+  }
+  const FloatTensor& t = *request.tensor;
+  out.tensorName = QString::fromStdString(t.name);
+  const std::span<const float> x(t.values);
+
+  // 1. Quantize. The integer method writes into the previous request's buffers.
+  QuantResult& r = scratch.result;
+  if (request.params.method == Method::Int) {
+    Status s = [&]() -> Status {
+      auto partition = Partition::fromSpec(request.params.partition, t.shape);
+      if (!partition) return partition.error();
+      IntegerParams ip;
+      ip.bits = request.params.bits;
+      ip.symmetric = request.params.symmetric;
+      ip.calibration = request.params.calibration;
+      ip.rounding = request.params.rounding;
+      ip.scaleFormat = request.params.scaleFormat;
+      ip.overrides = request.params.overrides;
+      if (Status q = quantizeIntegerInto(r, x, *partition, ip, work); !q) return q;
+      if (!ip.overrides.empty()) {  // the editor shows the calibrator's proposal beside typed values
+        ip.overrides.clear();
+        if (auto proposed = integerPartParams(x, *partition, ip, work)) out.proposed = std::move(*proposed);
+      }
+      return {};
+    }();
+    if (!s) {
+      r = QuantResult{};  // unspecified after an error: start clean next time
+      out.cancelled = work.cancelled();
+      out.error = QString::fromStdString(s.error().message);
+      return out;
+    }
+  } else {
+    auto q = quantizeTensor(t, request.params, work);
+    if (!q) {
+      out.cancelled = work.cancelled();
+      out.error = QString::fromStdString(q.error().message);
+      return out;
+    }
+    r = std::move(*q);
+  }
+  out.quantizeMs = msSince(timer);
+  if (work.cancelled()) {
+    out.cancelled = true;
+    return out;
+  }
+  out.parts = r.parts;
+  out.total = r.total;
+  const std::span<const float> xr(r.reconstruction);
+  const std::span<const std::uint8_t> sat(r.saturated);
+
+  // 2. What the histograms show: the whole tensor or one part.
+  const PartSelection sel = selectPart(t, request.params, r.parts.size(), request.part);
+  std::span<const float> shownX = x, shownXr = xr;
+  out.shownCount = x.size();
+  out.saturated = r.total.saturated;
+  const PartReport* shownPart = r.parts.size() == 1 ? &r.parts[0] : nullptr;
+  if (sel.valid) {
+    out.part = request.part;
+    shownPart = &r.parts[std::size_t(request.part)];
+    out.partFigures = shownPart->figures;
+    out.saturated = shownPart->saturated;
+    if (sel.partition) {
+      const auto n = std::size_t(sel.partition->partSize(std::size_t(request.part)));
+      scratch.partOriginal.resize(n);
+      scratch.partReconstruction.resize(n);
+      sel.partition->gather(std::size_t(request.part), x, scratch.partOriginal.data());
+      sel.partition->gather(std::size_t(request.part), xr, scratch.partReconstruction.data());
+      shownX = scratch.partOriginal;
+      shownXr = scratch.partReconstruction;
+    } else {
+      shownX = x.subspan(sel.blockStart, sel.blockEnd - sel.blockStart);
+      shownXr = xr.subspan(sel.blockStart, sel.blockEnd - sel.blockStart);
+    }
+    out.shownCount = shownX.size();
+  }
+  // Grid and clip lines of one part (the integer grid, or a codebook's levels × absmax).
+  if (shownPart) {
+    const PartParams& pp = shownPart->params;
+    if (request.params.method == Method::Int) {
+      out.grid = integerGridLevels(pp);
+      out.clip = std::pair{dequantizeElement(pp.clipLow, pp), dequantizeElement(pp.clipHigh, pp)};
+    } else if (request.params.method == Method::Nf4 || request.params.method == Method::Fp4) {
+      if (auto cb = namedCodebook(methodName(request.params.method)))
+        for (float level : cb->levels) out.grid.push_back(double(level) * pp.scale);
+      out.clip = std::pair{-pp.scale, pp.scale};
+    }
+  }
+  const std::size_t bins = histogramBins(shownX.size());
+
+  // 3. Shared-bin histograms over the hull of the data and its reconstruction.
+  if (request.views & kViewOverlay) {
+    auto [xlo, xhi] = simd::minMax(shownX.data(), shownX.size());
+    double lo = xlo, hi = xhi;
+    if (request.params.method == Method::Int && !r.parts.empty()) {
+      // Every reconstruction lies on its part's grid: the hull of the grids bounds it exactly.
+      auto widen = [&](const PartReport& p) {
+        lo = std::min(lo, double(dequantizeElement(p.params.clipLow, p.params)));
+        hi = std::max(hi, double(dequantizeElement(p.params.clipHigh, p.params)));
+      };
+      if (sel.valid)
+        widen(*shownPart);
+      else
+        for (const PartReport& p : r.parts) widen(p);
+      lo = std::max(lo, double(xlo) - (double(xhi) - double(xlo)));  // an absurd hand-typed grid
+      hi = std::min(hi, double(xhi) + (double(xhi) - double(xlo)));  // must not squash the data
+    } else {
+      auto [rlo, rhi] = simd::minMax(shownXr.data(), shownXr.size());
+      if (std::isfinite(rlo)) lo = std::min(lo, double(rlo));
+      if (std::isfinite(rhi)) hi = std::max(hi, double(rhi));
+    }
+    std::optional<std::pair<double, double>> range;
+    if (std::isfinite(lo) && std::isfinite(hi) && lo < hi) range = std::pair{lo, hi};
+    out.original = computeHistogram(shownX, bins, range, work);
+    out.reconstruction = computeHistogram(shownXr, bins, std::pair{out.original.lo, out.original.hi}, work);
+  }
+  if (work.cancelled()) {
+    out.cancelled = true;
+    return out;
+  }
+  if (request.views & kViewErrorHist) {
+    std::span<const float> errors;
+    if (sel.valid) {
+      scratch.errors.resize(shownX.size());
+      for (std::size_t i = 0; i < shownX.size(); ++i) scratch.errors[i] = shownXr[i] - shownX[i];
+    } else {
+      computeErrors(x, xr, scratch.errors);
+    }
+    out.errorHistogram = computeHistogram(scratch.errors, bins, std::nullopt, work);
+  }
+  const auto [rows, cols] = matrixView(t.shape);
+  if ((request.views & kViewSaturation) && rows > 0 && cols > 0) {
+    auto map = poolSaturationMap(x, sat.size() == x.size() ? sat : std::span<const std::uint8_t>{}, std::size_t(rows),
+                                 std::size_t(cols), request.mapCells, request.mapCells);
+    if (map) out.saturationMap = std::move(*map);
+  }
+  if ((request.views & kViewOutliers) && rows > 0 && cols > 0) {
+    const double tau =
+        request.params.method == Method::LlmInt8 ? request.params.threshold : request.outlierThreshold;
+    auto o = findOutlierColumns(x, std::size_t(rows), std::size_t(cols), tau);
+    if (o) out.outliers = std::move(*o);
+  }
+  if (request.views & kViewNf4) {
+    const bool codebook = request.params.method == Method::Nf4 || request.params.method == Method::Fp4;
+    out.nf4Block = codebook && request.params.block > 0 ? request.params.block : 64;
+    auto p = codebookPreview(x, out.nf4Block, 256);
+    if (p) out.nf4 = std::move(*p);
+  }
+  out.cancelled = work.cancelled();
+  out.elapsedMs = msSince(timer);
+  return out;
+}
+
+QuantJob::QuantJob(QObject* parent)
+    : QObject(parent), m_scratch(std::make_shared<QuantScratch>()), m_watcher(new QFutureWatcher<QuantOutcome>(this)) {
+  connect(m_watcher, &QFutureWatcher<QuantOutcome>::finished, this, [this] {
+    m_running = false;
+    const QuantOutcome outcome = m_watcher->result();
+    // The pending request starts before the outcome is applied, so the worker is busy again
+    // while the GUI thread replots.
+    if (m_pending) {
+      QuantRequest next = std::move(*m_pending);
+      m_pending.reset();
+      start(std::move(next));
+    }
+    emit finished(outcome);
+  });
+}
+
+QuantJob::~QuantJob() {
+  // The worker uses m_scratch (shared) and nothing of `this`; still wait so no thread outlives us.
+  m_stop.request_stop();
+  m_watcher->waitForFinished();
+}
+
+void QuantJob::submit(QuantRequest request) {
+  if (m_running) {
+    m_pending = std::move(request);  // an older pending request is simply replaced
+    return;
+  }
+  start(std::move(request));
+}
+
+void QuantJob::cancel() {
+  m_pending.reset();
+  m_stop.request_stop();
+}
+
+void QuantJob::start(QuantRequest request) {
+  m_stop = std::stop_source();
+  m_running = true;
+  Work work{m_stop.get_token(), {}};
+  m_watcher->setFuture(QtConcurrent::run([request = std::move(request), scratch = m_scratch, work] {
+    return computeQuantView(request, *scratch, work);
+  }));
+}
+
+}  // namespace quench::app
