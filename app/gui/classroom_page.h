@@ -1,0 +1,169 @@
+#pragma once
+// The "Classroom" tab: the tools a teacher projects in class (GUI.md, issue 6 "Classroom mode").
+//  - Worked quantization: a short vector, a partition, s, b, L, U per part and a rounding mode →
+//    the step-by-step board table of MATH.md §2 with per-part totals (core/quant/worked.h).
+//  - KL/JS calculator: two pmfs → every term, the sums, the mixture, in nats or bits
+//    (core/divergence/pmf_terms.h).
+//  - Explicit LM: two small next-token tables and a length n → exact joint KL/JS, the chain-rule
+//    terms, and the sampled estimate converging (core/divergence/explicit_lm.h, lm_convergence.h);
+//    this one runs off the GUI thread, the newest request winning.
+// Plus presets, a presentation mode (fonts ≈ 1.6×, thick lines) and export of each worked example
+// as a figure (PNG/SVG/PDF) or a table (CSV, Markdown, LaTeX).
+#include <QFutureWatcher>
+#include <QJsonObject>
+#include <QWidget>
+
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <vector>
+
+#include "core/divergence/explicit_lm.h"
+#include "core/divergence/lm_convergence.h"
+#include "core/quant/types.h"
+#include "widgets/figure_export.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+class QTabWidget;
+class QTableWidget;
+class QTimer;
+class QToolButton;
+
+namespace quench::widgets {
+class DivergenceCalculatorView;
+class ExplicitLmEditor;
+class LmDivergenceView;
+class WorkedQuantizationView;
+}  // namespace quench::widgets
+
+namespace quench::app {
+
+class ClassroomPage : public QWidget {
+  Q_OBJECT
+ public:
+  enum Tool { kWorked = 0, kDivergence = 1, kExplicitLm = 2 };
+
+  explicit ClassroomPage(QWidget* parent = nullptr);
+  ~ClassroomPage() override;
+
+  // --- presets ---
+  /// The preset names, in combo order.
+  QStringList presetNames() const;
+  /// Load preset `index` (switches to its tool). False for an index out of range.
+  bool applyPreset(int index);
+
+  Tool currentTool() const;
+  void setCurrentTool(Tool tool);
+
+  // --- inputs (what a user types; each recomputes at once) ---
+  /// Worked quantization: values "1.2, -0.55", parts "0,1;2,3" ("" = one part), the rounding and
+  /// one (s, b, L, U) per part.
+  void setWorkedInputs(const QString& values, const QString& parts, Rounding rounding,
+                       const std::vector<PartParams>& params);
+  /// Propose s (b = 0, [−M, M] kept from the part's current U) by absmax for every part.
+  void proposeAbsmax();
+  /// Propose s and b by min-max on every part's current [L, U].
+  void proposeMinMax();
+  /// The equivalent quench-cli command line of the worked example.
+  QString workedCliCommand() const;
+  /// KL/JS calculator inputs.
+  void setPmfInputs(const QString& p, const QString& q, bool normalize, bool bits);
+  /// Explicit LM: sequence length n, the largest number of sampled sequences and the seed.
+  void setLmSettings(int length, int maxSamples, quint64 seed);
+  /// True while the explicit-LM computation runs.
+  bool lmBusy() const;
+
+  // --- presentation and export ---
+  void setPresentation(bool on);
+  bool presentation() const { return m_presentation; }
+  /// Export the current tool's figure; the format from the suffix (.png/.svg/.pdf). Returns an
+  /// empty string on success, otherwise the problem.
+  QString exportFigure(const QString& fileName, widgets::FigurePreset preset = widgets::FigurePreset::Slide);
+  /// Export the current tool's table(s); the format from the suffix (.csv/.md/.tex).
+  QString exportTable(const QString& fileName);
+
+  // --- session ---
+  QJsonObject saveState() const;
+  void restoreState(const QJsonObject& state);
+
+  widgets::WorkedQuantizationView* workedView() const { return m_workedView; }
+  widgets::DivergenceCalculatorView* divergenceView() const { return m_divView; }
+  widgets::ExplicitLmEditor* lmEditor() const { return m_lmEditor; }
+  widgets::LmDivergenceView* lmView() const { return m_lmView; }
+  /// The red note under the inputs of a tool ("" when all is well).
+  QString inputError(Tool tool) const;
+
+ signals:
+  /// The user toggled presentation mode on the page (the window may go full screen).
+  void presentationRequested(bool on);
+
+ private:
+  struct LmOutcome {
+    QString error;
+    std::optional<LmDivergence> exact;
+    std::vector<SampledKlPoint> curve;
+    std::size_t length = 0;
+    std::uint64_t seed = 0;
+    bool cancelled = false;
+  };
+
+  QWidget* buildWorkedTab();
+  QWidget* buildDivergenceTab();
+  QWidget* buildLmTab();
+  void syncPartRows();
+  void recomputeWorked();
+  void recomputeDivergence();
+  void scheduleLm();
+  void startLm();
+  void applyLmOutcome();
+  std::vector<PartParams> typedParams(QString* error) const;
+  void setParamRow(int row, const PartParams& p);
+  void showExportMenu(bool figure);
+  void applyPresentationFonts();
+
+  QComboBox* m_presets;
+  QToolButton* m_presentationButton;
+  QPushButton* m_exportFigure;
+  QPushButton* m_exportTable;
+  QTabWidget* m_tools;
+  // worked quantization
+  QLineEdit* m_values;
+  QLineEdit* m_parts;
+  QComboBox* m_rounding;
+  QTableWidget* m_params;
+  QSpinBox* m_gridBits;
+  QComboBox* m_gridKind;
+  QLabel* m_workedError;
+  QLabel* m_cli;
+  widgets::WorkedQuantizationView* m_workedView;
+  // KL/JS
+  QLineEdit* m_p;
+  QLineEdit* m_q;
+  QCheckBox* m_normalize;
+  QComboBox* m_units;
+  QLabel* m_divError;
+  widgets::DivergenceCalculatorView* m_divView;
+  // explicit LM
+  widgets::ExplicitLmEditor* m_lmEditor;
+  QSpinBox* m_length;
+  QSpinBox* m_samples;
+  QSpinBox* m_seed;
+  QLabel* m_lmError;
+  widgets::LmDivergenceView* m_lmView;
+  QTimer* m_lmTimer;
+  QFutureWatcher<LmOutcome>* m_lmWatcher;
+  std::stop_source m_lmStop;
+  bool m_lmPending = false;
+  bool m_lmRunning = false;  // a computation started and its result not yet applied
+
+  QString m_workedTitle, m_divTitle, m_lmTitle;
+  bool m_presentation = false;
+  bool m_loading = false;  // suppress recomputation while a preset or state is loaded
+};
+
+}  // namespace quench::app
