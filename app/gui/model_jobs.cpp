@@ -218,6 +218,7 @@ void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<Sweep
   // Every family's points are built and validated before any model work (milliseconds), so a
   // family that cannot take the setting is reported at once.
   std::vector<std::pair<int, std::vector<model::SweepPoint>>> runs;
+  std::string why;  // each skipped family's reason, for the error when none can run
   for (std::size_t f = 0; f < families.size(); ++f) {
     auto points = model::sweepPoints(families[f].recipeJson, axis, temperature);
     if (axis.name == kGroupOrBlock) {  // int takes a group size, nf4/fp4/float a block size
@@ -231,6 +232,7 @@ void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<Sweep
       u.family = int(f);
       u.label = families[f].name;
       u.message = QString::fromStdString(points.error().message);
+      why += (why.empty() ? "" : "; ") + families[f].name.toStdString() + ": " + points.error().message;
       promise.addResult(std::move(u));
       continue;
     }
@@ -239,7 +241,7 @@ void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<Sweep
   if (runs.empty()) {
     finish(promise, endFrom(stop,
                             families.empty() ? "choose at least one recipe family"
-                                             : "no recipe family can take the setting '" + axis.name + "'",
+                                             : "no recipe family can take this sweep (" + why + ")",
                             timer));
     return;
   }

@@ -187,6 +187,7 @@ QWidget* ModelPage::createModelBox() {
   buttons->addWidget(m_tokenizerButton);
   buttons->addStretch(1);
   m_info = new widgets::ModelInfoView;
+  m_info->setMinimumHeight(260);
   auto* l = new QVBoxLayout(box);
   l->addWidget(m_modelLabel);
   l->addLayout(buttons);
@@ -332,6 +333,7 @@ QWidget* ModelPage::createCurvesTab() {
     addFamily(f.name, QString::fromStdString(f.recipeJson), false);
   families->addStretch(1);
   m_curves = new widgets::CurvesView;
+  m_curves->setLogY(true);  // KL spans orders of magnitude between 2 and 8 bits
   auto* l = new QVBoxLayout(tab);
   l->addLayout(row);
   l->addLayout(families);
@@ -399,6 +401,12 @@ void ModelPage::chooseSourceFile() {
 void ModelPage::updateSourceControls() {
   const auto kind = SourceKind(m_sourceKind->currentIndex());
   m_sourceStack->setCurrentIndex(kind == SourceKind::PastedText ? 1 : kind == SourceKind::Sample ? 2 : 0);
+  // The stack is as tall as its current page, not its tallest (the pasted text).
+  for (int i = 0; i < m_sourceStack->count(); ++i)
+    m_sourceStack->widget(i)->setSizePolicy(QSizePolicy::Preferred, i == m_sourceStack->currentIndex()
+                                                                         ? QSizePolicy::Preferred
+                                                                         : QSizePolicy::Ignored);
+  m_sourceStack->adjustSize();
   m_context->setEnabled(kind != SourceKind::Sample && kind != SourceKind::LlamaKld);
   m_sourcePath->setPlaceholderText(kind == SourceKind::LlamaKld    ? tr("llama-perplexity --kl-divergence-base file")
                                    : kind == SourceKind::TokenFile ? tr("whitespace-separated ids, one sequence a line")
