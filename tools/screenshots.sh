@@ -51,8 +51,8 @@ done
 shot main-demo-nf4.png $demo --recipe "$config/nf4.json" --tab nf4
 shot main-tinystories-nf4.png $tiny --recipe "$config/nf4.json" --tab nf4
 shot main-demo-error-histogram.png $demo --recipe "$config/int4.json" --error-histogram --tab histogram
+shot main-presentation.png $demo --recipe "$config/int4-tensor.json" --theme light --presentation --size 1600x900 --tab histogram
 shot main-dark.png $demo --recipe "$config/int4-tensor.json" --theme dark --tab histogram
-shot main-presentation.png $demo --recipe "$config/int4-tensor.json" --presentation --size 1600x900 --tab histogram
 
 # The widget tests write their own view screenshots.
 for t in "$build"/tests/widgets_test_*; do

@@ -227,7 +227,7 @@ void MainWindow::createDocks() {
     addDockWidget(area, dock);
     return dock;
   };
-  auto* browserDock = addDock(m_browser, tr("Files && tensors"), "browserDock", Qt::LeftDockWidgetArea);
+  auto* browserDock = addDock(m_browser, tr("Files & tensors"), "browserDock", Qt::LeftDockWidgetArea);
   auto* statsDock = addDock(m_stats, tr("Statistics"), "statsDock", Qt::LeftDockWidgetArea);
   auto* metadataDock = addDock(m_metadata, tr("File metadata"), "metadataDock", Qt::LeftDockWidgetArea);
   tabifyDockWidget(statsDock, metadataDock);
