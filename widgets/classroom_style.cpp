@@ -4,6 +4,7 @@
 #include <QTableWidget>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -62,6 +63,10 @@ void applyTableScale(QTableWidget& table, const QFont& base, double scale) {
   const QFontMetrics fm(f);
   table.verticalHeader()->setDefaultSectionSize(fm.height() + int(8 * scale));
   table.resizeColumnsToContents();
+  // As tall as its rows (a board table has few), so the figure below gets the rest of the space.
+  int h = table.horizontalHeader()->sizeHint().height() + 2 * table.frameWidth() + 4;
+  for (int r = 0; r < table.rowCount(); ++r) h += table.rowHeight(r);
+  table.setMaximumHeight(std::max(h, 3 * fm.height()));
 }
 
 }  // namespace quench::widgets

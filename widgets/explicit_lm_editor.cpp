@@ -77,10 +77,12 @@ ExplicitLmEditor::ExplicitLmEditor(QWidget* parent) : QWidget(parent) {
   auto* tables = new QHBoxLayout;
   auto* pl = new QVBoxLayout;
   pl->addWidget(m_pLabel);
-  pl->addWidget(m_p, 1);
+  pl->addWidget(m_p);
+  pl->addStretch(1);  // the tables are as tall as their rows; the space left goes below them
   auto* ql = new QVBoxLayout;
   ql->addWidget(m_qLabel);
-  ql->addWidget(m_q, 1);
+  ql->addWidget(m_q);
+  ql->addStretch(1);
   tables->addLayout(pl, 1);
   tables->addLayout(ql, 1);
   auto* layout = new QVBoxLayout(this);
@@ -295,9 +297,9 @@ void ExplicitLmEditor::setPresentation(bool on) {
   m_presentation = on;
   const double scale = on ? kPresentationScale : 1.0;
   const QFont base = QWidget::font();
-  for (QWidget* w : {static_cast<QWidget*>(m_vocab), static_cast<QWidget*>(m_order), static_cast<QWidget*>(m_pLabel),
-                     static_cast<QWidget*>(m_qLabel), static_cast<QWidget*>(m_note)})
-    w->setFont(scaledFont(base, scale));
+  for (QWidget* w : {static_cast<QWidget*>(m_vocab), static_cast<QWidget*>(m_order)}) w->setFont(scaledFont(base, scale));
+  for (QLabel* l : findChildren<QLabel*>()) l->setFont(scaledFont(base, scale));
+  for (QPushButton* b : findChildren<QPushButton*>()) b->setFont(scaledFont(base, scale));
   for (QTableWidget* t : {m_p, m_q}) {
     applyTableScale(*t, base, scale);
     t->verticalHeader()->setFont(scaledFont(base, scale, true));

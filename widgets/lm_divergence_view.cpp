@@ -9,6 +9,7 @@
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "widgets/classroom_style.h"
@@ -143,7 +144,8 @@ void LmDivergenceView::setCurve(const std::vector<SampledKlPoint>& curve, std::u
       if (std::isfinite(lo[i])) ylo = std::min(ylo, lo[i]);
       if (std::isfinite(up[i])) yhi = std::max(yhi, up[i]);
     }
-    const double pad = 0.12 * std::max(yhi - ylo, 1e-6);
+    // At least ±5 % of the exact value, so a flat (exact) estimate does not zoom into rounding noise.
+    const double pad = std::max({0.12 * (yhi - ylo), 0.05 * std::fabs(m_hasExact ? m_exactPerToken : v.back()), 1e-9});
     m_plot->yAxis->setRange(ylo - pad, yhi + pad);
     const SampledKlPoint& last = curve.back();
     m_status->setText(tr("Sampled from P (seed %1): after %2 sequences D̂ = %3 ± %4 nats/token%5")
