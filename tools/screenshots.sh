@@ -44,10 +44,14 @@ tiny="--select model.layers.1.mlp.down_proj.weight $model"
 # The histogram tab: the whole tensor under one per-tensor grid (demo), one row's grid (TinyStories).
 shot main-demo.png $demo --recipe "$config/int4-tensor.json" --log --tab histogram
 shot main-tinystories.png $tiny --recipe "$config/int4.json" --part 3 --tab histogram
-for tab in saturation outliers error divergence classroom; do
+for tab in saturation outliers error; do
   shot "main-demo-$tab.png" $demo --recipe "$config/int4.json" --tab "$tab"
   shot "main-tinystories-$tab.png" $tiny --recipe "$config/int4.json" --tab "$tab"
 done
+# --demo also loads the demo language model and evaluates the recipe on it: the Divergence tab is
+# live. These pages are wide, so they get a wider window.
+shot main-demo-divergence.png $demo --recipe "$config/int4.json" --tab divergence --size 1600x960
+shot main-demo-classroom.png $demo --recipe "$config/int4.json" --tab classroom --size 1600x960
 shot main-demo-nf4.png $demo --recipe "$config/nf4.json" --tab nf4
 shot main-tinystories-nf4.png $tiny --recipe "$config/nf4.json" --tab nf4
 shot main-demo-error-histogram.png $demo --recipe "$config/int4.json" --error-histogram --tab histogram

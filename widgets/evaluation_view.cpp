@@ -173,6 +173,7 @@ EvaluationView::EvaluationView(QWidget* parent)
   });
 
   auto* left = new QWidget(this);
+  left->setMinimumWidth(290);  // figure, value and unit readable without scrolling
   auto* leftLayout = new QVBoxLayout(left);
   leftLayout->setContentsMargins(0, 0, 0, 0);
   leftLayout->addWidget(m_table, 3);

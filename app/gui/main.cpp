@@ -6,9 +6,12 @@
 #include <QIcon>
 #include <QPixmap>
 #include <QTimer>
+#include <functional>
+#include <memory>
 #include <cstdio>
 
 #include "app/gui/main_window.h"
+#include "app/gui/model_page.h"
 #include "app/gui/startup.h"
 #include "app/gui/theme.h"
 #include "widgets/histogram_view.h"
@@ -99,13 +102,21 @@ int main(int argc, char** argv) {
     if (parser.isSet(part))
       QObject::connect(&window, &quench::app::MainWindow::tensorShown, &window,
                        [&window, p = parser.value(part).toInt()] { window.setSelectedPart(p); });
-    QObject::connect(&window, &quench::app::MainWindow::plotsUpdated, &window, [&window, shotPath] {
+    // The Divergence page's demo model loads and evaluates in the background too: wait for it.
+    auto grabWhenIdle = std::make_shared<std::function<void()>>();
+    *grabWhenIdle = [&window, shotPath, grabWhenIdle] {
+      if (window.modelPage()->isBusy() || window.demoModelPending()) {
+        QTimer::singleShot(200, &window, *grabWhenIdle);
+        return;
+      }
       QTimer::singleShot(300, &window, [&window, shotPath] {
         const bool ok = window.grab().save(shotPath, "PNG");
         if (!ok) std::fprintf(stderr, "quench: could not write %s\n", qPrintable(shotPath));
         QApplication::exit(ok ? 0 : 1);
       });
-    }, Qt::SingleShotConnection);
+    };
+    QObject::connect(&window, &quench::app::MainWindow::plotsUpdated, &window, [grabWhenIdle] { (*grabWhenIdle)(); },
+                     Qt::SingleShotConnection);
     // Queued: an error raised before app.exec() must still end the run once the loop starts.
     QObject::connect(&window, &quench::app::MainWindow::errorShown, &window, [](const QString& message) {
       std::fprintf(stderr, "quench: %s\n", qPrintable(message));

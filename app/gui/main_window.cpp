@@ -30,6 +30,9 @@
 #include <atomic>
 
 #include "app/gui/tensor_job.h"
+#include "app/gui/classroom_page.h"
+#include "app/gui/demo_assets.h"
+#include "app/gui/model_page.h"
 #include "app/gui/theme.h"
 #include "core/io/demo.h"
 #include "core/io/writer.h"
@@ -47,15 +50,6 @@
 #include "widgets/stats_panel.h"
 #include "widgets/tensor_browser.h"
 
-// The Divergence and Classroom pages are written beside this window; until they exist the tabs
-// hold a placeholder.
-#if __has_include("app/gui/model_page.h") && __has_include("app/gui/classroom_page.h")
-#include "app/gui/classroom_page.h"
-#include "app/gui/model_page.h"
-#define QUENCH_HAVE_PAGES 1
-#else
-#define QUENCH_HAVE_PAGES 0
-#endif
 
 namespace quench::app {
 
@@ -193,16 +187,11 @@ MainWindow::~MainWindow() {
 void MainWindow::createTabs() {
   m_tabs->setObjectName(QStringLiteral("viewTabs"));
   m_tabs->setDocumentMode(true);
-#if QUENCH_HAVE_PAGES
-  m_divergencePage = new ModelPage;
+  m_modelPage = new ModelPage;
   m_classroomPage = new ClassroomPage;
-#else
-  m_divergencePage = new QLabel(tr("The Divergence page is not part of this build"));
-  m_classroomPage = new QLabel(tr("The Classroom page is not part of this build"));
-#endif
   const std::pair<QWidget*, QString> pages[] = {
       {m_histogram, tr("Histogram")}, {m_saturation, tr("Saturation")}, {m_outliers, tr("Outliers")},
-      {m_nf4, tr("NF4")},             {m_errorView, tr("Error")},       {m_divergencePage, tr("Divergence")},
+      {m_nf4, tr("NF4")},             {m_errorView, tr("Error")},       {m_modelPage, tr("Divergence")},
       {m_classroomPage, tr("Classroom")}};
   for (const auto& [w, title] : pages) m_tabs->addTab(w, title);
   m_tabs->setTabToolTip(kHistogramTab, tr("Original and reconstruction on shared bins, grid, clip lines, saturated mass (Ctrl+1)"));
@@ -213,10 +202,11 @@ void MainWindow::createTabs() {
   m_tabs->setTabToolTip(kDivergenceTab, tr("KL/JS of a language model under the recipe (Ctrl+6)"));
   m_tabs->setTabToolTip(kClassroomTab, tr("Worked examples for teaching (Ctrl+7)"));
   connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::onTabChanged);
-#if QUENCH_HAVE_PAGES
-  if (auto* classroom = qobject_cast<ClassroomPage*>(m_classroomPage))
-    connect(classroom, &ClassroomPage::presentationRequested, this, &MainWindow::setPresentationMode);
-#endif
+  connect(m_classroomPage, &ClassroomPage::presentationRequested, this, &MainWindow::setPresentationMode);
+  // A model opened on the Divergence page lists its tensors in the browser like any file, so the
+  // quantization views show the very weights the evaluation quantizes.
+  connect(m_modelPage, &ModelPage::modelOpened, this, &MainWindow::listModelTensors);
+  connect(m_modelPage, &ModelPage::errorShown, this, [this] { m_evaluateDemoModel = false; });
 }
 
 void MainWindow::createDocks() {
@@ -228,6 +218,7 @@ void MainWindow::createDocks() {
     return dock;
   };
   auto* browserDock = addDock(m_browser, tr("Files & tensors"), "browserDock", Qt::LeftDockWidgetArea);
+  m_browser->setMinimumWidth(250);  // tensor names stay readable beside dtype, shape and size
   auto* statsDock = addDock(m_stats, tr("Statistics"), "statsDock", Qt::LeftDockWidgetArea);
   auto* metadataDock = addDock(m_metadata, tr("File metadata"), "metadataDock", Qt::LeftDockWidgetArea);
   tabifyDockWidget(statsDock, metadataDock);
@@ -415,6 +406,31 @@ void MainWindow::openDemo(const QString& selectName) {
   const QString target = selectName.isEmpty() ? QStringLiteral("blk.0.attn_q.weight") : selectName;
   const int id = ensureDemo();
   if (!selectTensor(id, target)) showError(tr("No such tensor"), tr("The demo has no tensor named “%1”.").arg(target));
+  openDemoModel();
+}
+
+void MainWindow::openDemoModel() {
+  // The project's own tiny Llama (resources/demo-lm): with it loaded and evaluated once, the
+  // Divergence tab is live on first start too. Missing (a stripped install) is not an error.
+  if (!m_modelPage->modelPath().isEmpty() || m_modelPage->isBusy()) return;
+  const QString dir = demoModelDir();
+  if (dir.isEmpty()) {
+    statusBar()->showMessage(tr("The demo language model is not installed"), 5000);
+    return;
+  }
+  m_evaluateDemoModel = true;
+  m_modelPage->openModel(dir);
+}
+
+void MainWindow::listModelTensors(const QString& path) {
+  auto reader = m_modelPage->tensorReader();
+  if (!reader) return;
+  const int id = addReader(reader, QFileInfo(path).fileName());
+  m_filePaths[id] = path;
+  if (m_evaluateDemoModel) {
+    m_evaluateDemoModel = false;
+    m_modelPage->evaluate();
+  }
 }
 
 int MainWindow::addReader(std::shared_ptr<const TensorReader> reader, const QString& title) {
@@ -584,9 +600,7 @@ void MainWindow::updateCurrentRule() {
 }
 
 void MainWindow::recipeChanged() {
-#if QUENCH_HAVE_PAGES
-  if (auto* page = qobject_cast<ModelPage*>(m_divergencePage)) page->setRecipe(m_recipe);
-#endif
+  m_modelPage->setRecipe(m_recipe);
 }
 
 void MainWindow::setRecipe(const Recipe& recipe) {
@@ -901,10 +915,8 @@ Session MainWindow::currentSession() const {
   s.histogramMode =
       m_histogram->mode() == widgets::HistogramMode::Error ? QStringLiteral("error") : QStringLiteral("overlay");
   s.part = m_part;
-#if QUENCH_HAVE_PAGES
-  if (auto* page = qobject_cast<ModelPage*>(m_divergencePage)) s.divergencePage = page->saveState();
-  if (auto* page = qobject_cast<ClassroomPage*>(m_classroomPage)) s.classroomPage = page->saveState();
-#endif
+  s.divergencePage = m_modelPage->saveState();
+  s.classroomPage = m_classroomPage->saveState();
   return s;
 }
 
@@ -965,12 +977,8 @@ void MainWindow::restoreSession(const Session& session) {
   m_recipe = session.recipe.rules.empty() ? Recipe{{RecipeRule{"*", MethodParams{}}}} : session.recipe;
   m_currentRule = -2;
   recipeChanged();
-#if QUENCH_HAVE_PAGES
-  if (auto* page = qobject_cast<ModelPage*>(m_divergencePage); page && !session.divergencePage.isEmpty())
-    page->restoreState(session.divergencePage);
-  if (auto* page = qobject_cast<ClassroomPage*>(m_classroomPage); page && !session.classroomPage.isEmpty())
-    page->restoreState(session.classroomPage);
-#endif
+  if (!session.divergencePage.isEmpty()) m_modelPage->restoreState(session.divergencePage);
+  if (!session.classroomPage.isEmpty()) m_classroomPage->restoreState(session.classroomPage);
   if (const QString e = m_figures->pinsFromJson(session.pins); !e.isEmpty())
     statusBar()->showMessage(tr("Pins not restored: %1").arg(e), 8000);
   for (int i = 0; i < kTabCount; ++i)
@@ -1032,9 +1040,7 @@ void MainWindow::setPresentationMode(bool on) {
     restoreState(m_statePresentation);
     showNormal();
   }
-#if QUENCH_HAVE_PAGES
-  if (auto* classroom = qobject_cast<ClassroomPage*>(m_classroomPage)) classroom->setPresentation(on);
-#endif
+  m_classroomPage->setPresentation(on);
   statusBar()->showMessage(on ? tr("Presentation mode: F11 to leave") : QString(), 4000);
 }
 

@@ -46,6 +46,8 @@ class TensorBrowser;
 namespace quench::app {
 
 struct TensorAnalysis;
+class ClassroomPage;
+class ModelPage;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -100,6 +102,10 @@ class MainWindow : public QMainWindow {
   QCustomPlot* currentPlot() const;
 
   widgets::TensorBrowser* browser() const { return m_browser; }
+  ModelPage* modelPage() const { return m_modelPage; }
+  /// True from openDemo until the demo language model is loaded and its evaluation started.
+  bool demoModelPending() const { return m_evaluateDemoModel; }
+  ClassroomPage* classroomPage() const { return m_classroomPage; }
   widgets::HistogramView* histogramView() const { return m_histogram; }
   widgets::StatsPanel* statsPanel() const { return m_stats; }
   widgets::MetadataView* metadataView() const { return m_metadata; }
@@ -175,6 +181,10 @@ class MainWindow : public QMainWindow {
   int addReader(std::shared_ptr<const TensorReader> reader, const QString& title);
   void selectInitial(int fileId, const QString& selectName);
   int ensureDemo();
+  /// Open resources/demo-lm on the Divergence page (once) and evaluate it when it is loaded.
+  void openDemoModel();
+  /// List the tensors of the model the Divergence page opened (at `path`) in the browser.
+  void listModelTensors(const QString& path);
   void startAnalysis(int fileId, int tensorIndex);
   void applyAnalysis(std::uint64_t generation, const TensorAnalysis& result);
   void setProgress(std::uint64_t generation, double fraction);
@@ -211,8 +221,9 @@ class MainWindow : public QMainWindow {
   widgets::MetadataView* m_metadata;
   widgets::RecipeEditor* m_editor;
   widgets::FiguresPanel* m_figures;
-  QWidget* m_divergencePage = nullptr;
-  QWidget* m_classroomPage = nullptr;
+  ModelPage* m_modelPage = nullptr;
+  ClassroomPage* m_classroomPage = nullptr;
+  bool m_evaluateDemoModel = false;  ///< evaluate once the demo model is loaded
   int m_metadataFileId = 0;  ///< the file whose metadata the metadata dock shows
   QProgressBar* m_progress;
   QPushButton* m_cancel;

@@ -110,14 +110,9 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
     Status s = [&]() -> Status {
       auto partition = Partition::fromSpec(request.params.partition, t.shape);
       if (!partition) return partition.error();
-      IntegerParams ip;
-      ip.bits = request.params.bits;
-      ip.symmetric = request.params.symmetric;
-      ip.calibration = request.params.calibration;
-      ip.rounding = request.params.rounding;
-      ip.scaleFormat = request.params.scaleFormat;
-      ip.overrides = request.params.overrides;
-      if (Status q = quantizeIntegerInto(r, x, *partition, ip, work); !q) return q;
+      IntegerParams ip = integerParams(request.params);
+      // The views show x~, flags and figures, never the codes: skip writing 4 bytes per element.
+      if (Status q = quantizeIntegerInto(r, x, *partition, ip, work, IntegerOutputs{.codes = false}); !q) return q;
       if (!ip.overrides.empty()) {  // the editor shows the calibrator's proposal beside typed values
         ip.overrides.clear();
         if (auto proposed = integerPartParams(x, *partition, ip, work)) out.proposed = std::move(*proposed);
@@ -190,7 +185,14 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
 
   // 3. Shared-bin histograms over the hull of the data and its reconstruction.
   if (request.views & kViewOverlay) {
-    auto [xlo, xhi] = simd::minMax(shownX.data(), shownX.size());
+    const int partKey = sel.valid ? request.part : -1;
+    if (scratch.cachedTensor != request.tensor || scratch.cachedPart != partKey) {
+      scratch.cachedTensor = request.tensor;
+      scratch.cachedPart = partKey;
+      scratch.cachedMinMax = simd::minMax(shownX.data(), shownX.size());
+      scratch.cachedOriginal = Histogram{};
+    }
+    const auto [xlo, xhi] = scratch.cachedMinMax;
     double lo = xlo, hi = xhi;
     if (request.params.method == Method::Int && !r.parts.empty()) {
       // Every reconstruction lies on its part's grid: the hull of the grids bounds it exactly.
@@ -210,8 +212,25 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
       if (std::isfinite(rhi)) hi = std::max(hi, double(rhi));
     }
     std::optional<std::pair<double, double>> range;
-    if (std::isfinite(lo) && std::isfinite(hi) && lo < hi) range = std::pair{lo, hi};
-    out.original = computeHistogram(shownX, bins, range, work);
+    if (std::isfinite(lo) && std::isfinite(hi) && lo < hi) {
+      // Snap the hull outward to 1/256 of the data's span: the grid hull moves by a hair when the
+      // bits or the calibration change, and unchanged bins let the original's histogram be reused.
+      const double span = double(xhi) - double(xlo);
+      if (span > 0 && std::isfinite(span)) {
+        const double step = span / 256.0;
+        lo = double(xlo) + std::floor((lo - double(xlo)) / step) * step;
+        hi = double(xlo) + std::ceil((hi - double(xlo)) / step) * step;
+      }
+      range = std::pair{lo, hi};
+    }
+    const Histogram& cached = scratch.cachedOriginal;
+    if (range && !cached.counts.empty() && cached.counts.size() == bins && cached.lo == range->first &&
+        cached.hi == range->second) {
+      out.original = cached;
+    } else {
+      out.original = computeHistogram(shownX, bins, range, work);
+      if (!work.cancelled()) scratch.cachedOriginal = out.original;
+    }
     out.reconstruction = computeHistogram(shownXr, bins, std::pair{out.original.lo, out.original.hi}, work);
   }
   if (work.cancelled()) {

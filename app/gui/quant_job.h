@@ -91,6 +91,12 @@ struct QuantScratch {
   QuantResult result;
   std::vector<float> errors;
   std::vector<float> partOriginal, partReconstruction;
+  // The original's min/max and histogram depend only on the tensor, the shown part and the bins'
+  // range: a parameter change that keeps them (the usual case) reuses them instead of two passes.
+  std::shared_ptr<const FloatTensor> cachedTensor;
+  int cachedPart = -2;
+  std::pair<float, float> cachedMinMax{0.0f, 0.0f};
+  Histogram cachedOriginal;  ///< empty counts: none cached yet
 };
 
 /// "int8 sym · row · absmax", "nf4 · block 64", ... for titles and the status bar.

@@ -481,6 +481,18 @@ Result<QuantResult> llmInt8Weight(const FloatTensor& t, double threshold, const 
 
 }  // namespace
 
+IntegerParams integerParams(const MethodParams& p) {
+  IntegerParams ip;
+  ip.bits = p.bits;
+  ip.symmetric = p.symmetric;
+  ip.calibration = p.calibration;
+  ip.rounding = p.rounding;
+  ip.scaleFormat = p.scaleFormat;
+  ip.arithmetic = p.arithmetic;
+  ip.overrides = p.overrides;
+  return ip;
+}
+
 Result<QuantResult> quantizeTensor(const FloatTensor& t, const MethodParams& p, const Work& work,
                                    const FloatTensor* activations) {
   const std::string where = t.name + ": ";
@@ -489,15 +501,7 @@ Result<QuantResult> quantizeTensor(const FloatTensor& t, const MethodParams& p, 
     case Method::Int: {
       auto part = Partition::fromSpec(p.partition, t.shape);
       if (!part) return wrap(part.error());
-      IntegerParams ip;
-      ip.bits = p.bits;
-      ip.symmetric = p.symmetric;
-      ip.calibration = p.calibration;
-      ip.rounding = p.rounding;
-      ip.scaleFormat = p.scaleFormat;
-      ip.arithmetic = p.arithmetic;
-      ip.overrides = p.overrides;
-      auto r = quantizeInteger(t.values, *part, ip, work);
+      auto r = quantizeInteger(t.values, *part, integerParams(p), work);
       if (!r) return wrap(r.error());
       return std::move(*r);
     }

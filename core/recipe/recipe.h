@@ -99,6 +99,9 @@ bool globMatch(std::string_view pattern, std::string_view name);
 /// Index of the first rule that selects a tensor named `name` of rank `rank` (see header comment).
 std::optional<std::size_t> matchRule(const Recipe& recipe, std::string_view name, std::size_t rank);
 
+/// The integer quantizer's parameters of an int rule (overrides included).
+IntegerParams integerParams(const MethodParams& p);
+
 /// Applies one transform to one tensor. `activations` (tokens × features) is used by llm-int8
 /// only: its outlier columns pick the weight's input channels kept in full precision; without it
 /// the weight's own per-column max |W| ≥ τ is used (weight-only view).
