@@ -202,6 +202,15 @@ void MainWindow::createTabs() {
   m_tabs->setTabToolTip(kDivergenceTab, tr("KL/JS of a language model under the recipe (Ctrl+6)"));
   m_tabs->setTabToolTip(kClassroomTab, tr("Worked examples for teaching (Ctrl+7)"));
   connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::onTabChanged);
+  // Every plot of every tab exports from its context menu (the histogram, error and figures
+  // views install theirs themselves).
+  widgets::installExportMenu(m_saturation->mapPlot(), QStringLiteral("saturation-map.png"));
+  widgets::installExportMenu(m_saturation->partsPlot(), QStringLiteral("saturation-per-part.png"));
+  widgets::installExportMenu(m_outliers->plot(), QStringLiteral("outlier-columns.png"));
+  widgets::installExportMenu(m_outliers->errorPlot(), QStringLiteral("llm-int8-error.png"));
+  widgets::installExportMenu(m_nf4->histogramPlot(), QStringLiteral("nf4-preview.png"));
+  for (int i = 0; i < 3; ++i)
+    widgets::installExportMenu(m_nf4->occupancyPlot(i), QStringLiteral("nf4-occupancy-%1.png").arg(i));
   connect(m_classroomPage, &ClassroomPage::presentationRequested, this, &MainWindow::setPresentationMode);
   // A model opened on the Divergence page lists its tensors in the browser like any file, so the
   // quantization views show the very weights the evaluation quantizes.
@@ -274,6 +283,12 @@ void MainWindow::createActions() {
   edit->addAction(redo);
   edit->addSeparator();
   auto* thisOnly = edit->addAction(tr("Apply to This &Tensor Only"), this, &MainWindow::applyToThisTensorOnly);
+  edit->addSeparator();
+  auto* useActs = edit->addAction(tr("Use Selected Tensor as &Activations"), this, [this] { useAsActivations(m_tensor); });
+  useActs->setObjectName(QStringLiteral("useAsActivationsAction"));
+  useActs->setToolTip(tr("X (tokens × features) for the Outliers tab: the LLM.int8() error of X·Wᵀ with and without "
+                         "the outlier columns (|X[t, j]| ≥ τ) kept in full precision"));
+  edit->addAction(tr("&Clear Activations"), this, [this] { useAsActivations(nullptr); });
   thisOnly->setToolTip(tr("Add a recipe rule for the selected tensor's exact name, first in the recipe"));
   auto* pin = edit->addAction(tr("&Pin Figures"), this, [this] { m_figures->pinCurrent(); });
   pin->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
@@ -625,6 +640,20 @@ void MainWindow::applyParams(const MethodParams& params) {
   requestQuantization();
 }
 
+void MainWindow::useAsActivations(std::shared_ptr<const FloatTensor> activations) {
+  if (activations && activations->shape.size() != 2) {
+    showError(tr("Not a matrix"), tr("Activations must be a 2-D tensor (tokens × features); %1 is not.")
+                                      .arg(QString::fromStdString(activations->name)));
+    return;
+  }
+  m_activations = std::move(activations);
+  statusBar()->showMessage(m_activations ? tr("Activations: %1 (select a weight and open the Outliers tab)")
+                                               .arg(QString::fromStdString(m_activations->name))
+                                         : tr("Activations cleared"),
+                           6000);
+  requestQuantization();
+}
+
 void MainWindow::applyToThisTensorOnly() {
   if (!m_tensor) return;
   const std::string name = m_tensorName.toStdString();
@@ -669,6 +698,7 @@ void MainWindow::requestQuantization() {
   r.part = m_part;
   r.views = viewsNeeded();
   r.outlierThreshold = m_outlierThreshold;
+  r.activations = m_activations;
   m_busyLabel->setText(tr("Quantizing…"));
   m_quantJob->submit(std::move(r));
 }
@@ -731,10 +761,14 @@ void MainWindow::applyOutcome(const QuantOutcome& o) {
   if (!o.errorHistogram.counts.empty()) m_errorView->setResult(o.parts, o.errorHistogram, title);
   if (o.saturationMap)
     m_saturation->setData(*o.saturationMap, widgets::SaturationMapView::Quantity::Value, o.parts, title);
-  if (o.outliers) {
+  if (o.llmInt8) {
+    m_outliers->setThreshold(o.llmInt8->outliers.threshold);
+    m_outliers->setLlmInt8(*o.llmInt8, tr("%1 · activations %2").arg(o.tensorName, QString::fromStdString(m_activations->name)));
+  } else if (o.outliers) {
     m_outliers->setThreshold(o.outliers->threshold);
     m_outliers->setColumns(*o.outliers, o.tensorName);
   }
+  if (!o.llmInt8Error.isEmpty()) statusBar()->showMessage(tr("LLM.int8(): %1").arg(o.llmInt8Error), 8000);
   if (o.nf4) {
     widgets::Nf4PreviewView::Storage storage;
     storage.blockSize = o.nf4Block;

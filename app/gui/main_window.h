@@ -95,6 +95,8 @@ class MainWindow : public QMainWindow {
   const QuantOutcome& lastOutcome() const { return m_outcome; }
   /// The selected tensor as float32 (nullptr before one is read).
   std::shared_ptr<const FloatTensor> tensor() const { return m_tensor; }
+  /// Use `activations` (tokens × features; null clears) as X of the Outliers tab's LLM.int8() view.
+  void useAsActivations(std::shared_ptr<const FloatTensor> activations);
   QString selectedTensorName() const { return m_tensorName; }
   QTabWidget* tabs() const { return m_tabs; }
   void setCurrentTab(Tab tab);
@@ -248,6 +250,7 @@ class MainWindow : public QMainWindow {
   int m_tensorIndex = -1;
   QString m_tensorName;
   std::shared_ptr<const FloatTensor> m_tensor;
+  std::shared_ptr<const FloatTensor> m_activations;  ///< X of the LLM.int8() view (null: none)
   Recipe m_recipe;
   int m_currentRule = 0;
   int m_part = -1;

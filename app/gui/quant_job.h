@@ -47,6 +47,9 @@ struct QuantRequest {
   int part = -1;          ///< restrict histograms, grid and clip lines to this part (-1: all)
   unsigned views = kViewOverlay;
   double outlierThreshold = 6.0;  ///< τ of the outlier view (llm-int8 rules use their own)
+  /// Activations X (tokens × features) for the LLM.int8() errors of the outlier view: the weight
+  /// (outputs × features, as every Linear stores it) is multiplied as X·Wᵀ. Null: columns only.
+  std::shared_ptr<const FloatTensor> activations;
   std::size_t mapCells = 256;     ///< the saturation map is pooled to at most mapCells² cells
 };
 
@@ -79,6 +82,8 @@ struct QuantOutcome {
   std::optional<SaturationMap> saturationMap;
   // kViewOutliers
   std::optional<ColumnOutliers> outliers;
+  std::optional<LlmInt8Report> llmInt8;  ///< with activations: the errors with and without decomposition
+  QString llmInt8Error;                  ///< why the activations could not be used with this weight
   // kViewNf4
   std::optional<CodebookPreview> nf4;
   std::size_t nf4Block = 64;

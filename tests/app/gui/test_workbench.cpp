@@ -29,6 +29,7 @@
 #include "widgets/error_view.h"
 #include "widgets/figures_panel.h"
 #include "widgets/histogram_view.h"
+#include "widgets/outlier_view.h"
 #include "widgets/parts_table_model.h"
 #include "widgets/recipe_editor.h"
 
@@ -424,6 +425,57 @@ class TestWorkbench : public QObject {
     QCOMPARE(w.errorView()->metricGraph()->data()->size(), 512);
     QTest::keyClick(&w, Qt::Key_1, Qt::ControlModifier);
     QCOMPARE(w.tabs()->currentIndex(), int(MainWindow::kHistogramTab));
+  }
+
+  // Edit ▸ Use Selected Tensor as Activations: the demo's ffn_gate (1376 × 512, ×20 input columns
+  // 17, 90, 211, 302, 388, 469) plays X, attn_output (512 × 512) plays W, multiplied as X·Wᵀ.
+  void outliersWithActivations() {
+    MainWindow w;
+    w.show();
+    QSignalSpy updated(&w, &MainWindow::plotsUpdated);
+    w.openDemo("blk.0.ffn_gate.weight");
+    QVERIFY(updated.wait(kTimeoutMs));
+    const auto x = w.tensor();
+    QVERIFY(x && x->name == "blk.0.ffn_gate.weight");
+    w.useAsActivations(x);
+    // τ between the ordinary columns' max |x| and the ×20 columns' (read off the data here).
+    const std::vector<std::size_t> known{17, 90, 211, 302, 388, 469};
+    double normalMax = 0, outlierMin = 1e300;
+    for (std::size_t c = 0; c < 512; ++c) {
+      double m = 0;
+      for (std::size_t r = 0; r < 1376; ++r) m = std::max(m, std::fabs(double(x->values[r * 512 + c])));
+      if (std::find(known.begin(), known.end(), c) != known.end())
+        outlierMin = std::min(outlierMin, m);
+      else
+        normalMax = std::max(normalMax, m);
+    }
+    // (4.58 against 3.57: the rows' Student-t tails come close, but every ×20 column is above.)
+    QVERIFY2(outlierMin > normalMax, "the demo's outlier columns stand out");
+    const double tau = 0.5 * (outlierMin + normalMax);
+    QVERIFY(afterUpdate(w, [&] { w.openDemo("blk.0.attn_output.weight"); }));
+    QVERIFY(afterUpdate(w, [&] { QTest::keyClick(&w, Qt::Key_3, Qt::ControlModifier); }));
+    QVERIFY(afterUpdate(w, [&] { emit w.outlierView()->thresholdChanged(tau); }));
+    const auto& rep = w.lastOutcome().llmInt8;
+    QVERIFY2(rep, qPrintable(w.lastOutcome().llmInt8Error));
+    QCOMPARE(rep->tokens, std::size_t(1376));
+    QCOMPARE(rep->features, std::size_t(512));
+    QCOMPARE(rep->outputs, std::size_t(512));
+    QCOMPARE(rep->outliers.outlierColumns, known);
+    // Y[t, o] = Σ_j X[t, j]·W[o, j]: W's rows are its outputs (the transposition is right).
+    const auto wgt = w.tensor();
+    QVERIFY(wgt && wgt->name == "blk.0.attn_output.weight");
+    for (auto [t, o] : {std::pair<std::size_t, std::size_t>{0, 0}, {5, 300}, {1375, 511}}) {
+      double y = 0;
+      for (std::size_t j = 0; j < 512; ++j) y += double(x->values[t * 512 + j]) * double(wgt->values[o * 512 + j]);
+      QUENCH_COMPARE_NEAR(rep->exact[t * 512 + o], y, 1e-9, 1e-12);
+    }
+    // Keeping the outlier features in full precision is the point of LLM.int8().
+    QVERIFY(rep->decomposedError.relFrobenius < 0.5 * rep->plainError.relFrobenius);
+    QVERIFY(!w.outlierView()->errorText().isEmpty());
+    // An activation matrix whose width does not fit the weight is reported, not multiplied.
+    QVERIFY(afterUpdate(w, [&] { w.openDemo("blk.0.ffn_down.weight"); }));
+    QVERIFY(!w.lastOutcome().llmInt8);
+    QVERIFY(w.lastOutcome().llmInt8Error.contains("1376 input columns"));
   }
 };
 
