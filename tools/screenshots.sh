@@ -60,7 +60,7 @@ shot main-dark.png $demo --recipe "$config/int4-tensor.json" --theme dark --tab 
 
 # The widget tests write their own view screenshots.
 for t in "$build"/tests/widgets_test_*; do
-  [ -x "$t" ] || continue
+  [ -f "$t" ] && [ -x "$t" ] || continue  # not the *_autogen folders
   QUENCH_WRITE_SCREENSHOTS=1 "$t" >/dev/null 2>&1 || echo "warning: $(basename "$t") failed" >&2
 done
 ls -l "$out"

@@ -227,7 +227,7 @@ void MainWindow::createDocks() {
     return dock;
   };
   auto* browserDock = addDock(m_browser, tr("Files & tensors"), "browserDock", Qt::LeftDockWidgetArea);
-  m_browser->setMinimumWidth(250);  // tensor names stay readable beside dtype, shape and size
+  m_browser->setMinimumWidth(300);  // tensor names stay readable beside dtype, shape and size
   auto* statsDock = addDock(m_stats, tr("Statistics"), "statsDock", Qt::LeftDockWidgetArea);
   auto* metadataDock = addDock(m_metadata, tr("File metadata"), "metadataDock", Qt::LeftDockWidgetArea);
   tabifyDockWidget(statsDock, metadataDock);
