@@ -140,7 +140,7 @@ class TestSweep : public QObject {
     auto all = perTensorPoints(m, recipeOrDie(kInt4));
     QVERIFY(all.ok());
     // token_embd (tied with the classifier: once) + 7 matrices × 5 layers, in load order.
-    QCOMPARE(all->size(), std::size_t{1 + 7 * m.config.nLayers});
+    QCOMPARE(all->size(), std::size_t(1 + 7 * m.config.nLayers));
     QCOMPARE(all->front().label, m.fileTensorName("token_embd.weight"));
     for (const SweepPoint& p : *all) {
       QCOMPARE(p.recipe.rules.size(), std::size_t{1});
