@@ -1,5 +1,7 @@
 #include "widgets/classroom_style.h"
 
+#include "widgets/plot_style.h"
+
 #include <QHeaderView>
 #include <QTableWidget>
 #include <qcustomplot.h>
@@ -54,6 +56,24 @@ void applyPlotFonts(QCustomPlot& plot, const QFont& base, double scale) {
     axis->setTickPen(thick);
   }
   plot.legend->setFont(scaledFont(base, scale * 0.92));
+}
+
+void applyClassroomPlotStyle(QCustomPlot& plot, QCPTextElement& title, const QPalette& palette, const QFont& base,
+                             double scale) {
+  applyPlotStyle(plot, palette);
+  applyPlotFonts(plot, base, scale);
+  title.setFont(scaledFont(base, scale * 1.15, true));
+  title.setTextColor(neutralColor(palette));
+  plot.legend->setBrush(palette.color(QPalette::Base));
+  plot.legend->setTextColor(neutralColor(palette));
+  plot.legend->setBorderPen(Qt::NoPen);
+}
+
+void setIntegerTicks(QCPAxis& axis) {
+  QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+  ticker->setTickStep(1.0);
+  ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  axis.setTicker(ticker);
 }
 
 void applyTableScale(QTableWidget& table, const QFont& base, double scale) {

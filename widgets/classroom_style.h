@@ -4,7 +4,10 @@
 #include <QFont>
 #include <QString>
 
+class QCPAxis;
+class QCPTextElement;
 class QCustomPlot;
+class QPalette;
 class QTableWidget;
 
 namespace quench::widgets {
@@ -24,6 +27,12 @@ QString formatReal(double v, int digits = 6);
 QFont scaledFont(const QFont& base, double scale, bool bold = false);
 /// Axis labels, tick labels and legend of `plot` at `base`·scale (ticks slightly smaller).
 void applyPlotFonts(QCustomPlot& plot, const QFont& base, double scale);
+/// The common look of a classroom plot at `scale`: the house plot style, fonts, a bold title and
+/// a borderless legend on the base colour.
+void applyClassroomPlotStyle(QCustomPlot& plot, QCPTextElement& title, const QPalette& palette, const QFont& base,
+                             double scale);
+/// A tick at every integer of `axis` (element and position indices).
+void setIntegerTicks(QCPAxis& axis);
 /// Table font and row heights for `scale`; columns resized to their contents.
 void applyTableScale(QTableWidget& table, const QFont& base, double scale);
 

@@ -191,10 +191,7 @@ void DivergenceCalculatorView::fillPlot() {
   m_plot->yAxis->setRange(0, 1.05);
   const double pad = 0.1 * std::max(thi - tlo, 1e-3);
   m_plot->yAxis2->setRange(tlo - pad, thi + pad);
-  QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
-  ticker->setTickStep(1.0);
-  ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
-  m_plot->xAxis->setTicker(ticker);
+  setIntegerTicks(*m_plot->xAxis);
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -207,13 +204,7 @@ void DivergenceCalculatorView::setPresentation(bool on) {
 void DivergenceCalculatorView::applyStyle() {
   const double scale = m_presentation ? kPresentationScale : 1.0;
   const QFont base = QWidget::font();
-  applyPlotStyle(*m_plot, palette());
-  applyPlotFonts(*m_plot, base, scale);
-  m_title->setFont(scaledFont(base, scale * 1.15, true));
-  m_title->setTextColor(neutralColor(palette()));
-  m_plot->legend->setBrush(palette().color(QPalette::Base));
-  m_plot->legend->setTextColor(neutralColor(palette()));
-  m_plot->legend->setBorderPen(Qt::NoPen);
+  applyClassroomPlotStyle(*m_plot, *m_title, palette(), base, scale);
   const double w = m_presentation ? 2.5 : 1.2;
   QColor pc = okabeIto::kSkyBlue, qc = okabeIto::kOrange;
   m_pBars->setPen(QPen(pc.darker(130), w));

@@ -201,13 +201,7 @@ void LmDivergenceView::setPresentation(bool on) {
 void LmDivergenceView::applyStyle() {
   const double scale = m_presentation ? kPresentationScale : 1.0;
   const QFont base = QWidget::font();
-  applyPlotStyle(*m_plot, palette());
-  applyPlotFonts(*m_plot, base, scale);
-  m_title->setFont(scaledFont(base, scale * 1.15, true));
-  m_title->setTextColor(neutralColor(palette()));
-  m_plot->legend->setBrush(palette().color(QPalette::Base));
-  m_plot->legend->setTextColor(neutralColor(palette()));
-  m_plot->legend->setBorderPen(Qt::NoPen);
+  applyClassroomPlotStyle(*m_plot, *m_title, palette(), base, scale);
   const double w = m_presentation ? 3.0 : 1.6;
   QColor band = okabeIto::kSkyBlue;
   band.setAlphaF(0.35);

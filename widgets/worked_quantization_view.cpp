@@ -206,10 +206,7 @@ void WorkedQuantizationView::fillPlot() {
   }
   m_plot->yAxis->setRange(ylo, yhi);
   m_plot->xAxis->setRange(-0.6, std::max(0.6, double(keys.size()) - 0.4));
-  QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
-  ticker->setTickStep(1.0);
-  ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
-  m_plot->xAxis->setTicker(ticker);
+  setIntegerTicks(*m_plot->xAxis);
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -222,13 +219,7 @@ void WorkedQuantizationView::setPresentation(bool on) {
 void WorkedQuantizationView::applyStyle() {
   const double scale = m_presentation ? kPresentationScale : 1.0;
   const QFont base = QWidget::font();
-  applyPlotStyle(*m_plot, palette());
-  applyPlotFonts(*m_plot, base, scale);
-  m_title->setFont(scaledFont(base, scale * 1.15, true));
-  m_title->setTextColor(neutralColor(palette()));
-  m_plot->legend->setBrush(palette().color(QPalette::Base));
-  m_plot->legend->setTextColor(neutralColor(palette()));
-  m_plot->legend->setBorderPen(Qt::NoPen);
+  applyClassroomPlotStyle(*m_plot, *m_title, palette(), base, scale);
   const double w = m_presentation ? 2.5 : 1.5;
   const double size = m_presentation ? 14 : 9;
   m_original->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(neutralColor(palette()), w), Qt::NoBrush, size));
