@@ -757,18 +757,9 @@ void ModelPage::runSweep() {
   const SourceSettings source = sourceSettings();
   const double t = temperature();
   std::stop_token stop = m_stop.get_token();
-  auto* watcher = new QFutureWatcher<SweepUpdate>(this);
-  connect(watcher, &QFutureWatcher<SweepUpdate>::progressValueChanged, this,
-          [this, generation](int v) { onProgress(generation, v); });
-  connect(watcher, &QFutureWatcher<SweepUpdate>::resultsReadyAt, this, [this, watcher, generation](int begin, int end) {
-    for (int i = begin; i < end; ++i) applySweepUpdate(generation, watcher->resultAt(i), false);
+  watchSweep(generation, false, [model, families, axis, source, t, stop](QPromise<SweepUpdate>& promise) {
+    sweepJob(model, families, axis, source, t, stop, promise);
   });
-  connect(watcher, &QFutureWatcher<SweepUpdate>::finished, watcher, &QObject::deleteLater);
-  watcher->setFuture(runJob<SweepUpdate>(
-      [model, families, axis, source, t, stop](QPromise<SweepUpdate>& promise) {
-        sweepJob(model, families, axis, source, t, stop, promise);
-      },
-      &sweepFailure));
 }
 
 void ModelPage::runSensitivity() {
@@ -785,18 +776,23 @@ void ModelPage::runSensitivity() {
   const SourceSettings source = sourceSettings();
   const double t = temperature();
   std::stop_token stop = m_stop.get_token();
+  watchSweep(generation, true, [model, recipe, source, t, stop](QPromise<SweepUpdate>& promise) {
+    sensitivityJob(model, recipe, source, t, stop, promise);
+  });
+}
+
+void ModelPage::watchSweep(std::uint64_t generation, bool sensitivity,
+                           std::function<void(QPromise<SweepUpdate>&)> body) {
+  // Points are shown as the worker posts them; progress and the end belong to `generation`.
   auto* watcher = new QFutureWatcher<SweepUpdate>(this);
   connect(watcher, &QFutureWatcher<SweepUpdate>::progressValueChanged, this,
           [this, generation](int v) { onProgress(generation, v); });
-  connect(watcher, &QFutureWatcher<SweepUpdate>::resultsReadyAt, this, [this, watcher, generation](int begin, int end) {
-    for (int i = begin; i < end; ++i) applySweepUpdate(generation, watcher->resultAt(i), true);
-  });
+  connect(watcher, &QFutureWatcher<SweepUpdate>::resultsReadyAt, this,
+          [this, watcher, generation, sensitivity](int begin, int end) {
+            for (int i = begin; i < end; ++i) applySweepUpdate(generation, watcher->resultAt(i), sensitivity);
+          });
   connect(watcher, &QFutureWatcher<SweepUpdate>::finished, watcher, &QObject::deleteLater);
-  watcher->setFuture(runJob<SweepUpdate>(
-      [model, recipe, source, t, stop](QPromise<SweepUpdate>& promise) {
-        sensitivityJob(model, recipe, source, t, stop, promise);
-      },
-      &sweepFailure));
+  watcher->setFuture(runJob<SweepUpdate>(std::move(body), &sweepFailure));
 }
 
 void ModelPage::applySweepUpdate(std::uint64_t generation, const SweepUpdate& u, bool sensitivity) {

@@ -10,6 +10,7 @@
 #include <QString>
 #include <QWidget>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stop_token>
 
@@ -150,6 +151,8 @@ class ModelPage : public QWidget {
   void showMessage(const QString& text, bool error);
   void onProgress(std::uint64_t generation, int value);
   void applySweepUpdate(std::uint64_t generation, const SweepUpdate& u, bool sensitivity);
+  /// Run a sweep or sensitivity `body` off the GUI thread, showing its points as they arrive.
+  void watchSweep(std::uint64_t generation, bool sensitivity, std::function<void(QPromise<SweepUpdate>&)> body);
   bool requireModel();
   QString modelName() const;
 
