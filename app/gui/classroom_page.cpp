@@ -451,24 +451,23 @@ void ClassroomPage::setWorkedInputs(const QString& values, const QString& parts,
 }
 
 void ClassroomPage::proposeAbsmax() {
-  auto x = parseWorkedValues(m_values->text().toStdString());
-  if (!x) return;
-  auto partition = parseWorkedParts(m_parts->text().toStdString(), std::int64_t(x->size()));
-  if (!partition) return;
-  syncPartRows();
-  m_loading = true;
-  for (std::size_t j = 0; j < partition->partCount(); ++j) {
-    std::vector<float> v(std::size_t(partition->partSize(j)));
-    partition->gather(j, *x, v.data());
-    const std::int64_t m = m_params->item(int(j), kParamU) ? m_params->item(int(j), kParamU)->text().toLongLong() : 127;
-    auto p = quench::proposeAbsmax(v, std::max<std::int64_t>(m, 1));
-    if (p) setParamRow(int(j), *p);
-  }
-  m_loading = false;
-  recomputeWorked();
+  proposeEachPart([this](int j, std::span<const float> v) -> Result<PartParams> {
+    const std::int64_t m = m_params->item(j, kParamU) ? m_params->item(j, kParamU)->text().toLongLong() : 127;
+    return quench::proposeAbsmax(v, std::max<std::int64_t>(m, 1));
+  });
 }
 
 void ClassroomPage::proposeMinMax() {
+  proposeEachPart([this](int j, std::span<const float> v) -> Result<PartParams> {
+    const std::int64_t lo = m_params->item(j, kParamL)->text().toLongLong();
+    const std::int64_t hi = m_params->item(j, kParamU)->text().toLongLong();
+    return quench::proposeMinMax(v, lo, hi);
+  });
+}
+
+void ClassroomPage::proposeEachPart(
+    const std::function<Result<PartParams>(int part, std::span<const float> values)>& propose) {
+  // The typed vector and partition as they stand; nothing to propose while either is invalid.
   auto x = parseWorkedValues(m_values->text().toStdString());
   if (!x) return;
   auto partition = parseWorkedParts(m_parts->text().toStdString(), std::int64_t(x->size()));
@@ -478,10 +477,7 @@ void ClassroomPage::proposeMinMax() {
   for (std::size_t j = 0; j < partition->partCount(); ++j) {
     std::vector<float> v(std::size_t(partition->partSize(j)));
     partition->gather(j, *x, v.data());
-    const std::int64_t lo = m_params->item(int(j), kParamL)->text().toLongLong();
-    const std::int64_t hi = m_params->item(int(j), kParamU)->text().toLongLong();
-    auto p = quench::proposeMinMax(v, lo, hi);
-    if (p) setParamRow(int(j), *p);
+    if (auto p = propose(int(j), v)) setParamRow(int(j), *p);
   }
   m_loading = false;
   recomputeWorked();

@@ -12,7 +12,8 @@
 #include <QFutureWatcher>
 #include <QJsonObject>
 #include <QWidget>
-
+#include <functional>
+#include <span>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -69,6 +70,9 @@ class ClassroomPage : public QWidget {
   void proposeAbsmax();
   /// Propose s and b by min-max on every part's current [L, U].
   void proposeMinMax();
+  /// Parse the vector and parts, call `propose` with each part's values and write what it
+  /// returns into that part's row, then recompute the table.
+  void proposeEachPart(const std::function<Result<PartParams>(int part, std::span<const float> values)>& propose);
   /// The equivalent quench-cli command line of the worked example.
   QString workedCliCommand() const;
   /// KL/JS calculator inputs.
