@@ -3,7 +3,9 @@
 #include "widgets/plot_style.h"
 
 #include <QHeaderView>
+#include <QLabel>
 #include <QTableWidget>
+#include <QTextDocument>
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -74,6 +76,17 @@ void setIntegerTicks(QCPAxis& axis) {
   ticker->setTickStep(1.0);
   ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
   axis.setTicker(ticker);
+}
+
+QString cellText(const QTableWidget& table, int row, int column) {
+  const QTableWidgetItem* it = table.item(row, column);
+  return it ? it->text() : QString();
+}
+
+QString plainText(const QLabel& label) {
+  QTextDocument d;
+  d.setHtml(label.text());
+  return d.toPlainText();
 }
 
 void applyTableScale(QTableWidget& table, const QFont& base, double scale) {

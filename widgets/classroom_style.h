@@ -7,6 +7,7 @@
 class QCPAxis;
 class QCPTextElement;
 class QCustomPlot;
+class QLabel;
 class QPalette;
 class QTableWidget;
 
@@ -33,6 +34,10 @@ void applyClassroomPlotStyle(QCustomPlot& plot, QCPTextElement& title, const QPa
                              double scale);
 /// A tick at every integer of `axis` (element and position indices).
 void setIntegerTicks(QCPAxis& axis);
+/// The text of cell (row, column), empty when there is none (what tests and exports read back).
+QString cellText(const QTableWidget& table, int row, int column);
+/// A rich-text label's text as plain text.
+QString plainText(const QLabel& label);
 /// Table font and row heights for `scale`; columns resized to their contents.
 void applyTableScale(QTableWidget& table, const QFont& base, double scale);
 

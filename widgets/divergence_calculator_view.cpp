@@ -5,7 +5,6 @@
 #include <QLabel>
 #include <QSplitter>
 #include <QTableWidget>
-#include <QTextDocument>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -227,16 +226,9 @@ void DivergenceCalculatorView::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange) applyStyle();
 }
 
-QString DivergenceCalculatorView::cellText(int row, int column) const {
-  const QTableWidgetItem* it = m_table->item(row, column);
-  return it ? it->text() : QString();
-}
+QString DivergenceCalculatorView::cellText(int row, int column) const { return widgets::cellText(*m_table, row, column); }
 int DivergenceCalculatorView::rowCount() const { return m_table->rowCount(); }
-QString DivergenceCalculatorView::summary() const {
-  QTextDocument d;
-  d.setHtml(m_summary->text());
-  return d.toPlainText();
-}
+QString DivergenceCalculatorView::summary() const { return plainText(*m_summary); }
 QString DivergenceCalculatorView::message() const { return m_message->isHidden() ? QString() : m_message->text(); }
 TextTable DivergenceCalculatorView::table() const { return tableFromWidget(*m_table); }
 QString DivergenceCalculatorView::title() const { return m_title->text(); }

@@ -5,7 +5,6 @@
 #include <QLabel>
 #include <QSplitter>
 #include <QTableWidget>
-#include <QTextDocument>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -222,16 +221,9 @@ void LmDivergenceView::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange) applyStyle();
 }
 
-QString LmDivergenceView::cellText(int row, int column) const {
-  const QTableWidgetItem* it = m_table->item(row, column);
-  return it ? it->text() : QString();
-}
+QString LmDivergenceView::cellText(int row, int column) const { return widgets::cellText(*m_table, row, column); }
 int LmDivergenceView::rowCount() const { return m_table->rowCount(); }
-QString LmDivergenceView::summary() const {
-  QTextDocument d;
-  d.setHtml(m_summary->text());
-  return d.toPlainText();
-}
+QString LmDivergenceView::summary() const { return plainText(*m_summary); }
 QString LmDivergenceView::status() const { return m_status->text(); }
 TextTable LmDivergenceView::table() const { return tableFromWidget(*m_table); }
 

@@ -242,14 +242,8 @@ void WorkedQuantizationView::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange) applyStyle();
 }
 
-QString WorkedQuantizationView::stepText(int row, int column) const {
-  const QTableWidgetItem* it = m_steps->item(row, column);
-  return it ? it->text() : QString();
-}
-QString WorkedQuantizationView::totalsText(int row, int column) const {
-  const QTableWidgetItem* it = m_totals->item(row, column);
-  return it ? it->text() : QString();
-}
+QString WorkedQuantizationView::stepText(int row, int column) const { return cellText(*m_steps, row, column); }
+QString WorkedQuantizationView::totalsText(int row, int column) const { return cellText(*m_totals, row, column); }
 int WorkedQuantizationView::stepRows() const { return m_steps->rowCount(); }
 int WorkedQuantizationView::totalsRows() const { return m_totals->rowCount(); }
 TextTable WorkedQuantizationView::stepTable() const { return tableFromWidget(*m_steps); }

@@ -13,9 +13,9 @@
 #include <QJsonObject>
 #include <QWidget>
 #include <functional>
-#include <span>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <vector>
 
