@@ -259,24 +259,35 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
     auto o = findOutlierColumns(x, std::size_t(rows), std::size_t(cols), tau);
     if (o) out.outliers = std::move(*o);
     if (const auto& a = request.activations) {
-      const std::size_t features = a->shape.size() == 2 ? std::size_t(a->shape[1]) : 0;
-      if (features != std::size_t(cols)) {
-        out.llmInt8Error = QStringLiteral("the activations %1 have %2 features, %3 has %4 input columns")
-                               .arg(QString::fromStdString(a->name))
-                               .arg(features)
-                               .arg(out.tensorName)
-                               .arg(cols);
-      } else {
-        // W is (outputs × features) row-major; llmInt8Matmul takes W as (features × outputs).
-        std::vector<float> wt(x.size());
-        for (std::size_t r0 = 0; r0 < std::size_t(rows); ++r0)
-          for (std::size_t c0 = 0; c0 < std::size_t(cols); ++c0) wt[c0 * std::size_t(rows) + r0] = x[r0 * std::size_t(cols) + c0];
-        auto rep = llmInt8Matmul(a->values, std::size_t(a->shape[0]), features, wt, std::size_t(rows), LlmInt8Params{tau});
-        if (rep)
-          out.llmInt8 = std::move(*rep);
-        else
-          out.llmInt8Error = QString::fromStdString(rep.error().message);
+      if (scratch.llmWeight != request.tensor || scratch.llmActivations != a || scratch.llmTau != tau) {
+        scratch.llmWeight = request.tensor;
+        scratch.llmActivations = a;
+        scratch.llmTau = tau;
+        scratch.llmReport.reset();
+        scratch.llmError.clear();
+        const std::size_t features = a->shape.size() == 2 ? std::size_t(a->shape[1]) : 0;
+        if (features != std::size_t(cols)) {
+          scratch.llmError = QStringLiteral("the activations %1 have %2 features, %3 has %4 input columns")
+                                 .arg(QString::fromStdString(a->name))
+                                 .arg(features)
+                                 .arg(out.tensorName)
+                                 .arg(cols);
+        } else {
+          // W is (outputs × features) row-major; llmInt8Matmul takes W as (features × outputs).
+          std::vector<float> wt(x.size());
+          for (std::size_t r0 = 0; r0 < std::size_t(rows); ++r0)
+            for (std::size_t c0 = 0; c0 < std::size_t(cols); ++c0)
+              wt[c0 * std::size_t(rows) + r0] = x[r0 * std::size_t(cols) + c0];
+          auto rep = llmInt8Matmul(a->values, std::size_t(a->shape[0]), features, wt, std::size_t(rows),
+                                   LlmInt8Params{tau});
+          if (rep)
+            scratch.llmReport = std::move(*rep);
+          else
+            scratch.llmError = QString::fromStdString(rep.error().message);
+        }
       }
+      out.llmInt8 = scratch.llmReport;
+      out.llmInt8Error = scratch.llmError;
     }
   }
   if (request.views & kViewNf4) {

@@ -102,6 +102,12 @@ struct QuantScratch {
   int cachedPart = -2;
   std::pair<float, float> cachedMinMax{0.0f, 0.0f};
   Histogram cachedOriginal;  ///< empty counts: none cached yet
+  // The LLM.int8() report depends on the weight, the activations and τ only, not on the recipe:
+  // a recipe change while the Outliers tab is open reuses it instead of three double matmuls.
+  std::shared_ptr<const FloatTensor> llmWeight, llmActivations;
+  double llmTau = 0;
+  std::optional<LlmInt8Report> llmReport;
+  QString llmError;
 };
 
 /// "int8 sym · row · absmax", "nf4 · block 64", ... for titles and the status bar.
