@@ -1,9 +1,11 @@
 #pragma once
 // Quantization kernels (MATH.md §2) with runtime-dispatched Highway versions and scalar *_ref
 // twins that are their specification. Codes are bit-identical between a kernel and its twin on
-// every target: the quotient is computed in DOUBLE (x promoted to double, divided by the double
-// stored scale, rounded half-to-even), exactly the §2 arithmetic. (fp32 division is not
-// equivalent: a quotient just above k + ½ can round to the tie k + ½ in fp32 and then to even.)
+// every target. The specification computes the quotient in DOUBLE (x promoted to double, divided
+// by the double stored scale, rounded half-to-even), exactly the §2 arithmetic; fp32 arithmetic
+// alone is not equivalent (a quotient just above k + ½ can round to the tie k + ½ in fp32 and then
+// to even). The SIMD versions compute in fp32 (x times the rounded reciprocal of s) and redo in
+// double every vector with a lane too near a tie to be sure; quant_kernels.cpp has the proof.
 // No Highway type appears here. Inputs must be finite unless a function says otherwise.
 #include <cstddef>
 #include <cmath>
@@ -37,7 +39,8 @@ float fp32Scale(double s);
 
 /// int8 per-row absmax: for each row of the (rows, cols) row-major x, s = fp32Scale(max|x|/127)
 /// (1 for an all-zero row), codes in [−127, 127], recon = s·code. codes (rows·cols), scales (rows),
-/// recon (rows·cols) preallocated by the caller. The SIMD version runs rows in parallel (TBB).
+/// recon (rows·cols) preallocated by the caller. The SIMD version runs rows in parallel (TBB) and
+/// writes a recon of 16 MiB or more with non-temporal stores (it is then not in cache afterwards).
 void quantizeRowsInt8Absmax(const float* x, std::size_t rows, std::size_t cols, std::int8_t* codes,
                             float* scales, float* recon);
 void quantizeRowsInt8Absmax_ref(const float* x, std::size_t rows, std::size_t cols, std::int8_t* codes,
@@ -46,7 +49,9 @@ void quantizeRowsInt8Absmax_ref(const float* x, std::size_t rows, std::size_t co
 /// int4 min-max over consecutive groups of `group` elements of the flat x (the last group may be
 /// short): s = fp32Scale((max − min)/15) (|min|, or 1, for a constant group), zero =
 /// round_half_even(−min/s), codes in [0, 15] one per byte, recon = s·(code − zero). Outputs:
-/// codes (n), scales and zeros (⌈n/group⌉), recon (n). The SIMD version runs groups in parallel.
+/// codes (n), scales and zeros (⌈n/group⌉), recon (n). The SIMD version runs groups in parallel;
+/// a recon of 16 MiB or more is written with non-temporal stores when recon and every group start
+/// are vector-aligned (64-byte alignment and group a multiple of 16 suffice on every target).
 void quantizeGroupsInt4MinMax(const float* x, std::size_t n, std::size_t group, std::uint8_t* codes,
                               float* scales, std::int32_t* zeros, float* recon);
 void quantizeGroupsInt4MinMax_ref(const float* x, std::size_t n, std::size_t group, std::uint8_t* codes,

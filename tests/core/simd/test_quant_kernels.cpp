@@ -2,6 +2,8 @@
 // CPU supports, sizes 1..1023, misaligned inputs: codes and reconstructions bit-identical.
 #include <QtTest/QtTest>
 
+#include <hwy/aligned_allocator.h>
+
 #include <cmath>
 #include <random>
 
@@ -125,6 +127,47 @@ class TestQuantKernels : public QObject {
       QCOMPARE(g1, g2);
       QCOMPARE(z1, z2);
       QCOMPARE(r1, r2);
+    }
+  }
+
+  // Outputs of 16 MiB and more are streamed (non-temporal stores, masked head and tail): the
+  // same values as the twins, for a reconstruction that is vector-aligned and one that is not.
+  void streamedOutputs_data() { targets_data(); }
+  void streamedOutputs() {
+    QFETCH(QString, target);
+    QVERIFY(forceQuantKernelTarget(target.toStdString()));
+    const std::size_t rows = 1025, cols = 4099, n = rows * cols, groups = (n + 127) / 128;
+    QVERIFY(n * sizeof(float) >= std::size_t{16} << 20);
+    std::vector<float> x(n);
+    std::mt19937 gen(7);
+    std::normal_distribution<float> nd(0.0f, 0.02f);
+    for (float& v : x) v = nd(gen);
+    std::vector<std::int8_t> c2(n);
+    std::vector<float> s2(rows), r2(n);
+    quantizeRowsInt8Absmax_ref(x.data(), rows, cols, c2.data(), s2.data(), r2.data());
+    std::vector<std::uint8_t> q2(n);
+    std::vector<float> g2(groups), t2(n);
+    std::vector<std::int32_t> z2(groups);
+    quantizeGroupsInt4MinMax_ref(x.data(), n, 128, q2.data(), g2.data(), z2.data(), t2.data());
+    auto buffer = hwy::AllocateAligned<float>(n + 1);
+    for (std::size_t offset : {0, 1}) {
+      float* recon = buffer.get() + offset;
+      std::vector<std::int8_t> c1(n);
+      std::vector<float> s1(rows);
+      std::fill(recon, recon + n, -1.0f);
+      quantizeRowsInt8Absmax(x.data(), rows, cols, c1.data(), s1.data(), recon);
+      QCOMPARE(c1, c2);
+      QCOMPARE(s1, s2);
+      QVERIFY(std::equal(r2.begin(), r2.end(), recon));
+      std::vector<std::uint8_t> q1(n);
+      std::vector<float> g1(groups);
+      std::vector<std::int32_t> z1(groups);
+      std::fill(recon, recon + n, -1.0f);
+      quantizeGroupsInt4MinMax(x.data(), n, 128, q1.data(), g1.data(), z1.data(), recon);
+      QCOMPARE(q1, q2);
+      QCOMPARE(g1, g2);
+      QCOMPARE(z1, z2);
+      QVERIFY(std::equal(t2.begin(), t2.end(), recon));
     }
   }
 
