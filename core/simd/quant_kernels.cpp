@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <tuple>
 #include <limits>
 #include <vector>
 #include <cmath>
@@ -69,7 +70,8 @@ struct ByteLoop {
   bool fast = false;
   float scale = 1, inverse = 1, magic = 0, low = 0, high = 0, limit = 0;
 };
-inline ByteLoop byteLoop(const AffineParams& p, std::int64_t codeMin, std::int64_t codeMax) {
+// `inverse`, when given, is static_cast<float>(1.0 / p.scale) computed by the caller.
+inline ByteLoop byteLoop(const AffineParams& p, std::int64_t codeMin, std::int64_t codeMax, const float* inverse = nullptr) {
   ByteLoop b;
   constexpr std::int64_t kMax = std::int64_t{1} << 16;
   if (!(p.low >= codeMin && p.high <= codeMax && p.low <= p.high && std::abs(p.zero) <= kMax)) return b;
@@ -79,7 +81,7 @@ inline ByteLoop byteLoop(const AffineParams& p, std::int64_t codeMin, std::int64
            p.scale <= 0x1.0p125 && K <= kMax;
   if (!b.fast) return b;
   b.scale = static_cast<float>(p.scale);
-  b.inverse = static_cast<float>(1.0 / p.scale);
+  b.inverse = inverse ? *inverse : static_cast<float>(1.0 / p.scale);
   b.magic = static_cast<float>(0x1.8p23 + static_cast<double>(p.zero));  // exact: |b| ≤ 2^16
   b.low = static_cast<float>(L);
   b.high = static_cast<float>(U);
@@ -396,6 +398,44 @@ void QuantizeRowsI8Absmax(const float* HWY_RESTRICT x, std::size_t r0, std::size
   if (stream) hwy::FlushStream();  // order the streamed stores before the chunk is reported done
 }
 
+// detail::int4GroupParams for m ≤ 32 groups at once, in f64 lanes: every step is one correctly
+// rounded IEEE operation (subtract, divide by 15, round to float, divide, round to integer with
+// ties to even), so each lane equals the scalar function bit for bit. Writes the float scale,
+// the zero-point (an integer-valued double) and fl32(1/s) of each group.
+void Int4GroupParamsBatch(const float* HWY_RESTRICT lo, const float* HWY_RESTRICT hi, std::size_t m,
+                          float* HWY_RESTRICT scale, double* HWY_RESTRICT zero, float* HWY_RESTRICT inverse) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;
+  const std::size_t N = hn::Lanes(dd);
+  const auto v0 = hn::Zero(dd), v1 = hn::Set(dd, 1.0), v15 = hn::Set(dd, 15.0);
+  const auto vmax = hn::Set(dd, static_cast<double>(FLT_MAX));
+  const auto tiny = hn::Set(df, std::numeric_limits<float>::denorm_min());
+  HWY_ALIGN float loPad[32 + hn::MaxLanes(dd)], hiPad[32 + hn::MaxLanes(dd)];
+  std::copy(lo, lo + m, loPad);
+  std::copy(hi, hi + m, hiPad);
+  std::fill(loPad + m, loPad + m + N, 0.0f);  // padding lanes: a constant-zero group (s = 1)
+  std::fill(hiPad + m, hiPad + m + N, 0.0f);
+  HWY_ALIGN float sPad[32 + hn::MaxLanes(dd)], iPad[32 + hn::MaxLanes(dd)];
+  HWY_ALIGN double zPad[32 + hn::MaxLanes(dd)];
+  for (std::size_t j = 0; j < m; j += N) {
+    const auto l = hn::PromoteTo(dd, hn::Load(df, loPad + j)), h = hn::PromoteTo(dd, hn::Load(df, hiPad + j));
+    const auto width = hn::Sub(h, l);
+    // !(width > 0): |lo|, or 1 for an all-zero group.
+    const auto fallback = hn::IfThenElse(hn::Ne(l, v0), hn::Abs(l), v1);
+    const auto s = hn::IfThenElse(hn::Gt(width, v0), hn::Div(width, v15), fallback);
+    // fp32Scale: FLT_MAX when above it, nearest float, the smallest subnormal instead of 0.
+    auto sf = hn::DemoteTo(df, hn::Min(s, vmax));
+    sf = hn::IfThenElse(hn::Eq(sf, hn::Zero(df)), tiny, sf);
+    const auto sd = hn::PromoteTo(dd, sf);
+    hn::Store(sf, df, sPad + j);
+    hn::Store(hn::Round(hn::Div(hn::Neg(l), sd)), dd, zPad + j);
+    hn::Store(hn::DemoteTo(df, hn::Div(v1, sd)), df, iPad + j);
+  }
+  std::copy(sPad, sPad + m, scale);
+  std::copy(zPad, zPad + m, zero);
+  std::copy(iPad, iPad + m, inverse);
+}
+
 // Groups [g0, g1) of int4 group min-max (quantizeGroupsInt4MinMax): one dispatch per TBB chunk.
 // The parameters of a batch of groups are computed first, in a loop whose iterations do not
 // depend on each other (their divisions overlap instead of stalling each group's vector loop),
@@ -411,16 +451,24 @@ void QuantizeGroupsU4MinMax(const float* HWY_RESTRICT x, std::size_t g0, std::si
   stream = stream && reinterpret_cast<std::uintptr_t>(recon) % vecBytes == 0 && group * sizeof(float) % vecBytes == 0;
   AffineParams params[kBatch];
   detail::ByteLoop loops[kBatch];
+  HWY_ALIGN float lo[kBatch], hi[kBatch], scale[kBatch], inverse[kBatch];
+  HWY_ALIGN double zero[kBatch];
   for (std::size_t first = g0; first < g1; first += kBatch) {
-    const std::size_t last = std::min(g1, first + kBatch);
+    const std::size_t last = std::min(g1, first + kBatch), m = last - first;
     for (std::size_t g = first; g < last; ++g) {
-      const std::size_t start = g * group, len = std::min(group, n - start);
-      const auto [lo, hi] = MinMax(x + start, len);
-      const AffineParams p = detail::int4GroupParams(lo, hi);
-      scales[g] = static_cast<float>(p.scale);
-      zeros[g] = static_cast<std::int32_t>(p.zero);
-      params[g - first] = p;
-      loops[g - first] = detail::byteLoop(p, 0, 255);
+      const std::size_t start = g * group;
+      std::tie(lo[g - first], hi[g - first]) = MinMax(x + start, std::min(group, n - start));
+    }
+    Int4GroupParamsBatch(lo, hi, m, scale, zero, inverse);
+    for (std::size_t k = 0; k < m; ++k) {
+      AffineParams& p = params[k];
+      p.scale = scale[k];
+      p.zero = static_cast<std::int64_t>(zero[k]);
+      p.low = 0;
+      p.high = 15;
+      scales[first + k] = scale[k];
+      zeros[first + k] = static_cast<std::int32_t>(p.zero);
+      loops[k] = detail::byteLoop(p, 0, 255, &inverse[k]);
     }
     for (std::size_t g = first; g < last; ++g) {
       const std::size_t start = g * group, len = std::min(group, n - start);

@@ -171,6 +171,38 @@ class TestQuantKernels : public QObject {
     }
   }
 
+  // int4 groups whose parameters take every branch of the scale rule: constant (positive,
+  // negative, zero), a width whose scale rounds to 0 in fp32 (the smallest subnormal instead),
+  // ±1e38 (width 2e38), subnormal values, one-sided data; a short last group.
+  void int4SpecialGroups_data() { targets_data(); }
+  void int4SpecialGroups() {
+    QFETCH(QString, target);
+    QVERIFY(forceQuantKernelTarget(target.toStdString()));
+    const std::size_t group = 16;
+    const std::vector<std::vector<float>> specials = {
+        {2.5f},  {-3.0f}, {0.0f}, {0.0f, 1.0e-45f}, {-1.0e38f, 1.0e38f}, {1.0e-40f, 3.0e-40f, -2.0e-41f},
+        {5.0f, 5.5f, 6.0f}, {-7.0f, -6.25f}, {1.0f, 1.0f + 1.0e-7f}};
+    std::vector<float> x;
+    std::mt19937 gen(5);
+    for (int rep = 0; rep < 7; ++rep)  // the specials land in different lanes of a parameter batch
+      for (const auto& sp : specials)
+        for (std::size_t i = 0; i < group; ++i) x.push_back(sp[(i + rep) % sp.size()]);
+    x.resize(x.size() - 3);
+    const std::size_t n = x.size(), groups = (n + group - 1) / group;
+    std::vector<std::uint8_t> q1(n), q2(n);
+    std::vector<float> g1(groups), g2(groups), r1(n), r2(n);
+    std::vector<std::int32_t> z1(groups), z2(groups);
+    quantizeGroupsInt4MinMax(x.data(), n, group, q1.data(), g1.data(), z1.data(), r1.data());
+    quantizeGroupsInt4MinMax_ref(x.data(), n, group, q2.data(), g2.data(), z2.data(), r2.data());
+    QCOMPARE(q1, q2);
+    QCOMPARE(g1, g2);
+    QCOMPARE(z1, z2);
+    QCOMPARE(r1, r2);
+    QCOMPARE(g1[3], std::numeric_limits<float>::denorm_min());  // {0, 1e-45}: 1e-45/15 rounds to 0
+    QCOMPARE(g1[0], 2.5f);                                      // constant 2.5: s = |lo|
+    QCOMPARE(g1[2], 1.0f);                                      // all zero: s = 1
+  }
+
   void refIsTheSpecification() {
     // By hand: s = 0.5, b = 0, [−7, 7]: 0.25/0.5 = 0.5 → 0 (even), 0.75/0.5 = 1.5 → 2,
     // −1.25/0.5 = −2.5 → −2, 9/0.5 = 18 → 7 saturated.
