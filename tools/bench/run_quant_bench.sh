@@ -1,43 +1,81 @@
 #!/bin/sh
 # Quantization benchmark: Quench (bench_quant, Google Benchmark) and PyTorch with 2 threads
-# (torch_quant.py) on a 4096×4096 float32 tensor, one after the other in one run, then one table
-# of medians and ratios. Usage: tools/bench/run_quant_bench.sh BUILD_DIR (bench_quant built there)
+# (torch_quant.py) on a 4096×4096 float32 tensor, in one run, then one table of medians and ratios.
+#
+# The two alternate for ROUNDS rounds (default 5): the machine this project runs on is a shared VM
+# whose memory bandwidth drifts by up to 2× within minutes, so a ratio of two measurements taken
+# a minute apart says more about the drift than about the code. Each round times copy, the
+# kernels and PyTorch back to back; the table gives per-round medians, and for each ratio its
+# median over the rounds with the lowest and highest round in brackets. The after-a-change rows
+# (no PyTorch counterpart) are measured once at the end.
+# Usage: tools/bench/run_quant_bench.sh BUILD_DIR (bench_quant built there)
 set -eu
 BUILD=${1:-build}
+ROUNDS=${ROUNDS:-5}
 PY=${PYTHON:-/usr/bin/python3}
 DIR=$(mktemp -d /tmp/quench-quant-bench.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
-"$BUILD/tools/bench/bench_quant" --benchmark_format=json >"$DIR/quench.json"
-"$PY" "$(dirname "$0")/torch_quant.py" 7 >"$DIR/torch.json"
-"$PY" - "$DIR/quench.json" "$DIR/torch.json" <<'PYEOF'
-import json, sys
-q = json.load(open(sys.argv[1]))
-t = json.load(open(sys.argv[2]))
-med = {}
-for b in q["benchmarks"]:
-    if b.get("aggregate_name") == "median":
-        name = b["run_name"].split("/")[0].replace("BM_", "")
-        med[name] = (b["real_time"], b.get("bytes_per_second", 0.0), b["cpu_time"])
-copy_bw = max(med["CopyMemcpy"][1], med["CopyParallel"][1])
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+  "$BUILD/tools/bench/bench_quant" --benchmark_format=json \
+    --benchmark_filter='^BM_(CopyMemcpy|CopyParallel|CopyStream|Int8RowAbsmax|Int4Group128MinMax|Histogram2048)/' >"$DIR/quench-$r.json"
+  "$PY" "$(dirname "$0")/torch_quant.py" 7 >"$DIR/torch-$r.json"
+  r=$((r + 1))
+done
+"$BUILD/tools/bench/bench_quant" --benchmark_format=json --benchmark_filter='^BM_AfterChange|^BM_AfterParameterChange' >"$DIR/after.json"
+"$PY" - "$DIR" "$ROUNDS" <<'PYEOF'
+import json, os, statistics, sys
+d, rounds = sys.argv[1], int(sys.argv[2])
+
+def medians(path):
+    out = {}
+    for b in json.load(open(path))["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            out[b["run_name"].split("/")[0].replace("BM_", "")] = (b["real_time"], b.get("bytes_per_second", 0.0), b["cpu_time"])
+    return out
+
+q = [medians(f"{d}/quench-{r}.json") for r in range(1, rounds + 1)]
+t = [json.load(open(f"{d}/torch-{r}.json")) for r in range(1, rounds + 1)]
+after = medians(f"{d}/after.json")
+copy_bw = [max(m["CopyMemcpy"][1], m["CopyParallel"][1], m["CopyStream"][1]) for m in q]
+med = statistics.median
+
+def spread(values, fmt):
+    return f"{fmt(med(values))} [{fmt(min(values))}, {fmt(max(values))}]"
+
+print(f"torch {t[0]['torch']} with {t[0]['threads']} threads; {rounds} alternating rounds; copy bandwidth (best of the three "
+      f"copies, read+written) {spread([b / 1e9 for b in copy_bw], lambda v: f'{v:.1f}')} GB/s; "
+      f"load average now {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+print("Quench ms and PyTorch ms: medians over rounds of each round's median; ratios: median over rounds [lowest, highest]")
+print(f"{'operation':32} {'Quench ms':>10} {'CPU ms':>8} {'PyTorch ms':>11} {'speed-up':>22} {'% of copy bw':>20}")
 rows = [
-    ("copy 64 MiB (memcpy)", "CopyMemcpy", "copy"),
-    ("copy 64 MiB (2 threads)", "CopyParallel", None),
-    ("int8 per-row absmax q+dq", "Int8RowAbsmax", "int8_row_absmax"),
-    ("int4 group-128 min-max q+dq", "Int4Group128MinMax", "int4_group128_minmax"),
-    ("histogram 2048 bins", "Histogram2048", "histogram2048"),
-    ("after a parameter change", "AfterParameterChange", None),
-    ("  same, codes kept + range pass", "AfterChangeAllOutputs", None),
+    ("copy 64 MiB (memcpy)", "CopyMemcpy", "copy", False),
+    ("copy 64 MiB (2 threads)", "CopyParallel", None, False),
+    ("copy 64 MiB (2 threads, stream)", "CopyStream", None, False),
+    ("int8 per-row absmax q+dq", "Int8RowAbsmax", "int8_row_absmax", True),
+    ("int4 group-128 min-max q+dq", "Int4Group128MinMax", "int4_group128_minmax", True),
+    ("histogram 2048 bins", "Histogram2048", "histogram2048", False),
 ]
-import os
-print(f"torch {t['torch']} with {t['threads']} threads; best copy bandwidth {copy_bw / 1e9:.2f} GB/s (read+written); "
-      f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-print("Quench ms: median wall time; CPU ms: Quench's process CPU time (all threads) per iteration")
-print(f"{'operation':32} {'Quench ms':>10} {'CPU ms':>8} {'PyTorch ms':>11} {'speed-up':>9} {'% of copy bw':>13}")
-for label, qn, tn in rows:
-    ms, bw, cpu = med[qn]
-    tms = t.get(tn) if tn else None
-    ratio = f"{tms / ms:8.2f}x" if tms else f"{'-':>9}"
-    tcol = f"{tms:11.2f}" if tms else f"{'-':>11}"
-    pct = f"{100 * bw / copy_bw:12.0f}%" if bw and qn.startswith("Int") else f"{'-':>13}"
-    print(f"{label:32} {ms:10.2f} {cpu:8.2f} {tcol} {ratio} {pct}")
+for label, qn, tn, bw in rows:
+    ms = [m[qn][0] for m in q]
+    cpu = [m[qn][2] for m in q]
+    line = f"{label:32} {med(ms):10.2f} {med(cpu):8.2f}"
+    if tn:
+        tms = [x[tn] for x in t]
+        ratios = [a / b for a, b in zip(tms, ms)]
+        line += f" {med(tms):11.2f} {spread(ratios, lambda v: f'{v:.2f}x'):>22}"
+    else:
+        line += f" {'-':>11} {'-':>22}"
+    if bw:
+        pct = [100 * m[qn][1] / c for m, c in zip(q, copy_bw)]
+        line += f" {spread(pct, lambda v: f'{v:.0f}%'):>20}"
+    else:
+        line += f" {'-':>20}"
+    print(line)
+for label, qn in [("after a parameter change", "AfterParameterChange"),
+                  ("  same, codes kept + range pass", "AfterChangeAllOutputs"),
+                  ("  its quantize half", "AfterChangeQuantizeOnly"),
+                  ("  its histogram half", "AfterChangeHistogramOnly")]:
+    ms, _, cpu = after[qn]
+    print(f"{label:32} {ms:10.2f} {cpu:8.2f} {'-':>11} {'-':>22} {'-':>20}")
 PYEOF
