@@ -34,6 +34,8 @@ struct QuantizeOptions {
   std::optional<int> bits, block;
   bool symmetric = false, asymmetric = false, doubleQuant = false, codes = false, json = false;
   std::optional<double> threshold;
+  // Options given on the command line that belong to the other form (filled after parsing).
+  std::vector<std::string> tensorOnlyGiven, textbookOnlyGiven;
 };
 
 // JSON has no infinities: ±Inf become the strings "inf"/"-inf", NaN becomes null.
@@ -120,6 +122,15 @@ void printSummary(const std::string& label, const QuantResult& r) {
 }
 
 int runTextbook(const QuantizeOptions& o) {
+  if (!o.tensorOnlyGiven.empty())
+    return fail("quantize: " + o.tensorOnlyGiven.front() +
+                " applies to the tensor form (FILE --tensor NAME), not to --values; the textbook form takes "
+                "--parts, --scale, --zero, --clip, --bits, --asymmetric, --round and --scale-format");
+  // --bits K: the default clip of every part is the K-bit grid (±(2^(K−1) − 1), or [0, 2^K − 1]
+  // with --asymmetric), and a typed clip must fit a K-bit code.
+  if (o.bits && !(*o.bits >= 2 && *o.bits <= 8) && *o.bits != 16)
+    return fail("--bits: " + std::to_string(*o.bits) + " is not 2..8 or 16");
+  if (o.symmetric && o.asymmetric) return fail("quantize: give --symmetric or --asymmetric, not both");
   auto values = parseFloats(o.values, "values");
   if (!values) return fail(values.error().message);
   const auto n = static_cast<std::int64_t>(values->size());
@@ -157,6 +168,11 @@ int runTextbook(const QuantizeOptions& o) {
   auto scales = perPart(o.scale, "scale");
   if (!scales) return fail(scales.error().message);
   std::vector<PartParams> params(k);
+  if (o.bits)
+    for (PartParams& p : params) {
+      p.clipLow = o.asymmetric ? 0 : -((std::int64_t{1} << (*o.bits - 1)) - 1);
+      p.clipHigh = o.asymmetric ? (std::int64_t{1} << *o.bits) - 1 : (std::int64_t{1} << (*o.bits - 1)) - 1;
+    }
   bool anyZero = false;
   for (std::size_t j = 0; j < k; ++j) {
     auto s = parseNumber<double>((*scales)[j]);
@@ -190,6 +206,14 @@ int runTextbook(const QuantizeOptions& o) {
         hi = parseNumber<std::int64_t>(c.substr(colon + 1));
       }
       if (!lo || !hi || *lo > *hi) return fail("--clip: part " + std::to_string(j) + ": '" + c + "' is not M ≥ 0 or L:U with L ≤ U");
+      if (o.bits) {
+        const std::int64_t half = std::int64_t{1} << (*o.bits - 1);
+        const bool fits = *lo >= 0 ? *hi <= 2 * half - 1 : *lo >= -half && *hi <= half - 1;
+        if (!fits)
+          return fail("--clip: part " + std::to_string(j) + ": [" + std::to_string(*lo) + ", " + std::to_string(*hi) +
+                      "] does not fit a " + std::to_string(*o.bits) + "-bit code ([" + std::to_string(-half) + ", " +
+                      std::to_string(half - 1) + "] or [0, " + std::to_string(2 * half - 1) + "])");
+      }
       params[j].clipLow = *lo;
       params[j].clipHigh = *hi;
     }
@@ -423,6 +447,9 @@ int runQuantize(const QuantizeOptions& o) {
     if (!o.file.empty()) return fail("quantize: give either --values or FILE, not both");
     return runTextbook(o);
   }
+  if (!o.textbookOnlyGiven.empty())
+    return fail("quantize: " + o.textbookOnlyGiven.front() + " belongs to the textbook form (--values ...); " +
+                "the tensor form takes its parameters from --calib, or per part from a recipe");
   if (o.file.empty()) return fail("quantize: give FILE --tensor NAME, FILE --recipe R.json, or --values ...");
   if (!o.recipe.empty()) {
     if (!o.tensor.empty()) return fail("quantize: --recipe applies to every matching tensor; drop --tensor");
@@ -464,7 +491,15 @@ Runner addQuantizeCommand(CLI::App& app) {
   cmd->add_option("--out", o->out, "Write the reconstruction (.safetensors or .h5/.hdf5)");
   cmd->add_flag("--codes", o->codes, "With --out: also write codes, scales and zero points");
   cmd->add_flag("--json", o->json, "Print JSON");
-  return [o] { return runQuantize(*o); };
+  return [o, cmd] {
+    for (const char* name : {"--tensor", "--method", "--partition", "--calib", "--arithmetic", "--format", "--block",
+                             "--double-quant", "--sparsity", "--threshold", "--activations", "--recipe", "--out",
+                             "--codes"})
+      if (cmd->count(name) > 0) o->tensorOnlyGiven.emplace_back(name);
+    for (const char* name : {"--parts", "--scale", "--zero", "--clip"})
+      if (cmd->count(name) > 0) o->textbookOnlyGiven.emplace_back(name);
+    return runQuantize(*o);
+  };
 }
 
 }  // namespace quench::cli

@@ -101,6 +101,35 @@ class TestCliQuantize : public QObject {
     expectFailure({"quantize", "--values", "1,x", "--scale", "0.1"}, "'x' is not a number");
     expectFailure({"quantize", "--values", "1,nan", "--scale", "0.1"}, "element 1 is NaN");
     expectFailure({"quantize", "--values", "1", "--scale", "0.1", "--round", "sideways"}, "--round: unknown 'sideways'");
+    // --bits: a typed clip must fit the K-bit code; K must be a supported width.
+    expectFailure({"quantize", "--values", "1,2", "--parts", "0;1", "--scale", "0.1,0.1", "--clip", "127,7", "--bits", "4"},
+                  "part 0: [-127, 127] does not fit a 4-bit code ([-8, 7] or [0, 15])");
+    expectFailure({"quantize", "--values", "1,2", "--parts", "0;1", "--scale", "0.1,0.1", "--clip", "7,0:16", "--bits", "4"},
+                  "part 1: [0, 16] does not fit a 4-bit code");
+    expectFailure({"quantize", "--values", "1", "--scale", "0.1", "--bits", "9"}, "--bits: 9 is not 2..8 or 16");
+    // Options of the other form are refused, not ignored.
+    expectFailure({"quantize", "--values", "1", "--scale", "0.1", "--method", "nf4"},
+                  "--method applies to the tensor form");
+    expectFailure({"quantize", "--values", "1", "--scale", "0.1", "--partition", "row"},
+                  "--partition applies to the tensor form");
+    expectFailure({"quantize", m_file, "--tensor", "w", "--scale", "0.1"}, "--scale belongs to the textbook form");
+    expectFailure({"quantize", m_file, "--tensor", "w", "--clip", "7"}, "--clip belongs to the textbook form");
+  }
+
+  // --bits K without --clip: every part gets the K-bit grid, signed or (--asymmetric) unsigned.
+  void textbookBits() {
+    auto j = runJson({"quantize", "--values", "0.52,2,-0.9", "--scale", "0.1", "--bits", "4", "--json"});
+    // ±7: 5.2 → 5, 20 → 7 (saturated), −9 → −7 (saturated).
+    QCOMPARE(j["codes"], nlohmann::json::parse("[5, 7, -7]"));
+    QCOMPARE(j["saturated"], nlohmann::json::parse("[false, true, true]"));
+    QCOMPARE(j["parts"][0]["clip_low"].get<int>(), -7);
+    QCOMPARE(j["parts"][0]["clip_high"].get<int>(), 7);
+    j = runJson({"quantize", "--values", "0.52,2,-0.9", "--scale", "0.1", "--zero", "9", "--bits", "4", "--asymmetric",
+                 "--json"});
+    // [0, 15] with b = 9: 5 + 9 = 14, 20 + 9 → 15 (saturated), −9 + 9 = 0.
+    QCOMPARE(j["codes"], nlohmann::json::parse("[14, 15, 0]"));
+    QCOMPARE(j["saturated"], nlohmann::json::parse("[false, true, false]"));
+    QCOMPARE(j["parts"][0]["clip_high"].get<int>(), 15);
   }
 
   void tensorForm() {
