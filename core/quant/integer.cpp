@@ -80,6 +80,18 @@ Status validateIntegerParams(const IntegerParams& params, std::size_t partCount)
       return makeError("quantize: part " + std::to_string(j) + ": scale must be positive and finite");
     if (o.clipLow && o.clipHigh && *o.clipLow > *o.clipHigh)
       return makeError("quantize: part " + std::to_string(j) + ": clip low exceeds clip high");
+    if (o.clipLow || o.clipHigh) {
+      // The clip range (a bound not given is the grid's) must fit a k-bit code, signed or unsigned.
+      const std::int64_t half = std::int64_t{1} << (params.bits - 1);
+      const std::int64_t lo = o.clipLow ? *o.clipLow : params.symmetric ? -(half - 1) : 0;
+      const std::int64_t hi = o.clipHigh ? *o.clipHigh : params.symmetric ? half - 1 : 2 * half - 1;
+      const bool fits = lo >= 0 ? hi <= 2 * half - 1 : lo >= -half && hi <= half - 1;
+      if (lo > hi || !fits)
+        return makeError("quantize: part " + std::to_string(j) + ": clip [" + std::to_string(lo) + ", " +
+                         std::to_string(hi) + "] does not fit a " + std::to_string(params.bits) + "-bit code ([" +
+                         std::to_string(-half) + ", " + std::to_string(half - 1) + "] or [0, " +
+                         std::to_string(2 * half - 1) + "])");
+    }
     if (params.arithmetic == CodeArithmetic::Ggml && o.zeroPoint && *o.zeroPoint != 0)
       return makeError("quantize: part " + std::to_string(j) + ": ggml arithmetic has no zero point");
   }

@@ -207,6 +207,22 @@ class TestInteger : public QObject {
     p.overrides.clear();
     p.overrides[0] = PartOverride{-1.0};
     QVERIFY(!quantizeInteger(x, *Partition::custom(4, {{0, 1}, {2, 3}}), p).ok());
+    // A typed clip must fit a k-bit code: 4 bits hold [−8, 7] or [0, 15].
+    const auto two = *Partition::custom(4, {{0, 1}, {2, 3}});
+    IntegerParams q{4};
+    q.overrides[1] = PartOverride{0.5, std::nullopt, std::int64_t{-8}, std::int64_t{7}};
+    QVERIFY(quantizeInteger(x, two, q).ok());
+    q.overrides[1] = PartOverride{0.5, std::nullopt, std::int64_t{0}, std::int64_t{15}};
+    QVERIFY(quantizeInteger(x, two, q).ok());
+    q.overrides[1] = PartOverride{0.5, std::nullopt, std::int64_t{-127}, std::int64_t{127}};
+    auto bad = quantizeInteger(x, two, q);
+    QVERIFY(!bad.ok());
+    QCOMPARE(QString::fromStdString(bad.error().message),
+             QStringLiteral("quantize: part 1: clip [-127, 127] does not fit a 4-bit code ([-8, 7] or [0, 15])"));
+    q.overrides[1] = PartOverride{0.5, std::nullopt, std::nullopt, std::int64_t{8}};  // low from the grid: −7
+    QVERIFY(!quantizeInteger(x, two, q).ok());
+    q.symmetric = false;  // low from the unsigned grid: 0, so [0, 8] fits
+    QVERIFY(quantizeInteger(x, two, q).ok());
   }
 
   void badInput() {
