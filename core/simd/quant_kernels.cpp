@@ -62,10 +62,25 @@ inline AffineParams int4GroupParams(float lo, float hi) {
   return p;
 }
 
+// The reciprocal loops (QuantizeAffineT, QuantizeBytes) take a part whose scale is a float in
+// [2^−125, 2^125], |b|, |low|, |high| < 2^22 and K = max(|low − b|, |high − b|) + 1 ≤ 2^16: K for
+// such a part, 0 for any other.
+inline std::int64_t reciprocalBound(const AffineParams& p) {
+  constexpr std::int64_t kSmall = std::int64_t{1} << 22;
+  if (!(std::abs(p.zero) < kSmall && std::abs(p.low) < kSmall && std::abs(p.high) < kSmall)) return 0;
+  const std::int64_t L = p.low - p.zero, U = p.high - p.zero;
+  const std::int64_t K = std::max(L < 0 ? -L : L, U < 0 ? -U : U) + 1;
+  const bool ok = static_cast<double>(static_cast<float>(p.scale)) == p.scale && p.scale >= 0x1.0p-125 &&
+                  p.scale <= 0x1.0p125 && K <= (std::int64_t{1} << 16);
+  return ok ? K : 0;
+}
+
+// A lane is decided in fp32 when |v − round(v)| is below this (½ − K·2^−21, exact for K ≤ 2^16).
+inline float marginLimit(std::int64_t K) { return static_cast<float>(0.5 - static_cast<double>(K) * 0x1.0p-21); }
+
 // Constants of the fused byte kernels' f32 loop for one part (QuantizeBytes in this file), or
-// fast = false when the part must take QuantizeAffineT: a scale that is not a float in
-// [2^−125, 2^125], codes outside [codeMin, codeMax], |b| or K = max(|low − b|, |high − b|) + 1
-// above 2^16.
+// fast = false when the part must take QuantizeAffineT: codes outside [codeMin, codeMax], |b|
+// above 2^16 (the magic number's range), or no reciprocalBound.
 struct ByteLoop {
   bool fast = false;
   float scale = 1, inverse = 1, magic = 0, low = 0, high = 0, limit = 0;
@@ -73,19 +88,17 @@ struct ByteLoop {
 // `inverse`, when given, is static_cast<float>(1.0 / p.scale) computed by the caller.
 inline ByteLoop byteLoop(const AffineParams& p, std::int64_t codeMin, std::int64_t codeMax, const float* inverse = nullptr) {
   ByteLoop b;
-  constexpr std::int64_t kMax = std::int64_t{1} << 16;
-  if (!(p.low >= codeMin && p.high <= codeMax && p.low <= p.high && std::abs(p.zero) <= kMax)) return b;
-  const std::int64_t L = p.low - p.zero, U = p.high - p.zero;
-  const std::int64_t K = std::max(L < 0 ? -L : L, U < 0 ? -U : U) + 1;
-  b.fast = static_cast<double>(static_cast<float>(p.scale)) == p.scale && p.scale >= 0x1.0p-125 &&
-           p.scale <= 0x1.0p125 && K <= kMax;
+  if (!(p.low >= codeMin && p.high <= codeMax && p.low <= p.high && std::abs(p.zero) <= (std::int64_t{1} << 16)))
+    return b;
+  const std::int64_t K = reciprocalBound(p);
+  b.fast = K != 0;
   if (!b.fast) return b;
   b.scale = static_cast<float>(p.scale);
   b.inverse = inverse ? *inverse : static_cast<float>(1.0 / p.scale);
   b.magic = static_cast<float>(0x1.8p23 + static_cast<double>(p.zero));  // exact: |b| ≤ 2^16
-  b.low = static_cast<float>(L);
-  b.high = static_cast<float>(U);
-  b.limit = static_cast<float>(0.5 - static_cast<double>(K) * 0x1.0p-21);  // exact: K ≤ 2^16
+  b.low = static_cast<float>(p.low - p.zero);
+  b.high = static_cast<float>(p.high - p.zero);
+  b.limit = marginLimit(K);
   return b;
 }
 }  // namespace quench::simd::detail
@@ -218,23 +231,17 @@ std::uint64_t QuantizeAffineDiv(const float* HWY_RESTRICT x, std::size_t n, cons
 template <class Code>
 std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const AffineParams& p,
                               Code* HWY_RESTRICT codes, float* HWY_RESTRICT recon, std::uint8_t* HWY_RESTRICT saturated) {
-  constexpr std::int64_t kSmall = std::int64_t{1} << 22;
-  if (!(std::abs(p.zero) < kSmall && std::abs(p.low) < kSmall && std::abs(p.high) < kSmall))
-    return QuantizeAffineDiv(x, n, p, codes, recon, saturated);  // which takes the f64 path
-  const std::int64_t L = p.low - p.zero, U = p.high - p.zero;
-  const std::int64_t K = std::max(L < 0 ? -L : L, U < 0 ? -U : U) + 1;
-  const bool ok = static_cast<double>(static_cast<float>(p.scale)) == p.scale && p.scale >= 0x1.0p-125 &&
-                  p.scale <= 0x1.0p125 && K <= (std::int64_t{1} << 16);
-  if (!ok) return QuantizeAffineDiv(x, n, p, codes, recon, saturated);
+  const std::int64_t K = detail::reciprocalBound(p);
+  if (K == 0) return QuantizeAffineDiv(x, n, p, codes, recon, saturated);
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const std::size_t N = hn::Lanes(df);
   const auto vs = hn::Set(df, static_cast<float>(p.scale));
   const auto vinv = hn::Set(df, static_cast<float>(1.0 / p.scale));
   const auto vb = hn::Set(df, static_cast<float>(p.zero));
-  const auto vL = hn::Set(df, static_cast<float>(L));
-  const auto vU = hn::Set(df, static_cast<float>(U));
-  const auto limit = hn::Set(df, static_cast<float>(0.5 - static_cast<double>(K) * 0x1.0p-21));  // exact
+  const auto vL = hn::Set(df, static_cast<float>(p.low - p.zero));
+  const auto vU = hn::Set(df, static_cast<float>(p.high - p.zero));
+  const auto limit = hn::Set(df, detail::marginLimit(K));
   const auto zero = hn::Zero(df);
   const auto one = hn::Set(df, 1.0f);
   const hn::Rebind<std::uint8_t, decltype(di)> du8;
