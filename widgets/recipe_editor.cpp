@@ -126,6 +126,11 @@ const QString kTipRounding = QStringLiteral(
 const QString kTipScaleFormat = QStringLiteral(
     "s is computed in double, then stored in this format; the stored s is used:\n"
     "n = round(x / s_stored) + b, x̃ = s_stored·(n − b)\ne8m0: a bare power of two 2^e, e ∈ [−127, 127]");
+const QString kTipArithmetic = QStringLiteral(
+    "exact: n = round(x / s_stored) + b in double (MATH.md §2)\n"
+    "ggml: llama.cpp's Q8_0/Q4_0 code arithmetic: n = round(x·(1/d)) in fp32 from the scale d\n"
+    "before it is rounded to the stored format (symmetric grid only; switching to the asymmetric\n"
+    "grid sets it back to exact)");
 const QString kTipFloatFormat = QStringLiteral(
     "E<e>M<m>: 1 sign, e exponent bits (bias 2^(e−1) − 1), m mantissa bits, subnormals\n"
     "value = (−1)^s·2^(E − bias)·(1 + M/2^m); x̃ = nearest representable value\n"
@@ -251,6 +256,7 @@ void RecipeEditor::buildUi() {
     if (m_updating) return;
     MethodParams next = m_params;
     next.symmetric = m_symmetric->currentData().toString() == QLatin1String("sym");
+    if (!next.symmetric) next.arithmetic = CodeArithmetic::Exact;  // ggml has no zero point
     // The other grid's b and L/U mean nothing on this one; typed scales stay.
     for (auto it = next.overrides.begin(); it != next.overrides.end();) {
       it->second.zeroPoint.reset();
@@ -259,6 +265,7 @@ void RecipeEditor::buildUi() {
       it = it->second == PartOverride{} ? next.overrides.erase(it) : std::next(it);
     }
     showError(QStringLiteral("symmetric"), {});
+    showError(QStringLiteral("arithmetic"), {});
     commit(next, tr("grid"));
   });
 
@@ -350,6 +357,23 @@ void RecipeEditor::buildUi() {
     MethodParams next = m_params;
     next.scaleFormat = *parseScaleFormat(m_scaleFormat->currentData().toString().toStdString());
     commit(next, tr("scale format"));
+  });
+
+  // code arithmetic (the exact §2 map, or llama.cpp's fp32 arithmetic for Q8_0/Q4_0)
+  m_arithmetic = combo({{"exact", "exact (MATH.md §2)"}, {"ggml", "ggml (llama.cpp Q8_0/Q4_0)"}}, kTipArithmetic);
+  m_fields["arithmetic"] = m_arithmetic;
+  addRow(QStringLiteral("arithmetic"), tr("code arithmetic"), m_arithmetic, kTipArithmetic);
+  connect(m_arithmetic, &QComboBox::activated, this, [this] {
+    if (m_updating) return;
+    const auto a = parseCodeArithmetic(m_arithmetic->currentData().toString().toStdString());
+    if (*a == CodeArithmetic::Ggml && !m_params.symmetric) {
+      showError(QStringLiteral("arithmetic"), tr("ggml arithmetic needs the symmetric grid (b = 0)"));
+      return;
+    }
+    showError(QStringLiteral("arithmetic"), {});
+    MethodParams next = m_params;
+    next.arithmetic = *a;
+    commit(next, tr("%1 arithmetic").arg(m_arithmetic->currentData().toString()));
   });
 
   // float format (+ custom ExMy)
@@ -660,6 +684,7 @@ void RecipeEditor::showParamsInFields() {
   m_percentile->setText(shortest(p.calibration.percentile));
   selectData(m_rounding, QString::fromUtf8(roundingName(p.rounding)));
   selectData(m_scaleFormat, QString::fromUtf8(scaleFormatName(p.scaleFormat)));
+  selectData(m_arithmetic, QString::fromUtf8(codeArithmeticName(p.arithmetic)));
 
   // float format: a named entry, else custom E/M
   const QString fmt = QString::fromStdString(p.format).toLower();
@@ -715,6 +740,7 @@ void RecipeEditor::updateVisibility() {
   row("calib", isInt);
   row("round", isInt || isFloat);
   row("scale_format", isInt);
+  row("arithmetic", isInt);
   row("format", isFloat);
   row("mx_block", isFloat);
   row("codebook_block", isCodebook);
@@ -1062,9 +1088,6 @@ void RecipeEditor::onCalibrationEdited() {
   if (!c) {
     showError(QStringLiteral("calib"), QString::fromStdString(c.error().message));
     return;
-  }
-  if (c->method == CalibrationMethod::MinMax && m_params.symmetric) {
-    // allowed by the core (symmetric grid on [min, max]); nothing to say
   }
   showError(QStringLiteral("calib"), {});
   MethodParams next = m_params;

@@ -165,6 +165,7 @@ class RecipeEditor : public QWidget {
   QLineEdit* m_percentile = nullptr;
   QComboBox* m_rounding = nullptr;
   QComboBox* m_scaleFormat = nullptr;
+  QComboBox* m_arithmetic = nullptr;
   QComboBox* m_floatFormat = nullptr;
   QSpinBox* m_customE = nullptr;
   QSpinBox* m_customM = nullptr;

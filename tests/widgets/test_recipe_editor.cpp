@@ -103,7 +103,7 @@ class TestRecipeEditor : public QObject {
     QTest::addColumn<QStringList>("shown");
     QTest::newRow("int") << "int"
                          << QStringList{"method", "bits", "symmetric", "partition", "calib", "round", "scale_format",
-                                        "parts"};
+                                        "arithmetic", "parts"};
     QTest::newRow("float") << "float" << QStringList{"method", "format", "round", "block", "mx_block"};
     QTest::newRow("nf4") << "nf4" << QStringList{"method", "block", "codebook_block", "double_quant"};
     QTest::newRow("fp4") << "fp4" << QStringList{"method", "block", "codebook_block", "double_quant"};
@@ -115,7 +115,8 @@ class TestRecipeEditor : public QObject {
     QFETCH(QStringList, shown);
     const QStringList all{"method",   "bits",       "symmetric",      "partition",    "calib",
                           "round",    "scale_format", "format",       "mx_block",     "codebook_block",
-                          "block",    "double_quant", "sparsity",     "prune_partition", "threshold"};
+                          "block",    "double_quant", "sparsity",     "prune_partition", "threshold",
+                          "arithmetic"};
     RecipeEditor ed;
     ed.show();
     QSignalSpy changed(&ed, &RecipeEditor::paramsChanged);
@@ -288,6 +289,36 @@ class TestRecipeEditor : public QObject {
     QVERIFY(ed.errorText("sparsity").contains(QStringLiteral("1 ≤ N ≤ M")));
     QCOMPARE(changed.size(), emitted2);
     QCOMPARE(ed.params().sparsity, std::string("2:4"));
+  }
+
+  // llama.cpp's code arithmetic: editable, one undo step, refused on the asymmetric grid and
+  // reset to exact when the grid becomes asymmetric.
+  void arithmeticField() {
+    RecipeEditor ed;
+    ed.show();
+    auto* arith = qobject_cast<QComboBox*>(ed.fieldWidget("arithmetic"));
+    QVERIFY(arith);
+    QCOMPARE(arith->currentData().toString(), QStringLiteral("exact"));
+    activate(arith, "ggml");
+    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Ggml);
+    // The recipe JSON carries it (and reads back the same).
+    const std::string json = quench::recipeToJson(quench::Recipe{{quench::RecipeRule{"*", ed.params()}}});
+    QVERIFY(json.find("\"arithmetic\": \"ggml\"") != std::string::npos);
+    QCOMPARE(quench::recipeFromJson(json)->rules.at(0).params, ed.params());
+    ed.undoStack()->undo();
+    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Exact);
+    QCOMPARE(arith->currentData().toString(), QStringLiteral("exact"));
+    ed.undoStack()->redo();
+    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Ggml);
+    activate(qobject_cast<QComboBox*>(ed.fieldWidget("symmetric")), "asym");
+    QVERIFY(!ed.params().symmetric);
+    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Exact);
+    QCOMPARE(arith->currentData().toString(), QStringLiteral("exact"));
+    QSignalSpy changed(&ed, &RecipeEditor::paramsChanged);
+    activate(arith, "ggml");
+    QCOMPARE(changed.size(), 0);
+    QVERIFY(ed.errorText("arithmetic").contains(QStringLiteral("symmetric grid")));
+    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Exact);
   }
 
   void undoRedoRoundTrip() {
