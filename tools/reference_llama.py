@@ -38,7 +38,7 @@ def read_safetensors(path):
 def load_hf(folder):
     cfg = json.load(open(folder + "/config.json"))
     t = read_safetensors(folder + "/model.safetensors")
-    emb = t.get("model.embed_tokens.weight", t["lm_head.weight"])
+    emb = t["model.embed_tokens.weight"] if "model.embed_tokens.weight" in t else t["lm_head.weight"]
     layers = []
     for l in range(cfg["num_hidden_layers"]):
         p = "model.layers.%d." % l
@@ -47,7 +47,8 @@ def load_hf(folder):
             wk=t[p + "self_attn.k_proj.weight"], wv=t[p + "self_attn.v_proj.weight"],
             wo=t[p + "self_attn.o_proj.weight"], ffn_norm=t[p + "post_attention_layernorm.weight"],
             w1=t[p + "mlp.gate_proj.weight"], w2=t[p + "mlp.down_proj.weight"], w3=t[p + "mlp.up_proj.weight"]))
-    model = dict(emb=emb, layers=layers, norm=t["model.norm.weight"], out=t["lm_head.weight"],
+    # tie_word_embeddings: no lm_head.weight, the output matrix is the embedding.
+    model = dict(emb=emb, layers=layers, norm=t["model.norm.weight"], out=t.get("lm_head.weight", emb),
                  n_heads=cfg["num_attention_heads"], n_kv=cfg.get("num_key_value_heads", cfg["num_attention_heads"]),
                  eps=cfg["rms_norm_eps"], theta=cfg.get("rope_theta", 10000.0), rope="halves")
     return model
