@@ -3,7 +3,9 @@
 #include <qcustomplot.h>
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QScrollArea>
 #include <QVBoxLayout>
 #include <algorithm>
@@ -40,13 +42,13 @@ SensitivityView::SensitivityView(QWidget* parent)
     : QWidget(parent),
       m_scroll(new QScrollArea(this)),
       m_plot(new QCustomPlot),
-      m_logBox(new QCheckBox(tr("log KL axis"), this)) {
+      m_logBox(new QCheckBox(tr("log axis"), this)),
+      m_quantityBox(new QComboBox(this)) {
   m_plot->setObjectName(QStringLiteral("sensitivityPlot"));
   m_plot->plotLayout()->insertRow(0);
   m_title = new QCPTextElement(m_plot, tr("Per-tensor sensitivity"),
                                QFont(font().family(), font().pointSize() + 2, QFont::Bold));
   m_plot->plotLayout()->addElement(0, 0, m_title);
-  m_plot->xAxis->setLabel(tr("mean KL(P‖Q) with only this tensor quantized (nats/token)"));
   m_plot->yAxis->setRangeReversed(true);  // the most sensitive tensor on top
   m_plot->yAxis->setSubTicks(false);
   m_plot->yAxis->setTickLength(0, 0);
@@ -81,10 +83,20 @@ SensitivityView::SensitivityView(QWidget* parent)
   m_scroll->setWidgetResizable(true);
   m_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   m_logBox->setObjectName(QStringLiteral("sensitivityLog"));
-  m_logBox->setToolTip(tr("Logarithmic KL axis (sensitivities span orders of magnitude)"));
+  m_logBox->setToolTip(tr("Logarithmic value axis (sensitivities span orders of magnitude)"));
   connect(m_logBox, &QCheckBox::toggled, this, &SensitivityView::setLogScale);
+  m_quantityBox->setObjectName(QStringLiteral("sensitivityQuantity"));
+  for (Quantity q : {Quantity::KlMean, Quantity::JsMean, Quantity::KlP99, Quantity::Top1Disagreement})
+    m_quantityBox->addItem(CurvesView::quantityLabel(q), int(q));
+  m_quantityBox->setToolTip(tr("The divergence figure of each bar (MATH.md §9): the mean says how far the "
+                               "typical token moves, p99 and top-1 disagreement how often a token changes"));
+  connect(m_quantityBox, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this](int i) { setQuantity(Quantity(m_quantityBox->itemData(i).toInt())); });
 
   auto* controls = new QHBoxLayout;
+  controls->addWidget(new QLabel(tr("bars:"), this));
+  controls->addWidget(m_quantityBox);
+  controls->addSpacing(12);
   controls->addWidget(m_logBox);
   controls->addStretch(1);
   auto* layout = new QVBoxLayout(this);
@@ -122,8 +134,18 @@ void SensitivityView::setEntries(std::vector<Entry> entries) {
   refresh();
 }
 
-void SensitivityView::addEntry(const QString& tensor, double kl) {
-  m_entries.push_back({tensor, kl});
+void SensitivityView::addEntry(const QString& tensor, const CurvePoint& figures) {
+  m_entries.push_back({tensor, figures});
+  refresh();
+}
+
+double SensitivityView::value(int i) const { return CurvesView::value(m_entries.at(std::size_t(i)).figures, m_quantity); }
+
+void SensitivityView::setQuantity(Quantity q) {
+  m_quantity = q;
+  m_quantityBox->blockSignals(true);
+  m_quantityBox->setCurrentIndex(m_quantityBox->findData(int(q)));
+  m_quantityBox->blockSignals(false);
   refresh();
 }
 
@@ -142,11 +164,13 @@ void SensitivityView::setLogScale(bool on) {
 
 void SensitivityView::refresh() {
   // Largest first; NaN last; equal values by name so the order is stable.
-  std::stable_sort(m_entries.begin(), m_entries.end(), [](const Entry& a, const Entry& b) {
-    if (std::isnan(a.kl) != std::isnan(b.kl)) return std::isnan(b.kl);
-    if (a.kl != b.kl) return a.kl > b.kl;
+  std::stable_sort(m_entries.begin(), m_entries.end(), [this](const Entry& a, const Entry& b) {
+    const double va = CurvesView::value(a.figures, m_quantity), vb = CurvesView::value(b.figures, m_quantity);
+    if (std::isnan(va) != std::isnan(vb)) return std::isnan(vb);
+    if (va != vb) return va > vb;
     return a.tensor < b.tensor;
   });
+  m_plot->xAxis->setLabel(tr("%1 with only this tensor quantized").arg(CurvesView::quantityLabel(m_quantity)));
   m_plot->clearItems();
   m_valueLabels.clear();
   QVector<double> keys[3], values[3];
@@ -154,15 +178,16 @@ void SensitivityView::refresh() {
   double hi = 0, lo = HUGE_VAL;
   for (int i = 0; i < int(m_entries.size()); ++i) {
     const Entry& e = m_entries[std::size_t(i)];
+    const double v = value(i);
     ticker->addTick(i, e.tensor);
     const int g = sensitivityGroup(e.tensor);
     keys[g] << i;
-    values[g] << e.kl;
-    if (std::isfinite(e.kl)) {
-      hi = std::max(hi, e.kl);
-      if (e.kl > 0) lo = std::min(lo, e.kl);
+    values[g] << v;
+    if (std::isfinite(v)) {
+      hi = std::max(hi, v);
+      if (v > 0) lo = std::min(lo, v);
     }
-    m_valueLabels << (std::isinf(e.kl) ? QStringLiteral("∞") : QString::number(e.kl, 'g', 3));
+    m_valueLabels << (std::isinf(v) ? QStringLiteral("∞") : QString::number(v, 'g', 3));
   }
   for (int g = 0; g < 3; ++g) {
     m_bars[std::size_t(g)]->setData(keys[g], values[g], true);
@@ -170,7 +195,7 @@ void SensitivityView::refresh() {
   }
   // Each value printed just right of its bar.
   for (int i = 0; i < int(m_entries.size()); ++i) {
-    const double v = m_entries[std::size_t(i)].kl;
+    const double v = value(i);
     auto* label = new QCPItemText(m_plot);
     label->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
     label->position->setCoords(std::isfinite(v) ? v : hi, i);

@@ -810,7 +810,8 @@ void ModelPage::applySweepUpdate(std::uint64_t generation, const SweepUpdate& u,
       if (!known) break;
       const QString family = m_runFamilies[std::size_t(u.family)].name;
       if (sensitivity) {
-        m_sensitivity->addEntry(u.label, u.evaluation.summary.klMean);
+        m_sensitivity->addEntry(u.label, widgets::CurvePoint::fromEvaluation(
+                                             u.label, u.evaluation, int(m_sensitivity->entries().size())));
       } else {
         const int series = m_seriesOfFamily[std::size_t(u.family)];
         if (series < 0) break;

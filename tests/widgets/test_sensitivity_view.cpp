@@ -1,9 +1,10 @@
 // SensitivityView on a real per-tensor sweep: stories260K, each of its 36 weight matrices alone
-// at int3, the KL of each added as it arrives. Bars are the sweep's figures sorted largest first
-// (checked against a sort done here), names on the axis, values beside the bars; many tensors
-// scroll.
+// at int3, the figures of each added as it arrives. Bars are the sweep's figures sorted largest
+// first (checked against a sort done here), names on the axis, values beside the bars; many
+// tensors scroll; the bars can show mean JS, KL p99 or top-1 disagreement instead of mean KL.
 #include <qcustomplot.h>
 
+#include <QComboBox>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QtTest/QtTest>
@@ -33,11 +34,13 @@ class TestSensitivityView : public QObject {
 
     SensitivityView v;
     v.setTitle("stories260K · int3, one tensor at a time");
-    std::map<std::string, double> kl;
+    std::map<std::string, double> kl, top1;
     auto r = model::runSweep(*m, model::SweepData{p->get(), &*seqs, nullptr}, *points,
-                             [&](std::size_t, const model::SweepPoint& pt, const model::RecipeEvaluation& e) -> Status {
+                             [&](std::size_t i, const model::SweepPoint& pt, const model::RecipeEvaluation& e) -> Status {
                                kl[pt.label] = e.summary.klMean;
-                               v.addEntry(QString::fromStdString(pt.label), e.summary.klMean);
+                               top1[pt.label] = 1.0 - e.summary.top1Agreement;
+                               const QString name = QString::fromStdString(pt.label);
+                               v.addEntry(name, widgets::CurvePoint::fromEvaluation(name, e, int(i)));
                                return {};
                              });
     QVERIFY(r.ok());
@@ -49,7 +52,7 @@ class TestSensitivityView : public QObject {
     std::sort(expect.begin(), expect.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     for (std::size_t i = 0; i < expect.size(); ++i) {
       QCOMPARE(v.entries()[i].tensor.toStdString(), expect[i].second);
-      QCOMPARE(v.entries()[i].kl, expect[i].first);
+      QCOMPARE(v.value(int(i)), expect[i].first);
     }
     QCOMPARE(v.valueLabel(0), QString::number(expect[0].first, 'g', 3));
 
@@ -61,7 +64,7 @@ class TestSensitivityView : public QObject {
       for (auto it = b->data()->constBegin(); it != b->data()->constEnd(); ++it) bars[it->key] = it->value;
     }
     QCOMPARE(total, 36);
-    for (int i = 0; i < 36; ++i) QCOMPARE(bars.at(i), v.entries()[std::size_t(i)].kl);
+    for (int i = 0; i < 36; ++i) QCOMPARE(bars.at(i), v.value(i));
     auto ticker = v.plot()->yAxis->ticker().dynamicCast<QCPAxisTickerText>();
     QVERIFY(ticker);
     QCOMPARE(ticker->ticks().value(0), v.entries()[0].tensor);
@@ -82,6 +85,23 @@ class TestSensitivityView : public QObject {
     v.setLogScale(true);
     QCOMPARE(v.plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);
     v.setLogScale(false);
+
+    // Top-1 disagreement instead: re-sorted by it (ties by name), bars and axis label follow.
+    auto* box = v.quantitySelector();
+    box->setCurrentIndex(box->findData(int(SensitivityView::Quantity::Top1Disagreement)));
+    QCOMPARE(v.quantity(), SensitivityView::Quantity::Top1Disagreement);
+    std::vector<std::pair<double, std::string>> byTop1;
+    for (const auto& [name, value] : top1) byTop1.emplace_back(value, name);
+    std::stable_sort(byTop1.begin(), byTop1.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t i = 0; i < byTop1.size(); ++i) {
+      QCOMPARE(v.value(int(i)), byTop1[i].first);
+      QCOMPARE(v.entries()[i].tensor.toStdString(), byTop1[i].second);  // std::map order = name order
+    }
+    QVERIFY(v.plot()->xAxis->label().contains(QStringLiteral("top-1")));
+    QVERIFY(byTop1.front().first > 0);
+    v.setQuantity(SensitivityView::Quantity::KlMean);
+    QCOMPARE(box->currentData().toInt(), int(SensitivityView::Quantity::KlMean));
+    QCOMPARE(v.value(0), expect[0].first);
 
     if (qEnvironmentVariableIsSet("QUENCH_WRITE_SCREENSHOTS")) {
       v.resize(900, 1000);

@@ -352,13 +352,18 @@ class TestModelPage : public QObject {
                                .toArray();
     QCOMPARE(pts.size(), 36);
     QMap<QString, double> cli;
-    for (const auto& p : pts) cli[p.toObject()["tensor"].toString()] = p.toObject()["kl_mean"].toDouble();
+    QMap<QString, double> cliJs;
+    for (const auto& p : pts) {
+      cli[p.toObject()["tensor"].toString()] = p.toObject()["kl_mean"].toDouble();
+      cliJs[p.toObject()["tensor"].toString()] = p.toObject()["js_mean"].toDouble();
+    }
     const auto& entries = page.sensitivityView()->entries();
     QCOMPARE(entries.size(), std::size_t{36});
     for (std::size_t i = 0; i < entries.size(); ++i) {
       QVERIFY2(cli.contains(entries[i].tensor), qPrintable(entries[i].tensor));
-      QCOMPARE(entries[i].kl, cli[entries[i].tensor]);
-      if (i > 0) QVERIFY(entries[i - 1].kl >= entries[i].kl);
+      QCOMPARE(entries[i].figures.klMean, cli[entries[i].tensor]);
+      QCOMPARE(entries[i].figures.jsMean, cliJs[entries[i].tensor]);
+      if (i > 0) QVERIFY(entries[i - 1].figures.klMean >= entries[i].figures.klMean);
     }
   }
 
