@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::size_t n = (size - 17) / 4;
   std::vector<float> x(n);
-  std::memcpy(x.data(), data + 17, n * 4);
+  if (n > 0) std::memcpy(x.data(), data + 17, n * 4);  // x.data() may be null when n = 0
   for (float& v : x)
     if (!std::isfinite(v)) v = 0;
 
