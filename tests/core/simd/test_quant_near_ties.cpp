@@ -16,6 +16,29 @@
 
 using namespace quench::simd;
 
+namespace {
+// v rounded to float, then moved by `ulps` floats (toward +∞ when positive).
+float nudge(double v, int ulps) {
+  float t = static_cast<float>(v);
+  for (; ulps != 0; ulps += ulps > 0 ? -1 : 1) t = std::nextafter(t, ulps > 0 ? INFINITY : -INFINITY);
+  return t;
+}
+
+// quantizeAffine against its twin on x: codes, reconstruction, flags and count; the count in *sat.
+void sameAsTwin(const std::vector<float>& x, const AffineParams& p, std::uint64_t* sat = nullptr) {
+  std::vector<std::int32_t> c1(x.size()), c2(x.size());
+  std::vector<float> r1(x.size()), r2(x.size());
+  std::vector<std::uint8_t> s1(x.size()), s2(x.size());
+  const auto n1 = quantizeAffine(x.data(), x.size(), p, c1.data(), r1.data(), s1.data());
+  const auto n2 = quantizeAffine_ref(x.data(), x.size(), p, c2.data(), r2.data(), s2.data());
+  QCOMPARE(c1, c2);
+  QCOMPARE(r1, r2);
+  QCOMPARE(s1, s2);
+  QCOMPARE(n1, n2);
+  if (sat) *sat = n1;
+}
+}  // namespace
+
 class TestQuantNearTies : public QObject {
   Q_OBJECT
  private slots:
@@ -44,26 +67,11 @@ class TestQuantNearTies : public QObject {
     // 1e−38 lies below 2^−125, where the reciprocal is not used.
     for (float s : {0.1f, 0.0123f, 3.0e-5f, 7.77f, 1.0f / 3.0f, 1.0e-30f, 3.0e30f, 2.5e-38f, 1.0e-38f}) {
       std::vector<float> x(4099);
-      for (float& v : x) {
-        float t = static_cast<float>((kd(gen) + 0.5) * static_cast<double>(s));
-        for (int u = ud(gen); u != 0; u += u > 0 ? -1 : 1) t = std::nextafter(t, u > 0 ? INFINITY : -INFINITY);
-        v = t;
-      }
-      AffineParams p;
-      p.scale = s;
-      p.zero = 0;
-      p.low = -127;
-      p.high = 127;
-      std::vector<std::int32_t> c1(x.size()), c2(x.size());
-      std::vector<float> r1(x.size()), r2(x.size());
-      std::vector<std::uint8_t> s1(x.size()), s2(x.size());
-      const auto n1 = quantizeAffine(x.data(), x.size(), p, c1.data(), r1.data(), s1.data());
-      const auto n2 = quantizeAffine_ref(x.data(), x.size(), p, c2.data(), r2.data(), s2.data());
-      QCOMPARE(c1, c2);
-      QCOMPARE(r1, r2);
-      QCOMPARE(s1, s2);
-      QCOMPARE(n1, n2);
-      QVERIFY(n1 > 0);  // |k| up to 130: some codes clip at ±127
+      for (float& v : x) v = nudge((kd(gen) + 0.5) * static_cast<double>(s), ud(gen));
+      std::uint64_t saturated = 0;
+      sameAsTwin(x, AffineParams{s, 0, -127, 127}, &saturated);
+      if (QTest::currentTestFailed()) return;
+      QVERIFY(saturated > 0);  // |k| up to 130: some codes clip at ±127
     }
   }
 };
@@ -83,20 +91,9 @@ void TestQuantNearTies::wideAndAsymmetricRanges() {
     p.scale = static_cast<float>(p.scale);
     std::uniform_int_distribution<std::int64_t> kd(p.low - p.zero - 3, p.high - p.zero + 2);
     std::vector<float> x(2053);
-    for (float& v : x) {
-      float t = static_cast<float>((static_cast<double>(kd(gen)) + 0.5) * p.scale);
-      for (int u = ud(gen); u != 0; u += u > 0 ? -1 : 1) t = std::nextafter(t, u > 0 ? INFINITY : -INFINITY);
-      v = t;
-    }
-    std::vector<std::int32_t> c1(x.size()), c2(x.size());
-    std::vector<float> r1(x.size()), r2(x.size());
-    std::vector<std::uint8_t> s1(x.size()), s2(x.size());
-    const auto n1 = quantizeAffine(x.data(), x.size(), p, c1.data(), r1.data(), s1.data());
-    const auto n2 = quantizeAffine_ref(x.data(), x.size(), p, c2.data(), r2.data(), s2.data());
-    QCOMPARE(c1, c2);
-    QCOMPARE(r1, r2);
-    QCOMPARE(s1, s2);
-    QCOMPARE(n1, n2);
+    for (float& v : x) v = nudge((static_cast<double>(kd(gen)) + 0.5) * p.scale, ud(gen));
+    sameAsTwin(x, p);
+    if (QTest::currentTestFailed()) return;
   }
 }
 
@@ -107,17 +104,12 @@ void TestQuantNearTies::fusedKernelsNearTies() {
   QVERIFY(forceQuantKernelTarget(target.toStdString()));
   std::mt19937 gen(13);
   std::uniform_int_distribution<int> ud(-5, 5), k8(-127, 126), k4(0, 14), lod(-15, 0);
-  auto nudge = [&](double v) {
-    float t = static_cast<float>(v);
-    for (int u = ud(gen); u != 0; u += u > 0 ? -1 : 1) t = std::nextafter(t, u > 0 ? INFINITY : -INFINITY);
-    return t;
-  };
   const std::size_t rows = 37, cols = 515;
   std::vector<float> x(rows * cols);
   for (std::size_t r = 0; r < rows; ++r) {
     const double s = std::ldexp(1.0 + 0.01 * static_cast<double>(r), -static_cast<int>(r % 9)) / 127.0;
     x[r * cols] = static_cast<float>(127.0 * s);  // the row's absmax
-    for (std::size_t i = 1; i < cols; ++i) x[r * cols + i] = nudge((k8(gen) + 0.5) * s);
+    for (std::size_t i = 1; i < cols; ++i) x[r * cols + i] = nudge((k8(gen) + 0.5) * s, ud(gen));
   }
   std::vector<std::int8_t> c1(x.size()), c2(x.size());
   std::vector<float> s1(rows), s2(rows), r1(x.size()), r2(x.size());
@@ -134,7 +126,7 @@ void TestQuantNearTies::fusedKernelsNearTies() {
     for (std::size_t i = g * group; i < std::min(n, (g + 1) * group); ++i)
       y[i] = i == g * group ? static_cast<float>(lo)
              : i == g * group + 1 ? static_cast<float>(lo + 15 * s)
-                                  : nudge(lo + (k4(gen) + 0.5) * s);
+                                  : nudge(lo + (k4(gen) + 0.5) * s, ud(gen));
   }
   std::vector<std::uint8_t> q1(n), q2(n);
   std::vector<float> g1(groups), g2(groups), t1(n), t2(n);
