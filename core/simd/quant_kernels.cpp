@@ -156,6 +156,29 @@ std::uint64_t QuantizeAffineF64(const float* HWY_RESTRICT x, std::size_t n, cons
   return count;
 }
 
+// The outputs of one vector of the f32 paths at i: the reconstruction, the codes (float lanes
+// holding integers within [low, high], which fits Code, so the saturating demotion is exact; not
+// written when codes is null) and the saturation flags (not written when null). Returns the number
+// of saturated lanes.
+template <class D, class V, class M, class Code>
+std::uint64_t StoreAffineVector(D df, std::size_t i, V xr, V code, M sat, Code* HWY_RESTRICT codes,
+                                float* HWY_RESTRICT recon, std::uint8_t* HWY_RESTRICT saturated) {
+  const hn::RebindToSigned<D> di;
+  hn::StoreU(xr, df, recon + i);
+  if (!codes) {
+  } else if constexpr (sizeof(Code) == 4) {
+    hn::StoreU(hn::ConvertTo(di, code), di, reinterpret_cast<std::int32_t*>(codes) + i);
+  } else {
+    const hn::Rebind<Code, decltype(di)> dc;
+    hn::StoreU(hn::DemoteTo(dc, hn::ConvertTo(di, code)), dc, codes + i);
+  }
+  if (saturated) {
+    const hn::Rebind<std::uint8_t, decltype(di)> du8;
+    hn::StoreU(hn::DemoteTo(du8, hn::ConvertTo(di, hn::IfThenElseZero(sat, hn::Set(df, 1.0f)))), du8, saturated + i);
+  }
+  return hn::CountTrue(df, sat);
+}
+
 // Division path in f32 lanes (for clip ranges too wide for QuantizeAffineT), provably identical
 // to the f64 path when it is taken:
 // (1) fp32 division is correctly rounded, so qf = fl32(x/s) is within ½ ulp32 of the exact
@@ -174,7 +197,6 @@ std::uint64_t QuantizeAffineDiv(const float* HWY_RESTRICT x, std::size_t n, cons
                      std::abs(p.zero) < kSmall && std::abs(p.low) < kSmall && std::abs(p.high) < kSmall;
   if (!f32ok) return QuantizeAffineF64(x, n, p, codes, recon, saturated);
   const hn::ScalableTag<float> df;
-  const hn::RebindToSigned<decltype(df)> di;
   const std::size_t N = hn::Lanes(df);
   const auto vs = hn::Set(df, static_cast<float>(p.scale));
   const auto vb = hn::Set(df, static_cast<float>(p.zero));
@@ -182,8 +204,6 @@ std::uint64_t QuantizeAffineDiv(const float* HWY_RESTRICT x, std::size_t n, cons
   const auto vhi = hn::Set(df, static_cast<float>(p.high));
   const auto half = hn::Set(df, 0.5f);
   const auto margin = hn::Set(df, 0x1.0p-21f);
-  const auto one = hn::Set(df, 1.0f);
-  const hn::Rebind<std::uint8_t, decltype(di)> du8;
   std::uint64_t count = 0;
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
@@ -194,19 +214,9 @@ std::uint64_t QuantizeAffineDiv(const float* HWY_RESTRICT x, std::size_t n, cons
       continue;
     }
     const auto v = hn::Add(hn::Round(q), vb);
-    const auto sat = hn::Or(hn::Lt(v, vlo), hn::Gt(v, vhi));
     const auto c = hn::Min(hn::Max(v, vlo), vhi);
-    hn::StoreU(hn::Mul(vs, hn::Sub(c, vb)), df, recon + i);
-    if (!codes) {
-    } else if constexpr (sizeof(Code) == 4) {
-      hn::StoreU(hn::ConvertTo(di, c), di, reinterpret_cast<std::int32_t*>(codes) + i);
-    } else {
-      // Narrow codes: c is within [low, high], which fits Code, so the saturating demotion is exact.
-      const hn::Rebind<Code, decltype(di)> dc;
-      hn::StoreU(hn::DemoteTo(dc, hn::ConvertTo(di, c)), dc, codes + i);
-    }
-    if (saturated) hn::StoreU(hn::DemoteTo(du8, hn::ConvertTo(di, hn::IfThenElseZero(sat, one))), du8, saturated + i);
-    count += hn::CountTrue(df, sat);
+    count += StoreAffineVector(df, i, hn::Mul(vs, hn::Sub(c, vb)), c, hn::Or(hn::Lt(v, vlo), hn::Gt(v, vhi)), codes,
+                               recon, saturated);
   }
   if (i < n)
     count += QuantizeAffineF64(x + i, n - i, p, codes ? codes + i : nullptr, recon + i, saturated ? saturated + i : nullptr);
@@ -234,7 +244,6 @@ std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const 
   const std::int64_t K = detail::reciprocalBound(p);
   if (K == 0) return QuantizeAffineDiv(x, n, p, codes, recon, saturated);
   const hn::ScalableTag<float> df;
-  const hn::RebindToSigned<decltype(df)> di;
   const std::size_t N = hn::Lanes(df);
   const auto vs = hn::Set(df, static_cast<float>(p.scale));
   const auto vinv = hn::Set(df, static_cast<float>(1.0 / p.scale));
@@ -243,8 +252,6 @@ std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const 
   const auto vU = hn::Set(df, static_cast<float>(p.high - p.zero));
   const auto limit = hn::Set(df, detail::marginLimit(K));
   const auto zero = hn::Zero(df);
-  const auto one = hn::Set(df, 1.0f);
-  const hn::Rebind<std::uint8_t, decltype(di)> du8;
   std::uint64_t count = 0;
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
@@ -256,18 +263,7 @@ std::uint64_t QuantizeAffineT(const float* HWY_RESTRICT x, std::size_t n, const 
     }
     // + 0 turns a −0 from Round into +0, as the integer code of the reference is.
     const auto c = hn::Add(hn::Min(hn::Max(r, vL), vU), zero);
-    const auto sat = hn::Ne(c, r);
-    hn::StoreU(hn::Mul(vs, c), df, recon + i);
-    if (!codes) {
-    } else if constexpr (sizeof(Code) == 4) {
-      hn::StoreU(hn::ConvertTo(di, hn::Add(c, vb)), di, reinterpret_cast<std::int32_t*>(codes) + i);
-    } else {
-      // Narrow codes: c + b is within [low, high], which fits Code, so the saturating demotion is exact.
-      const hn::Rebind<Code, decltype(di)> dc;
-      hn::StoreU(hn::DemoteTo(dc, hn::ConvertTo(di, hn::Add(c, vb))), dc, codes + i);
-    }
-    if (saturated) hn::StoreU(hn::DemoteTo(du8, hn::ConvertTo(di, hn::IfThenElseZero(sat, one))), du8, saturated + i);
-    count += hn::CountTrue(df, sat);
+    count += StoreAffineVector(df, i, hn::Mul(vs, c), hn::Add(c, vb), hn::Ne(c, r), codes, recon, saturated);
   }
   if (i < n)
     count += QuantizeAffineF64(x + i, n - i, p, codes ? codes + i : nullptr, recon + i, saturated ? saturated + i : nullptr);
