@@ -8,6 +8,7 @@
 #include <random>
 
 #include "common/fuzzy.h"
+#include "common/quant_twins.h"
 #include "core/simd/quant_kernels.h"
 
 using namespace quench::simd;
@@ -110,23 +111,10 @@ class TestQuantKernels : public QObject {
       std::normal_distribution<float> nd;
       for (float& v : x) v = nd(gen);
       const float* xp = x.data() + 1;
-      std::vector<std::int8_t> c1(rows * cols), c2(rows * cols);
-      std::vector<float> s1(rows), s2(rows), r1(rows * cols), r2(rows * cols);
-      quantizeRowsInt8Absmax(xp, rows, cols, c1.data(), s1.data(), r1.data());
-      quantizeRowsInt8Absmax_ref(xp, rows, cols, c2.data(), s2.data(), r2.data());
-      QCOMPARE(c1, c2);
-      QCOMPARE(s1, s2);
-      QCOMPARE(r1, r2);
-      const std::size_t n = rows * cols, groups = (n + 127) / 128;
-      std::vector<std::uint8_t> q1(n), q2(n);
-      std::vector<float> g1(groups), g2(groups);
-      std::vector<std::int32_t> z1(groups), z2(groups);
-      quantizeGroupsInt4MinMax(xp, n, 128, q1.data(), g1.data(), z1.data(), r1.data());
-      quantizeGroupsInt4MinMax_ref(xp, n, 128, q2.data(), g2.data(), z2.data(), r2.data());
-      QCOMPARE(q1, q2);
-      QCOMPARE(g1, g2);
-      QCOMPARE(z1, z2);
-      QCOMPARE(r1, r2);
+      quench::test::sameInt8RowsAsTwin(xp, rows, cols);
+      if (QTest::currentTestFailed()) return;
+      quench::test::sameInt4GroupsAsTwin(xp, rows * cols, 128);
+      if (QTest::currentTestFailed()) return;
     }
   }
 
@@ -188,16 +176,9 @@ class TestQuantKernels : public QObject {
       for (const auto& sp : specials)
         for (std::size_t i = 0; i < group; ++i) x.push_back(sp[(i + rep) % sp.size()]);
     x.resize(x.size() - 3);
-    const std::size_t n = x.size(), groups = (n + group - 1) / group;
-    std::vector<std::uint8_t> q1(n), q2(n);
-    std::vector<float> g1(groups), g2(groups), r1(n), r2(n);
-    std::vector<std::int32_t> z1(groups), z2(groups);
-    quantizeGroupsInt4MinMax(x.data(), n, group, q1.data(), g1.data(), z1.data(), r1.data());
-    quantizeGroupsInt4MinMax_ref(x.data(), n, group, q2.data(), g2.data(), z2.data(), r2.data());
-    QCOMPARE(q1, q2);
-    QCOMPARE(g1, g2);
-    QCOMPARE(z1, z2);
-    QCOMPARE(r1, r2);
+    std::vector<float> g1;
+    quench::test::sameInt4GroupsAsTwin(x.data(), x.size(), group, &g1);
+    if (QTest::currentTestFailed()) return;
     QCOMPARE(g1[3], std::numeric_limits<float>::denorm_min());  // {0, 1e-45}: 1e-45/15 rounds to 0
     QCOMPARE(g1[0], 2.5f);                                      // constant 2.5: s = |lo|
     QCOMPARE(g1[2], 1.0f);                                      // all zero: s = 1
