@@ -88,8 +88,6 @@ int bitsToSlider(int bits) {
   return 6;
 }
 
-bool validBits(int b) { return (b >= 2 && b <= 8) || b == 16; }
-
 QString shortest(double v) { return PartsTableModel::formatNumber(v); }
 
 // Formulas of MATH.md, shown as tooltips.
@@ -716,7 +714,7 @@ void RecipeEditor::showParamsInFields() {
   }
   m_threshold->setValue(p.threshold);
 
-  m_model->setGrid(validBits(p.bits) ? p.bits : 8, p.symmetric);
+  m_model->setGrid(validIntegerBits(p.bits) ? p.bits : 8, p.symmetric);
   m_model->setEditable(p.method == Method::Int);
   m_model->setOverrides(p.method == Method::Int ? p.overrides : std::map<std::size_t, PartOverride>{});
   updateVisibility();
@@ -1030,7 +1028,7 @@ void RecipeEditor::onMethodChanged() {
 
 void RecipeEditor::onBitsEdited(int bits, bool fromSlider) {
   if (m_updating) return;
-  if (!validBits(bits)) {
+  if (!validIntegerBits(bits)) {
     showError(QStringLiteral("bits"), tr("bits must be 2..8 or 16, got %1").arg(bits));
     return;
   }

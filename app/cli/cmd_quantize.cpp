@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -128,7 +129,7 @@ int runTextbook(const QuantizeOptions& o) {
                 "--parts, --scale, --zero, --clip, --bits, --asymmetric, --round and --scale-format");
   // --bits K: the default clip of every part is the K-bit grid (±(2^(K−1) − 1), or [0, 2^K − 1]
   // with --asymmetric), and a typed clip must fit a K-bit code.
-  if (o.bits && !(*o.bits >= 2 && *o.bits <= 8) && *o.bits != 16)
+  if (o.bits && !validIntegerBits(*o.bits))
     return fail("--bits: " + std::to_string(*o.bits) + " is not 2..8 or 16");
   if (o.symmetric && o.asymmetric) return fail("quantize: give --symmetric or --asymmetric, not both");
   auto values = parseFloats(o.values, "values");
@@ -169,10 +170,7 @@ int runTextbook(const QuantizeOptions& o) {
   if (!scales) return fail(scales.error().message);
   std::vector<PartParams> params(k);
   if (o.bits)
-    for (PartParams& p : params) {
-      p.clipLow = o.asymmetric ? 0 : -((std::int64_t{1} << (*o.bits - 1)) - 1);
-      p.clipHigh = o.asymmetric ? (std::int64_t{1} << *o.bits) - 1 : (std::int64_t{1} << (*o.bits - 1)) - 1;
-    }
+    for (PartParams& p : params) std::tie(p.clipLow, p.clipHigh) = integerGrid(*o.bits, !o.asymmetric);
   bool anyZero = false;
   for (std::size_t j = 0; j < k; ++j) {
     auto s = parseNumber<double>((*scales)[j]);
@@ -206,14 +204,9 @@ int runTextbook(const QuantizeOptions& o) {
         hi = parseNumber<std::int64_t>(c.substr(colon + 1));
       }
       if (!lo || !hi || *lo > *hi) return fail("--clip: part " + std::to_string(j) + ": '" + c + "' is not M ≥ 0 or L:U with L ≤ U");
-      if (o.bits) {
-        const std::int64_t half = std::int64_t{1} << (*o.bits - 1);
-        const bool fits = *lo >= 0 ? *hi <= 2 * half - 1 : *lo >= -half && *hi <= half - 1;
-        if (!fits)
-          return fail("--clip: part " + std::to_string(j) + ": [" + std::to_string(*lo) + ", " + std::to_string(*hi) +
-                      "] does not fit a " + std::to_string(*o.bits) + "-bit code ([" + std::to_string(-half) + ", " +
-                      std::to_string(half - 1) + "] or [0, " + std::to_string(2 * half - 1) + "])");
-      }
+      if (o.bits)
+        if (Status s = clipFitsBits(*lo, *hi, *o.bits); !s)
+          return fail("--clip: part " + std::to_string(j) + ": " + s.error().message);
       params[j].clipLow = *lo;
       params[j].clipHigh = *hi;
     }

@@ -60,8 +60,20 @@ int codeBits(const PartParams& p) {
   return b;
 }
 
+Status clipFitsBits(std::int64_t lo, std::int64_t hi, int bits) {
+  const auto levels = static_cast<std::uint64_t>(hi - lo) + 1;
+  const std::uint64_t capacity = std::uint64_t{1} << bits;
+  if (levels <= capacity) return {};
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on the chained operator+.
+  std::string message = "[";
+  message.append(std::to_string(lo)).append(", ").append(std::to_string(hi)).append("] has ");
+  message.append(std::to_string(levels)).append(" levels, more than a ").append(std::to_string(bits));
+  message.append("-bit code holds (").append(std::to_string(capacity)).append(")");
+  return makeError(message);
+}
+
 Status validateIntegerParams(const IntegerParams& params, std::size_t partCount) {
-  if (!((params.bits >= 2 && params.bits <= 8) || params.bits == 16))
+  if (!validIntegerBits(params.bits))
     return makeError("quantize: bits must be 2..8 or 16, got " + std::to_string(params.bits));
   const auto& c = params.calibration;
   if (c.method == CalibrationMethod::Percentile && !(c.percentile > 0 && c.percentile <= 100))
@@ -81,16 +93,12 @@ Status validateIntegerParams(const IntegerParams& params, std::size_t partCount)
     if (o.clipLow && o.clipHigh && *o.clipLow > *o.clipHigh)
       return makeError("quantize: part " + std::to_string(j) + ": clip low exceeds clip high");
     if (o.clipLow || o.clipHigh) {
-      // The clip range (a bound not given is the grid's) must fit a k-bit code, signed or unsigned.
-      const std::int64_t half = std::int64_t{1} << (params.bits - 1);
-      const std::int64_t lo = o.clipLow ? *o.clipLow : params.symmetric ? -(half - 1) : 0;
-      const std::int64_t hi = o.clipHigh ? *o.clipHigh : params.symmetric ? half - 1 : 2 * half - 1;
-      const bool fits = lo >= 0 ? hi <= 2 * half - 1 : lo >= -half && hi <= half - 1;
-      if (lo > hi || !fits)
-        return makeError("quantize: part " + std::to_string(j) + ": clip [" + std::to_string(lo) + ", " +
-                         std::to_string(hi) + "] does not fit a " + std::to_string(params.bits) + "-bit code ([" +
-                         std::to_string(-half) + ", " + std::to_string(half - 1) + "] or [0, " +
-                         std::to_string(2 * half - 1) + "])");
+      // The clip range (a bound not given is the grid's) must be storable in k-bit codes.
+      const auto [gridLow, gridHigh] = integerGrid(params.bits, params.symmetric);
+      const std::int64_t lo = o.clipLow.value_or(gridLow), hi = o.clipHigh.value_or(gridHigh);
+      if (lo > hi) return makeError("quantize: part " + std::to_string(j) + ": clip low exceeds clip high");
+      if (Status s = clipFitsBits(lo, hi, params.bits); !s)
+        return makeError("quantize: part " + std::to_string(j) + ": clip " + s.error().message);
     }
     if (params.arithmetic == CodeArithmetic::Ggml && o.zeroPoint && *o.zeroPoint != 0)
       return makeError("quantize: part " + std::to_string(j) + ": ggml arithmetic has no zero point");

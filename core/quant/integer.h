@@ -126,6 +126,14 @@ inline GgmlElement quantizeElementGgml(float x, const PartParams& p, Rounding r,
   return e;
 }
 
+/// The integer widths Quench quantizes to: 2..8 or 16 bits.
+constexpr bool validIntegerBits(int bits) { return (bits >= 2 && bits <= 8) || bits == 16; }
+
+/// A clip range [lo, hi] (lo ≤ hi) is storable in k-bit codes when it has at most 2^k levels
+/// (codeBits ≤ k; the offset of the window is free: [−7, 8] is Q4_0's 4-bit grid). The error says
+/// "[lo, hi] has N levels, more than a k-bit code holds (2^k)".
+Status clipFitsBits(std::int64_t lo, std::int64_t hi, int bits);
+
 /// Checks bits ∈ {2..8, 16}, calibration settings and overrides (scale > 0 and finite, L ≤ U,
 /// codes fit int32, override indices < partCount).
 Status validateIntegerParams(const IntegerParams& params, std::size_t partCount);

@@ -215,7 +215,7 @@ Result<RecipeRule> parseRule(const Json& r, const std::string& where) {
       return makeError(w + ": unknown key for method '" + methodText + "'");
     if (key == "bits") {
       QUENCH_TRY(b, getInt(v, w));
-      if (!((b >= 2 && b <= 8) || b == 16)) return makeError(w + ": bits must be 2..8 or 16, got " + std::to_string(b));
+      if (!(b >= 2 && b <= 16 && validIntegerBits(static_cast<int>(b)))) return makeError(w + ": bits must be 2..8 or 16, got " + std::to_string(b));
       p.bits = static_cast<int>(b);
     } else if (key == "symmetric") {
       QUENCH_TRY(b, getBool(v, w));

@@ -101,11 +101,11 @@ class TestCliQuantize : public QObject {
     expectFailure({"quantize", "--values", "1,x", "--scale", "0.1"}, "'x' is not a number");
     expectFailure({"quantize", "--values", "1,nan", "--scale", "0.1"}, "element 1 is NaN");
     expectFailure({"quantize", "--values", "1", "--scale", "0.1", "--round", "sideways"}, "--round: unknown 'sideways'");
-    // --bits: a typed clip must fit the K-bit code; K must be a supported width.
+    // --bits: a typed clip must be storable in K-bit codes (2^K levels); K must be a supported width.
     expectFailure({"quantize", "--values", "1,2", "--parts", "0;1", "--scale", "0.1,0.1", "--clip", "127,7", "--bits", "4"},
-                  "part 0: [-127, 127] does not fit a 4-bit code ([-8, 7] or [0, 15])");
+                  "--clip: part 0: [-127, 127] has 255 levels, more than a 4-bit code holds (16)");
     expectFailure({"quantize", "--values", "1,2", "--parts", "0;1", "--scale", "0.1,0.1", "--clip", "7,0:16", "--bits", "4"},
-                  "part 1: [0, 16] does not fit a 4-bit code");
+                  "part 1: [0, 16] has 17 levels");
     expectFailure({"quantize", "--values", "1", "--scale", "0.1", "--bits", "9"}, "--bits: 9 is not 2..8 or 16");
     // Options of the other form are refused, not ignored.
     expectFailure({"quantize", "--values", "1", "--scale", "0.1", "--method", "nf4"},
@@ -130,6 +130,10 @@ class TestCliQuantize : public QObject {
     QCOMPARE(j["codes"], nlohmann::json::parse("[14, 15, 0]"));
     QCOMPARE(j["saturated"], nlohmann::json::parse("[false, true, false]"));
     QCOMPARE(j["parts"][0]["clip_high"].get<int>(), 15);
+    // Q4_0's mirrored grid [−7, 8] has 16 levels: it is a 4-bit clip. 0.8/0.1 → 8, −0.9/0.1 → −9 → −7.
+    j = runJson({"quantize", "--values", "0.8,-0.9", "--scale", "0.1", "--clip", "-7:8", "--bits", "4", "--json"});
+    QCOMPARE(j["codes"], nlohmann::json::parse("[8, -7]"));
+    QCOMPARE(j["saturated"], nlohmann::json::parse("[false, true]"));
   }
 
   void tensorForm() {

@@ -207,7 +207,7 @@ class TestInteger : public QObject {
     p.overrides.clear();
     p.overrides[0] = PartOverride{-1.0};
     QVERIFY(!quantizeInteger(x, *Partition::custom(4, {{0, 1}, {2, 3}}), p).ok());
-    // A typed clip must fit a k-bit code: 4 bits hold [−8, 7] or [0, 15].
+    // A typed clip must be storable in k-bit codes: at most 2^k levels (4 bits: 16), anywhere.
     const auto two = *Partition::custom(4, {{0, 1}, {2, 3}});
     IntegerParams q{4};
     q.overrides[1] = PartOverride{0.5, std::nullopt, std::int64_t{-8}, std::int64_t{7}};
@@ -218,11 +218,17 @@ class TestInteger : public QObject {
     auto bad = quantizeInteger(x, two, q);
     QVERIFY(!bad.ok());
     QCOMPARE(QString::fromStdString(bad.error().message),
-             QStringLiteral("quantize: part 1: clip [-127, 127] does not fit a 4-bit code ([-8, 7] or [0, 15])"));
-    q.overrides[1] = PartOverride{0.5, std::nullopt, std::nullopt, std::int64_t{8}};  // low from the grid: −7
-    QVERIFY(!quantizeInteger(x, two, q).ok());
-    q.symmetric = false;  // low from the unsigned grid: 0, so [0, 8] fits
+             QStringLiteral("quantize: part 1: clip [-127, 127] has 255 levels, more than a 4-bit code holds (16)"));
+    // Low from the grid (−7): [−7, 8] is Q4_0's mirrored 4-bit grid, 16 levels.
+    q.overrides[1] = PartOverride{0.5, std::nullopt, std::nullopt, std::int64_t{8}};
     QVERIFY(quantizeInteger(x, two, q).ok());
+    q.overrides[1] = PartOverride{0.5, std::nullopt, std::int64_t{-8}, std::int64_t{8}};  // 17 levels
+    QVERIFY(!quantizeInteger(x, two, q).ok());
+    q.symmetric = false;  // high from the unsigned grid: [3, 15] fits, [−1, 15] does not
+    q.overrides[1] = PartOverride{0.5, std::nullopt, std::int64_t{3}, std::nullopt};
+    QVERIFY(quantizeInteger(x, two, q).ok());
+    q.overrides[1] = PartOverride{0.5, std::nullopt, std::int64_t{-1}, std::nullopt};
+    QVERIFY(!quantizeInteger(x, two, q).ok());
   }
 
   void badInput() {
