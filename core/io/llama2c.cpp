@@ -62,6 +62,11 @@ class Llama2cReader final : public TensorReader {
   const std::vector<TensorInfo>& tensors() const override { return m_infos; }
   const Metadata& metadata() const override { return m_meta; }
 
+  std::span<const std::uint8_t> storedBytes(std::size_t index) const override {
+    if (index >= m_infos.size()) return {};
+    return m_file->bytes().subspan(m_offsets[index], m_infos[index].bytes);
+  }
+
   Result<FloatTensor> readFloat(std::size_t index, const Work& work) const override {
     if (index >= m_infos.size())
       return makeError(m_path + ": tensor index " + std::to_string(index) + " out of range");

@@ -14,6 +14,8 @@ std::optional<std::size_t> TensorReader::find(std::string_view name) const {
   return std::nullopt;
 }
 
+std::span<const std::uint8_t> TensorReader::storedBytes(std::size_t) const { return {}; }
+
 Result<FloatTensor> TensorReader::readFloat(std::string_view name, const Work& work) const {
   if (auto i = find(name)) return readFloat(*i, work);
   return makeError(path() + ": no tensor named '" + std::string(name) + "'");

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,6 +35,11 @@ class TensorReader {
   /// Read tensor `index` and convert it to float32. Thread-safe: may run on worker threads
   /// concurrently with other reads on the same reader. Errors name the file and the tensor.
   virtual Result<FloatTensor> readFloat(std::size_t index, const Work& work = {}) const = 0;
+  /// The tensor's bytes exactly as stored (little-endian elements of TensorInfo::dtype, or ggml
+  /// blocks), when the reader memory-maps them; empty when it cannot (HDF5, compressed npz, the
+  /// demo). Valid while the reader lives; no copy, no conversion. Thread-safe. This is how the
+  /// runtime keeps weights as stored (bf16/f16/blocks) instead of converting them to float32.
+  virtual std::span<const std::uint8_t> storedBytes(std::size_t index) const;
 
   /// Index of the tensor called `name`, if any.
   std::optional<std::size_t> find(std::string_view name) const;

@@ -39,6 +39,11 @@ class SafetensorsReader final : public TensorReader {
   const std::vector<TensorInfo>& tensors() const override { return m_tensors; }
   const Metadata& metadata() const override { return m_metadata; }
 
+  std::span<const std::uint8_t> storedBytes(std::size_t index) const override {
+    if (index >= m_tensors.size()) return {};
+    return m_file->bytes().subspan(m_offsets[index], m_tensors[index].bytes);
+  }
+
   Result<FloatTensor> readFloat(std::size_t index, const Work& work) const override {
     if (index >= m_tensors.size())
       return makeError(path() + ": tensor index " + std::to_string(index) + " out of range");

@@ -199,6 +199,9 @@ void TestGguf::q8_0ByHand() {
   QCOMPARE(v[17], 0.5f);
   QCOMPARE(v[30], 7.0f);   // 0.5 · 14
   QCOMPARE(v[31], -64.0f); // 0.5 · −128
+  // storedBytes is the block itself, as in the file.
+  const auto raw = (*r)->storedBytes(0);
+  QVERIFY(std::equal(raw.begin(), raw.end(), block.begin(), block.end()));
 }
 
 void TestGguf::q4_0ByHand() {

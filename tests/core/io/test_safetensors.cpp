@@ -68,6 +68,23 @@ class TestSafetensors : public QObject {
     }
   }
 
+  // storedBytes is the file's own bytes for the tensor: decoding them gives readFloat's values.
+  void storedBytesAreTheFileBytes() {
+    auto r = openOrDie(openSafetensors, ioData("all_dtypes.safetensors"));
+    for (std::size_t i = 0; i < r->tensors().size(); ++i) {
+      const TensorInfo& info = r->tensors()[i];
+      const auto raw = r->storedBytes(i);
+      QCOMPARE(raw.size(), static_cast<std::size_t>(info.bytes));
+      if (info.dtype == DType::Bool) continue;
+      std::vector<float> decoded(raw.size() / dtypeSize(info.dtype));
+      convertToFloat(info.dtype, raw.data(), decoded.size(), decoded.data());
+      const FloatTensor t = readOrDie(*r, info.name.c_str());
+      for (std::size_t k = 0; k < decoded.size(); ++k)
+        QVERIFY(decoded[k] == t.values[k] || (std::isnan(decoded[k]) && std::isnan(t.values[k])));
+    }
+    QVERIFY(r->storedBytes(r->tensors().size()).empty());
+  }
+
   void integerDtypes() {
     auto r = openOrDie(openSafetensors, ioData("all_dtypes.safetensors"));
     // make_test_files.py: signed (k − 6)·m, unsigned k·m for k = 0..11.
