@@ -37,7 +37,7 @@ QCPScatterStyle::ScatterShape seriesShape(int i) {
 constexpr double kHoverPixels = 10.0;
 }  // namespace
 
-CurvePoint CurvePoint::fromEvaluation(const QString& label, const model::RecipeEvaluation& e, int index) {
+CurvePoint CurvePoint::fromEvaluation(const QString& label, const eval::RecipeEvaluation& e, int index) {
   CurvePoint p;
   bool numeric = false;
   const double v = label.toDouble(&numeric);

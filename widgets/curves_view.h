@@ -2,12 +2,12 @@
 // Divergence curves (MATH.md §10): several families of recipes (e.g. "int4 group-wise", "NF4",
 // "FP4"), each a series of swept points, plotted as mean KL, JS, p99 KL or top-1 disagreement
 // against the swept setting or against bits per parameter. Points can be appended one at a time
-// as a sweep delivers them (model/sweep.h's SweepPointFn). It shows results; it computes nothing.
+// as a sweep delivers them (eval/sweep.h's SweepPointFn). It shows results; it computes nothing.
 #include <QString>
 #include <QWidget>
 #include <vector>
 
-#include "core/model/evaluate.h"
+#include "core/eval/evaluate.h"
 
 class QCheckBox;
 class QComboBox;
@@ -29,7 +29,7 @@ struct CurvePoint {
   double top1Disagreement = 0;  ///< fraction of positions whose argmaxes differ
 
   /// The figures of `e` at the setting value `label` (x = its number, or `index` when it is none).
-  static CurvePoint fromEvaluation(const QString& label, const model::RecipeEvaluation& e, int index);
+  static CurvePoint fromEvaluation(const QString& label, const eval::RecipeEvaluation& e, int index);
 };
 
 class CurvesView : public QWidget {

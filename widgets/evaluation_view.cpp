@@ -266,7 +266,7 @@ void EvaluationView::clear(const QString& message) {
   m_posPlot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void EvaluationView::setEvaluation(const model::RecipeEvaluation& e, const model::Tokenizer* tokenizer,
+void EvaluationView::setEvaluation(const eval::RecipeEvaluation& e, const model::Tokenizer* tokenizer,
                                    const QString& title) {
   clear();
   m_titleLabel->setText(title);
@@ -343,7 +343,7 @@ void EvaluationView::setEvaluation(const model::RecipeEvaluation& e, const model
   m_sequenceIds.erase(std::unique(m_sequenceIds.begin(), m_sequenceIds.end()), m_sequenceIds.end());
 
   // Histogram (core bins), mean and p99 lines.
-  const Histogram h = model::klHistogram(m_positions, kHistogramBins);
+  const Histogram h = eval::klHistogram(m_positions, kHistogramBins);
   QVector<double> keys, counts;
   double most = 1;
   for (std::size_t i = 0; i < h.counts.size(); ++i) {
@@ -370,7 +370,7 @@ void EvaluationView::setEvaluation(const model::RecipeEvaluation& e, const model
   m_histPlot->replot(QCustomPlot::rpQueuedReplot);
 
   // The ten positions that moved most.
-  const auto moved = model::largestKlPositions(m_positions, kMovedRows);
+  const auto moved = eval::largestKlPositions(m_positions, kMovedRows);
   m_moved->setRowCount(int(moved.size()));
   for (int row = 0; row < int(moved.size()); ++row) {
     const std::size_t i = moved[std::size_t(row)];
@@ -393,7 +393,7 @@ void EvaluationView::setEvaluation(const model::RecipeEvaluation& e, const model
   m_sequenceBox->blockSignals(true);
   for (std::size_t k = 0; k < m_sequenceIds.size(); ++k) {
     const auto n = std::count_if(m_positions.begin(), m_positions.end(),
-                                 [&](const model::PositionRecord& r) { return r.sequence == m_sequenceIds[k]; });
+                                 [&](const eval::PositionRecord& r) { return r.sequence == m_sequenceIds[k]; });
     m_sequenceBox->addItem(tr("%1 (%2 positions)").arg(m_sequenceIds[k] + 1).arg(n));
   }
   // Start on the sequence of the largest KL: the one worth looking at first.
@@ -437,7 +437,7 @@ void EvaluationView::showSequence() {
   const bool fresh = m_shown.empty();
   if (fresh) {
     std::set<std::size_t> top;
-    for (std::size_t i : model::largestKlPositions(m_positions, kMovedRows)) top.insert(i);
+    for (std::size_t i : eval::largestKlPositions(m_positions, kMovedRows)) top.insert(i);
     QVector<double> x, y, tx, ty;
     m_posLabels.clear();
     double hi = 0;

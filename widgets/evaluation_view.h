@@ -1,5 +1,5 @@
 #pragma once
-// One evaluated recipe (model/evaluate.h) as a teacher would show it: the per-token summary in
+// One evaluated recipe (eval/evaluate.h) as a teacher would show it: the per-token summary in
 // llama.cpp's figure set as a table, a histogram of the per-token KL (log counts), KL along the
 // positions of a chosen sequence with its tokens as tick labels (tooltip per point), and the ten
 // positions whose next token moved most. It shows core results; the histogram and the ranking
@@ -8,7 +8,7 @@
 #include <QWidget>
 #include <vector>
 
-#include "core/model/evaluate.h"
+#include "core/eval/evaluate.h"
 #include "core/model/tokenizer.h"
 
 class QComboBox;
@@ -30,7 +30,7 @@ class EvaluationView : public QWidget {
   /// Show `e` (its summary; its positions when it kept them: histogram, sequence plot, top-10).
   /// `tokenizer` (may be null: ids are shown as "#id") is used during this call only, to turn the
   /// tokens into text. `title` names the model and the recipe.
-  void setEvaluation(const model::RecipeEvaluation& e, const model::Tokenizer* tokenizer, const QString& title);
+  void setEvaluation(const eval::RecipeEvaluation& e, const model::Tokenizer* tokenizer, const QString& title);
   /// Back to the empty state with `message` as the title.
   void clear(const QString& message = QString());
 
@@ -76,7 +76,7 @@ class EvaluationView : public QWidget {
   QCPGraph* m_posGraph;
   QCPTextElement* m_histTitle;
   QCPTextElement* m_posTitle;
-  std::vector<model::PositionRecord> m_positions;
+  std::vector<eval::PositionRecord> m_positions;
   std::vector<QString> m_tokenText;      // text of PositionRecord::token, per position
   std::vector<QString> m_nextText;       // text of PositionRecord::nextToken ("" when none)
   std::vector<std::size_t> m_sequenceIds;  // distinct PositionRecord::sequence values, in order

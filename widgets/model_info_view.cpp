@@ -65,7 +65,7 @@ void ModelInfoView::setModel(const model::ModelFiles& files) {
   addRow(tr("RoPE pairs"), c.rope == model::RopeStyle::AdjacentPairs ? tr("adjacent (2i, 2i+1)") : tr("halves (i, i + d/2)"));
   addRow(tr("norm ε"), QString::number(double(c.normEps), 'g', 3), tr("RMSNorm epsilon"));
   addRow(tr("shared classifier"), c.sharedClassifier ? tr("yes (output = token embedding)") : tr("no"));
-  addRow(tr("parameters"), count(qint64(model::parameterCount(files))), tr("values of every weight the runtime loads (a tied tensor once)"));
+  addRow(tr("parameters"), count(qint64(eval::parameterCount(files))), tr("values of every weight the runtime loads (a tied tensor once)"));
   addRow(tr("tensors"), QString::number(files.reader ? files.reader->tensors().size() : 0));
   if (files.tokenizer) addRow(tr("tokenizer vocabulary"), count(files.tokenizer->vocabSize()));
 }

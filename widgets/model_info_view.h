@@ -4,7 +4,7 @@
 // shared classifier, parameter count, tensors.
 #include <QWidget>
 
-#include "core/model/evaluate.h"  // parameterCount
+#include "core/eval/evaluate.h"  // parameterCount
 #include "core/model/model_loader.h"
 
 class QTableWidget;

@@ -1,5 +1,5 @@
 #pragma once
-// Per-tensor sensitivity (model/sweep.h perTensorPoints): a divergence figure of the model with one
+// Per-tensor sensitivity (eval/sweep.h perTensorPoints): a divergence figure of the model with one
 // weight matrix quantized (mean KL by default; mean JS, KL p99 or top-1 disagreement on request),
 // as horizontal bars sorted largest first, the tensor names readable on the left, each bar's
 // value beside it; many tensors scroll. Tensors can be added as a sweep delivers them. It shows

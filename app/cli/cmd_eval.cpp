@@ -6,7 +6,7 @@
 #include <string>
 
 #include "app/cli/commands.h"
-#include "app/cli/eval_source.h"
+#include "app/cli/eval_options.h"
 #include "app/cli/method_options.h"
 
 namespace quench::cli {
@@ -33,7 +33,7 @@ int runEval(const EvalOptions& o) {
   if (!recipe) return fail(recipe.error().message);
   auto src = openEvalSource(o.source);
   if (!src) return fail("eval: " + src.error().message);
-  auto e = model::evaluateRecipe(src->files, *recipe, src->p.get(), src->sequences,
+  auto e = eval::evaluateRecipe(src->files, *recipe, src->p.get(), src->sequences,
                                  src->reference ? &*src->reference : nullptr, o.temperature);
   if (!e) return fail(e.error().message);
   const nlohmann::ordered_json j = evaluationJson(*e);

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "app/cli/commands.h"
-#include "app/cli/eval_source.h"
+#include "app/cli/eval_options.h"
 #include "core/io/writer.h"
 #include "core/model/model_loader.h"
 

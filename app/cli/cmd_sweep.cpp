@@ -2,16 +2,16 @@
 // (--text FILE | --tokens FILE | --sample N --length L --seed S | --reference-logits FILE) [--json]:
 // a curve (MATH.md §10): the eval figures for each value of one setting, the others fixed; or
 // per-tensor sensitivity: the same transform applied to one weight matrix at a time (each matrix
-// the rule selects, so --tensors narrows it). The work is core/model/sweep.h's.
+// the rule selects, so --tensors narrows it). The work is core/eval/sweep.h's.
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "app/cli/commands.h"
-#include "app/cli/eval_source.h"
+#include "app/cli/eval_options.h"
 #include "app/cli/method_options.h"
-#include "core/model/sweep.h"
+#include "core/eval/sweep.h"
 
 namespace quench::cli {
 namespace {
@@ -33,17 +33,17 @@ int runSweep(const SweepOptions& o) {
   // Every point's recipe is built and validated before any model work, so a typo fails in
   // milliseconds (the per-tensor points need the model's catalog, opened below). A curve's base
   // rule need only be valid with the swept setting applied.
-  model::SweepAxis axis;
-  std::vector<model::SweepPoint> points;
+  eval::SweepAxis axis;
+  std::vector<eval::SweepPoint> points;
   Recipe recipe;
   if (!o.perTensor) {
-    auto a = model::parseSweepAxis(o.vary);
+    auto a = eval::parseSweepAxis(o.vary);
     if (!a) return fail("sweep: " + a.error().message);
     axis = std::move(a).value();
     nlohmann::ordered_json baseRecipe;
     baseRecipe["quench_recipe"] = kRecipeVersion;
     baseRecipe["rules"] = nlohmann::ordered_json::array({*base});
-    auto pts = model::sweepPoints(baseRecipe.dump(), axis, o.temperature);
+    auto pts = eval::sweepPoints(baseRecipe.dump(), axis, o.temperature);
     if (!pts) return fail("sweep: " + pts.error().message);
     points = std::move(pts).value();
   } else {
@@ -55,16 +55,16 @@ int runSweep(const SweepOptions& o) {
   auto src = openEvalSource(o.source);
   if (!src) return fail("sweep: " + src.error().message);
   if (o.perTensor) {
-    auto pts = model::perTensorPoints(src->files, recipe, o.temperature);
+    auto pts = eval::perTensorPoints(src->files, recipe, o.temperature);
     if (!pts) return fail("sweep: " + pts.error().message);
     points = std::move(pts).value();
   }
 
   const char* key = o.perTensor ? "tensor" : "value";
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  const auto print = [&](std::size_t, const model::SweepPoint& pt, const model::RecipeEvaluation& e) -> Status {
+  const auto print = [&](std::size_t, const eval::SweepPoint& pt, const eval::RecipeEvaluation& e) -> Status {
     const nlohmann::ordered_json label =
-        o.perTensor ? nlohmann::ordered_json(pt.label) : nlohmann::ordered_json::parse(model::sweepValueJson(pt.label));
+        o.perTensor ? nlohmann::ordered_json(pt.label) : nlohmann::ordered_json::parse(eval::sweepValueJson(pt.label));
     nlohmann::ordered_json point;
     point[key] = label;
     const nlohmann::ordered_json figures = evaluationJson(e);
@@ -76,8 +76,8 @@ int runSweep(const SweepOptions& o) {
     out.push_back(std::move(point));
     return {};
   };
-  const model::SweepData data{src->p.get(), &src->sequences, src->reference ? &*src->reference : nullptr};
-  if (auto r = model::runSweep(src->files, data, points, print); !r) return fail(r.error().message);
+  const eval::SweepData data{src->p.get(), &src->sequences, src->reference ? &*src->reference : nullptr};
+  if (auto r = eval::runSweep(src->files, data, points, print); !r) return fail(r.error().message);
 
   if (o.json) {
     nlohmann::ordered_json j;

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <filesystem>
 
-#include "core/model/eval_data.h"
 
 namespace quench::app {
 namespace {
@@ -34,29 +33,6 @@ JobEnd endFrom(const std::stop_token& stop, const std::string& error, const QEla
   return end;
 }
 
-QString sourceDescription(const SourceSettings& s, const EvalData& d) {
-  std::size_t tokens = 0;
-  for (const auto& q : d.sequences) tokens += q.size();
-  switch (s.kind) {
-    case SourceKind::Sample:
-      return QObject::tr("%1 sampled sequences of %2 tokens (seed %3)").arg(s.count).arg(s.length).arg(s.seed);
-    case SourceKind::PastedText:
-      return QObject::tr("pasted text: %1 tokens in %2 chunks").arg(tokens).arg(d.sequences.size());
-    case SourceKind::TextFile:
-    case SourceKind::TokenFile:
-      return QObject::tr("%1: %2 tokens in %3 chunks")
-          .arg(QString::fromStdString(std::filesystem::path(s.path).filename().string()))
-          .arg(tokens)
-          .arg(d.sequences.size());
-    case SourceKind::LlamaKld:
-      return QObject::tr("%1: %2 llama.cpp chunks of %3 tokens")
-          .arg(QString::fromStdString(std::filesystem::path(s.path).filename().string()))
-          .arg(d.reference ? d.reference->nChunk() : 0)
-          .arg(d.reference ? d.reference->nCtx() : 0);
-  }
-  return {};
-}
-
 }  // namespace
 
 Result<std::shared_ptr<LoadedModel>> openModelJob(const std::string& path, const std::string& tokenizerPath,
@@ -72,46 +48,27 @@ Result<std::shared_ptr<LoadedModel>> openModelJob(const std::string& path, const
   return loaded;
 }
 
-Result<EvalData> prepareEvalData(LoadedModel& model, const SourceSettings& source, const Work& work) {
-  EvalData d;
-  const int seqLen = model.files.config.seqLen;
-  const int context = source.context > 0 ? std::min(source.context, seqLen) : seqLen;
-  switch (source.kind) {
-    case SourceKind::TextFile: {
-      if (source.path.empty()) return makeError("choose a text file to evaluate on");
-      auto text = model::readFile(source.path);
-      if (!text) return text.error();
-      d.sequences = model::textSequences(*model.files.tokenizer, *text, context);
-      break;
-    }
-    case SourceKind::PastedText:
-      if (source.text.empty()) return makeError("paste a text to evaluate on");
-      d.sequences = model::textSequences(*model.files.tokenizer, source.text, context);
-      break;
-    case SourceKind::TokenFile: {
-      if (source.path.empty()) return makeError("choose a token file to evaluate on");
-      auto lines = model::readTokenFile(source.path);
-      if (!lines) return lines.error();
-      d.sequences = model::lineSequences(*lines, context);
-      break;
-    }
-    case SourceKind::Sample: {
-      auto sampled = model::sampleSequences(*model.p, source.count, source.length, model.files.tokenizer->bosId(),
-                                            source.seed, work);
-      if (!sampled) return makeError(model.files.path + ": " + sampled.error().message);
-      d.sequences = std::move(sampled).value();
-      break;
-    }
-    case SourceKind::LlamaKld: {
-      if (source.path.empty()) return makeError("choose a llama.cpp logits (.kld) file");
-      auto base = LlamaKldFile::open(source.path);
-      if (!base) return base.error();
-      d.reference = std::move(base).value();
-      break;
-    }
+QString sourceDescription(const SourceSettings& s, const eval::EvalData& d) {
+  std::size_t tokens = 0;
+  for (const auto& q : d.sequences) tokens += q.size();
+  switch (s.kind) {
+    case SourceKind::Sample:
+      return QObject::tr("%1 sampled sequences of %2 tokens (seed %3)").arg(s.count).arg(s.length).arg(s.seed);
+    case SourceKind::Text:
+      return QObject::tr("pasted text: %1 tokens in %2 chunks").arg(tokens).arg(d.sequences.size());
+    case SourceKind::TextFile:
+    case SourceKind::TokenFile:
+      return QObject::tr("%1: %2 tokens in %3 chunks")
+          .arg(QString::fromStdString(std::filesystem::path(s.path).filename().string()))
+          .arg(tokens)
+          .arg(d.sequences.size());
+    case SourceKind::LlamaKld:
+      return QObject::tr("%1: %2 llama.cpp chunks of %3 tokens")
+          .arg(QString::fromStdString(std::filesystem::path(s.path).filename().string()))
+          .arg(d.reference ? d.reference->nChunk() : 0)
+          .arg(d.reference ? d.reference->nCtx() : 0);
   }
-  d.description = sourceDescription(source, d);
-  return d;
+  return {};
 }
 
 EvaluationOutcome evaluateJob(const std::shared_ptr<LoadedModel>& model, const std::shared_ptr<LoadedModel>& student,
@@ -130,12 +87,12 @@ EvaluationOutcome evaluateJob(const std::shared_ptr<LoadedModel>& model, const s
     return out;
   }
   const double dataShare = source.kind == SourceKind::Sample ? 0.2 : 0.0;
-  auto data = prepareEvalData(*model, source, stageWork(stop, &promise, 0.0, dataShare));
+  auto data = eval::prepareEvalData(model->files, model->p.get(), source, stageWork(stop, &promise, 0.0, dataShare));
   if (!data) {
     out.end = endFrom(stop, data.error().message, timer);
     return out;
   }
-  out.dataDescription = data->description;
+  out.dataDescription = sourceDescription(source, *data);
   const Work rest = stageWork(stop, &promise, dataShare, 1.0 - dataShare);
   if (student) {
     if (data->reference) {
@@ -143,8 +100,8 @@ EvaluationOutcome evaluateJob(const std::shared_ptr<LoadedModel>& model, const s
       return out;
     }
     TokenAccumulator acc;
-    std::vector<model::PositionRecord> positions;
-    if (auto st = model::compareModels(*model->p, *student->p, data->sequences, acc, rest, temperature, &positions);
+    std::vector<eval::PositionRecord> positions;
+    if (auto st = eval::compareModels(*model->p, *student->p, data->sequences, acc, rest, temperature, &positions);
         !st) {
       out.end = endFrom(stop, st.error().message, timer);
       return out;
@@ -152,10 +109,10 @@ EvaluationOutcome evaluateJob(const std::shared_ptr<LoadedModel>& model, const s
     out.evaluation.summary = acc.summary();
     out.evaluation.positions = std::move(positions);
   } else {
-    model::EvaluateOptions o;
+    eval::EvaluateOptions o;
     o.temperature = temperature;
     o.keepPositions = true;
-    auto e = model::evaluateRecipe(model->files, recipe, model->p.get(), data->sequences,
+    auto e = eval::evaluateRecipe(model->files, recipe, model->p.get(), data->sequences,
                                    data->reference ? &*data->reference : nullptr, o, rest);
     if (!e) {
       out.end = endFrom(stop, e.error().message, timer);
@@ -181,11 +138,11 @@ namespace {
 
 // Runs `points` (already validated) as family `family`, posting a Point update per point. Progress
 // covers [start, start + span]. Returns the core error, if any.
-Status runFamily(LoadedModel& model, const EvalData& data, int family,
-                 const std::vector<model::SweepPoint>& points, std::stop_token stop,
+Status runFamily(LoadedModel& model, const eval::EvalData& data, int family,
+                 const std::vector<eval::SweepPoint>& points, std::stop_token stop,
                  QPromise<SweepUpdate>& promise, double start, double span) {
-  const model::SweepData sd{model.p.get(), &data.sequences, data.reference ? &*data.reference : nullptr};
-  auto onPoint = [&](std::size_t, const model::SweepPoint& pt, const model::RecipeEvaluation& e) -> Status {
+  const eval::SweepData sd{model.p.get(), &data.sequences, data.reference ? &*data.reference : nullptr};
+  auto onPoint = [&](std::size_t, const eval::SweepPoint& pt, const eval::RecipeEvaluation& e) -> Status {
     SweepUpdate u;
     u.kind = SweepUpdate::Kind::Point;
     u.family = family;
@@ -194,7 +151,7 @@ Status runFamily(LoadedModel& model, const EvalData& data, int family,
     promise.addResult(std::move(u));
     return {};
   };
-  auto r = model::runSweep(model.files, sd, points, onPoint, stageWork(stop, &promise, start, span));
+  auto r = eval::runSweep(model.files, sd, points, onPoint, stageWork(stop, &promise, start, span));
   if (!r) return r.error();
   return {};
 }
@@ -210,21 +167,21 @@ void finish(QPromise<SweepUpdate>& promise, JobEnd end) {
 }  // namespace
 
 void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<SweepFamily>& families,
-              const model::SweepAxis& axis, const SourceSettings& source, double temperature, std::stop_token stop,
+              const eval::SweepAxis& axis, const SourceSettings& source, double temperature, std::stop_token stop,
               QPromise<SweepUpdate>& promise) {
   QElapsedTimer timer;
   timer.start();
   promise.setProgressRange(0, kProgressSteps);
   // Every family's points are built and validated before any model work (milliseconds), so a
   // family that cannot take the setting is reported at once.
-  std::vector<std::pair<int, std::vector<model::SweepPoint>>> runs;
+  std::vector<std::pair<int, std::vector<eval::SweepPoint>>> runs;
   std::string why;  // each skipped family's reason, for the error when none can run
   for (std::size_t f = 0; f < families.size(); ++f) {
-    auto points = model::sweepPoints(families[f].recipeJson, axis, temperature);
+    auto points = eval::sweepPoints(families[f].recipeJson, axis, temperature);
     if (axis.name == kGroupOrBlock) {  // int takes a group size, nf4/fp4/float a block size
-      points = model::sweepPoints(families[f].recipeJson, model::SweepAxis{"group", axis.values}, temperature);
+      points = eval::sweepPoints(families[f].recipeJson, eval::SweepAxis{"group", axis.values}, temperature);
       if (!points)
-        points = model::sweepPoints(families[f].recipeJson, model::SweepAxis{"block", axis.values}, temperature);
+        points = eval::sweepPoints(families[f].recipeJson, eval::SweepAxis{"block", axis.values}, temperature);
     }
     if (!points) {
       SweepUpdate u;
@@ -248,7 +205,7 @@ void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<Sweep
   std::unique_lock lock(model->busy);
   if (stop.stop_requested()) return finish(promise, endFrom(stop, "cancelled", timer));
   const double dataShare = source.kind == SourceKind::Sample ? 0.05 : 0.0;
-  auto data = prepareEvalData(*model, source, stageWork(stop, &promise, 0.0, dataShare));
+  auto data = eval::prepareEvalData(model->files, model->p.get(), source, stageWork(stop, &promise, 0.0, dataShare));
   if (!data) return finish(promise, endFrom(stop, data.error().message, timer));
   if (data->reference && axis.name == "temperature")
     return finish(promise, endFrom(stop, "a llama.cpp logits file holds probabilities at temperature 1 only", timer));
@@ -279,12 +236,12 @@ void sensitivityJob(const std::shared_ptr<LoadedModel>& model, const Recipe& rec
   QElapsedTimer timer;
   timer.start();
   promise.setProgressRange(0, kProgressSteps);
-  auto points = model::perTensorPoints(model->files, recipe, temperature);
+  auto points = eval::perTensorPoints(model->files, recipe, temperature);
   if (!points) return finish(promise, endFrom(stop, points.error().message, timer));
   std::unique_lock lock(model->busy);
   if (stop.stop_requested()) return finish(promise, endFrom(stop, "cancelled", timer));
   const double dataShare = source.kind == SourceKind::Sample ? 0.05 : 0.0;
-  auto data = prepareEvalData(*model, source, stageWork(stop, &promise, 0.0, dataShare));
+  auto data = eval::prepareEvalData(model->files, model->p.get(), source, stageWork(stop, &promise, 0.0, dataShare));
   if (!data) return finish(promise, endFrom(stop, data.error().message, timer));
   SweepUpdate u;
   u.kind = SweepUpdate::Kind::Family;

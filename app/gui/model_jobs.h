@@ -16,9 +16,10 @@
 #include <vector>
 
 #include "core/divergence/kld_file.h"
-#include "core/model/evaluate.h"
+#include "core/eval/evaluate.h"
+#include "core/eval/eval_source.h"
 #include "core/model/model_loader.h"
-#include "core/model/sweep.h"
+#include "core/eval/sweep.h"
 #include "core/recipe/recipe.h"
 
 namespace quench::app {
@@ -37,30 +38,14 @@ struct LoadedModel {
 Result<std::shared_ptr<LoadedModel>> openModelJob(const std::string& path, const std::string& tokenizerPath,
                                                   const Work& work);
 
-/// Where the evaluated tokens come from.
-enum class SourceKind { TextFile, PastedText, TokenFile, Sample, LlamaKld };
+/// The evaluation source as the page's controls set it (core/eval/eval_source.h: the same switch
+/// as `quench-cli eval`).
+using SourceKind = eval::SourceKind;
+using SourceSettings = eval::EvalSource;
 
-/// The evaluation source as the page's controls set it.
-struct SourceSettings {
-  SourceKind kind = SourceKind::Sample;
-  std::string path;        ///< text, token or .kld file (TextFile, TokenFile, LlamaKld)
-  std::string text;        ///< PastedText
-  int count = 4;           ///< Sample: sequences
-  int length = 64;         ///< Sample: tokens per sequence, BOS included
-  std::uint64_t seed = 0;  ///< Sample: sequence s uses seed + s
-  int context = 0;         ///< tokens per chunk of a text or token file (0 = the model's context)
-};
-
-/// What an evaluation compares on: token sequences (P is run on them), or a llama.cpp reference.
-struct EvalData {
-  std::vector<std::vector<int>> sequences;
-  std::optional<LlamaKldFile> reference;
-  QString description;  ///< "4 sampled sequences of 64 tokens (seed 0)", for titles and messages
-};
-
-/// The sequences (or the reference file) of `source` for `model` — exactly as `quench-cli eval`
-/// builds them from the same options. Sampling runs P (hold model.busy).
-Result<EvalData> prepareEvalData(LoadedModel& model, const SourceSettings& source, const Work& work);
+/// "4 sampled sequences of 64 tokens (seed 0)", "persuasion.txt: 5,000 tokens in 20 chunks", ...
+/// for titles and messages.
+QString sourceDescription(const SourceSettings& source, const eval::EvalData& data);
 
 /// How a job ended.
 struct JobEnd {
@@ -72,7 +57,7 @@ struct JobEnd {
 /// A finished evaluation: Q = the model with `recipe` applied (or the second model) against P.
 struct EvaluationOutcome {
   JobEnd end;
-  model::RecipeEvaluation evaluation;  ///< positions kept
+  eval::RecipeEvaluation evaluation;  ///< positions kept
   QString dataDescription;
 };
 
@@ -108,16 +93,16 @@ struct SweepUpdate {
   int family = -1;
   QString label;
   int points = 0;
-  model::RecipeEvaluation evaluation;  ///< positions not kept
+  eval::RecipeEvaluation evaluation;  ///< positions not kept
   QString message;
   JobEnd end;
 };
 
-/// Sweep `axis` (a model/sweep.h setting, or kGroupOrBlock) over every family in turn (each point exactly like `quench-cli sweep --vary`), on
+/// Sweep `axis` (a eval/sweep.h setting, or kGroupOrBlock) over every family in turn (each point exactly like `quench-cli sweep --vary`), on
 /// `source` at `temperature`. A family whose recipe cannot take the setting is skipped with a
 /// message. P's logits are computed once per family and reused by its points.
 void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<SweepFamily>& families,
-              const model::SweepAxis& axis, const SourceSettings& source, double temperature, std::stop_token stop,
+              const eval::SweepAxis& axis, const SourceSettings& source, double temperature, std::stop_token stop,
               QPromise<SweepUpdate>& promise);
 
 /// Per-tensor sensitivity of `recipe` (one weight matrix quantized at a time, like

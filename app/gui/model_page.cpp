@@ -41,7 +41,7 @@ namespace {
 
 constexpr int kProgressSteps = 1000;  // the promises' progress range (model_jobs.cpp)
 
-// The settings a curve can vary: key (model/sweep.h name), label, default values.
+// The settings a curve can vary: key (eval/sweep.h name), label, default values.
 struct SettingChoice {
   const char* key;
   const char* label;
@@ -400,7 +400,7 @@ void ModelPage::chooseSourceFile() {
 
 void ModelPage::updateSourceControls() {
   const auto kind = SourceKind(m_sourceKind->currentIndex());
-  m_sourceStack->setCurrentIndex(kind == SourceKind::PastedText ? 1 : kind == SourceKind::Sample ? 2 : 0);
+  m_sourceStack->setCurrentIndex(kind == SourceKind::Text ? 1 : kind == SourceKind::Sample ? 2 : 0);
   // The stack is as tall as its current page, not its tallest (the pasted text).
   for (int i = 0; i < m_sourceStack->count(); ++i)
     m_sourceStack->widget(i)->setSizePolicy(QSizePolicy::Preferred, i == m_sourceStack->currentIndex()
@@ -731,7 +731,7 @@ void ModelPage::runSweep() {
     else
       families.push_back(presets[i - 1]);
   }
-  model::SweepAxis axis;
+  eval::SweepAxis axis;
   axis.name = sweepSetting().toStdString();
   for (const QString& v : m_values->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
     if (!v.trimmed().isEmpty()) axis.values.push_back(v.trimmed().toStdString());

@@ -10,7 +10,7 @@
 #include <QtTest/QtTest>
 
 #include "common/fuzzy.h"
-#include "core/model/sweep.h"
+#include "core/eval/sweep.h"
 #include "widgets/curves_view.h"
 
 using namespace quench;
@@ -30,7 +30,7 @@ const Family kFamilies[] = {
 };
 
 struct Fixture {
-  std::vector<std::vector<model::RecipeEvaluation>> evals;  // per family, per block size
+  std::vector<std::vector<eval::RecipeEvaluation>> evals;  // per family, per block size
 };
 
 // Runs the three sweeps into `view` (when given) as the points arrive.
@@ -39,15 +39,15 @@ Fixture sweep(CurvesView* view) {
   auto m = model::openModel(test::sharedData("models/stories260K/stories260K.bin").toStdString());
   if (!m) qFatal("%s", m.error().message.c_str());
   auto p = model::loadTransformer(*m);
-  auto seqs = model::sampleSequences(**p, 2, 64, m->tokenizer->bosId(), 4);
+  auto seqs = eval::sampleSequences(**p, 2, 64, m->tokenizer->bosId(), 4);
   if (!p || !seqs) qFatal("setup failed");
   for (const Family& f : kFamilies) {
     auto base = recipeFromJson(f.recipe);
-    auto points = model::sweepPoints(*base, {f.setting, {"16", "32", "64"}});
+    auto points = eval::sweepPoints(*base, {f.setting, {"16", "32", "64"}});
     if (!points) qFatal("%s", points.error().message.c_str());
     const int series = view ? view->addSeries(QString::fromUtf8(f.name)) : -1;
-    auto r = model::runSweep(*m, model::SweepData{p->get(), &*seqs, nullptr}, *points,
-                             [&](std::size_t i, const model::SweepPoint& pt, const model::RecipeEvaluation& e) -> Status {
+    auto r = eval::runSweep(*m, eval::SweepData{p->get(), &*seqs, nullptr}, *points,
+                             [&](std::size_t i, const eval::SweepPoint& pt, const eval::RecipeEvaluation& e) -> Status {
                                if (view) {
                                  view->appendPoint(series, CurvePoint::fromEvaluation(QString::fromStdString(pt.label), e, int(i)));
                                  // One more point on the curve per evaluation, as it arrives.
@@ -134,7 +134,7 @@ class TestCurvesView : public QObject {
     CurvesView v;
     v.setSetting("float format", "formats");
     const int s = v.addSeries("float");
-    model::RecipeEvaluation e;
+    eval::RecipeEvaluation e;
     e.summary.klMean = 0.5;
     v.appendPoint(s, CurvePoint::fromEvaluation("e2m1", e, 0));
     e.summary.klMean = 0.1;

@@ -12,7 +12,7 @@
 #include <cmath>
 
 #include "common/fuzzy.h"
-#include "core/model/evaluate.h"
+#include "core/eval/evaluate.h"
 #include "widgets/evaluation_view.h"
 
 using namespace quench;
@@ -22,7 +22,7 @@ namespace {
 struct Fixture {
   model::ModelFiles files;
   std::vector<std::vector<int>> sequences;
-  model::RecipeEvaluation eval;
+  quench::eval::RecipeEvaluation eval;
 };
 
 Fixture& fixture() {
@@ -33,13 +33,13 @@ Fixture& fixture() {
     x.files = std::move(m).value();
     auto p = model::loadTransformer(x.files);
     if (!p) qFatal("%s", p.error().message.c_str());
-    auto s = model::sampleSequences(**p, 4, 96, x.files.tokenizer->bosId(), 42);
+    auto s = eval::sampleSequences(**p, 4, 96, x.files.tokenizer->bosId(), 42);
     if (!s) qFatal("%s", s.error().message.c_str());
     x.sequences = std::move(s).value();
     auto r = recipeFromJson(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4}]})");
-    model::EvaluateOptions o;
+    eval::EvaluateOptions o;
     o.keepPositions = true;
-    auto e = model::evaluateRecipe(x.files, *r, p->get(), x.sequences, nullptr, o);
+    auto e = eval::evaluateRecipe(x.files, *r, p->get(), x.sequences, nullptr, o);
     if (!e) qFatal("%s", e.error().message.c_str());
     x.eval = std::move(e).value();
     return x;

@@ -12,7 +12,7 @@
 #include <map>
 
 #include "common/fuzzy.h"
-#include "core/model/sweep.h"
+#include "core/eval/sweep.h"
 #include "widgets/sensitivity_view.h"
 
 using namespace quench;
@@ -26,17 +26,17 @@ class TestSensitivityView : public QObject {
     QVERIFY(m.ok());
     auto p = model::loadTransformer(*m);
     QVERIFY(p.ok());
-    auto seqs = model::sampleSequences(**p, 2, 48, m->tokenizer->bosId(), 8);
+    auto seqs = eval::sampleSequences(**p, 2, 48, m->tokenizer->bosId(), 8);
     QVERIFY(seqs.ok());
     auto base = recipeFromJson(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 3}]})");
-    auto points = model::perTensorPoints(*m, *base);
+    auto points = eval::perTensorPoints(*m, *base);
     QVERIFY(points.ok());
 
     SensitivityView v;
     v.setTitle("stories260K · int3, one tensor at a time");
     std::map<std::string, double> kl, top1;
-    auto r = model::runSweep(*m, model::SweepData{p->get(), &*seqs, nullptr}, *points,
-                             [&](std::size_t i, const model::SweepPoint& pt, const model::RecipeEvaluation& e) -> Status {
+    auto r = eval::runSweep(*m, eval::SweepData{p->get(), &*seqs, nullptr}, *points,
+                             [&](std::size_t i, const eval::SweepPoint& pt, const eval::RecipeEvaluation& e) -> Status {
                                kl[pt.label] = e.summary.klMean;
                                top1[pt.label] = 1.0 - e.summary.top1Agreement;
                                const QString name = QString::fromStdString(pt.label);

@@ -1,4 +1,4 @@
-#include "app/cli/eval_source.h"
+#include "app/cli/eval_options.h"
 
 namespace quench::cli {
 
@@ -18,38 +18,33 @@ Result<EvalSource> openEvalSource(const EvalSourceOptions& o) {
   const int sources = !o.textFile.empty() + !o.tokensFile.empty() + (o.sample > 0) + !o.referenceLogits.empty();
   if (sources != 1)
     return makeError("give exactly one of --text FILE, --tokens FILE, --sample N --length L, --reference-logits FILE");
+  eval::EvalSource source;
+  source.kind = !o.textFile.empty()          ? eval::SourceKind::TextFile
+                : !o.tokensFile.empty()      ? eval::SourceKind::TokenFile
+                : !o.referenceLogits.empty() ? eval::SourceKind::LlamaKld
+                                             : eval::SourceKind::Sample;
+  source.path = !o.textFile.empty() ? o.textFile : !o.tokensFile.empty() ? o.tokensFile : o.referenceLogits;
+  source.count = o.sample;
+  source.length = o.length;
+  source.seed = o.seed;
+  source.context = o.context;
   EvalSource s;
   auto files = model::openModel(o.model, o.tokenizer);
   if (!files) return files.error();
   s.files = std::move(files).value();
-  if (!o.referenceLogits.empty()) {
-    auto base = LlamaKldFile::open(o.referenceLogits);
-    if (!base) return base.error();
-    s.reference = std::move(base).value();
-    return s;
+  if (eval::needsOriginal(source.kind)) {  // against a .kld the file holds P
+    auto p = model::loadTransformer(s.files);
+    if (!p) return p.error();
+    s.p = std::move(p).value();
   }
-  auto p = model::loadTransformer(s.files);
-  if (!p) return p.error();
-  s.p = std::move(p).value();
-  const int seqLen = s.files.config.seqLen;
-  const int context = o.context > 0 ? std::min(o.context, seqLen) : seqLen;
-  if (!o.textFile.empty()) {
-    auto text = readFile(o.textFile);
-    if (!text) return text.error();
-    s.sequences = model::textSequences(*s.files.tokenizer, *text, context);
-  } else if (!o.tokensFile.empty()) {
-    auto lines = readTokenFile(o.tokensFile);
-    if (!lines) return lines.error();
-    s.sequences = model::lineSequences(*lines, context);
-  } else {
-    auto sampled = model::sampleSequences(*s.p, o.sample, o.length, s.files.tokenizer->bosId(), o.seed);
-    if (!sampled) return makeError(o.model + ": " + sampled.error().message);
-    s.sequences = std::move(sampled).value();
-  }
+  auto data = eval::prepareEvalData(s.files, s.p.get(), source);
+  if (!data) return data.error();
+  s.sequences = std::move(data->sequences);
+  s.reference = std::move(data->reference);
   return s;
 }
 
-nlohmann::ordered_json evaluationJson(const model::RecipeEvaluation& e) {
+nlohmann::ordered_json evaluationJson(const eval::RecipeEvaluation& e) {
   const TokenSummary& t = e.summary;
   nlohmann::ordered_json j;
   j["tokens"] = t.tokens;

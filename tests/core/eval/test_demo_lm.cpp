@@ -19,12 +19,13 @@
 
 #include "common/fuzzy.h"
 #include "core/divergence/token_summary.h"
-#include "core/model/evaluate.h"
+#include "core/eval/evaluate.h"
 #include "core/model/model_loader.h"
 #include "core/model/sampler.h"
 
 using namespace quench;
 using namespace quench::model;
+using namespace quench::eval;
 namespace fs = std::filesystem;
 
 namespace {

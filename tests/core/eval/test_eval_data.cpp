@@ -1,14 +1,15 @@
-// The token sequences an evaluation runs on (core/model/eval_data.h), shared by quench-cli and the
+// The token sequences an evaluation runs on (core/eval/eval_data.h), shared by quench-cli and the
 // workbench's Divergence page: token files parsed strictly, lines and texts cut into chunks.
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 #include <fstream>
 
-#include "core/model/eval_data.h"
+#include "core/eval/eval_data.h"
 
 using namespace quench;
 using namespace quench::model;
+using namespace quench::eval;
 
 namespace {
 using Seqs = std::vector<std::vector<int>>;

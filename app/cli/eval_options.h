@@ -1,6 +1,7 @@
 #pragma once
 // What `eval` and `sweep` compare on, from their shared command-line options: text, token file,
-// sequences sampled from the original model, or a llama.cpp .kld base file.
+// sequences sampled from the original model, or a llama.cpp .kld base file. The options map onto
+// core/eval/eval_source.h, the same switch the workbench's Divergence page uses.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -9,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "core/model/eval_data.h"
-#include "core/model/evaluate.h"
+#include "core/eval/eval_data.h"
+#include "core/eval/eval_source.h"
+#include "core/eval/evaluate.h"
 
 namespace quench::cli {
 
@@ -29,15 +31,15 @@ struct EvalSource {
   std::optional<LlamaKldFile> reference;
 };
 
-// Shared with the workbench (core/model/eval_data.h).
-using model::readFile;
-using model::readTokenFile;
+// Shared with the workbench (core/eval/eval_data.h).
+using eval::readFile;
+using eval::readTokenFile;
 
 /// Adds MODEL, --tokenizer, --text, --tokens, --sample, --length, --seed, --reference-logits, --context.
 void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o);
 /// Opens everything; exactly one data source must be given.
 Result<EvalSource> openEvalSource(const EvalSourceOptions& o);
 /// The summary as the JSON object of `eval --json` (MATH.md §9 figures + bits_per_param).
-nlohmann::ordered_json evaluationJson(const model::RecipeEvaluation& e);
+nlohmann::ordered_json evaluationJson(const eval::RecipeEvaluation& e);
 
 }  // namespace quench::cli

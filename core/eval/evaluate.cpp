@@ -1,4 +1,4 @@
-#include "core/model/evaluate.h"
+#include "core/eval/evaluate.h"
 
 #include <algorithm>
 #include <atomic>
@@ -11,7 +11,18 @@
 
 #include "core/model/sampler.h"
 
-namespace quench::model {
+namespace quench::eval {
+
+// The runtime this room evaluates (core/model).
+using model::GenerateOptions;
+using model::Matrix;
+using model::ModelConfig;
+using model::ModelFiles;
+using model::TensorFetch;
+using model::Transformer;
+using model::canonicalWeightNames;
+using model::generate;
+using model::loadTransformer;
 
 Result<QuantizedModel> loadQuantized(const ModelFiles& files, const Recipe& recipe, const Work& work) {
   QuantizedModel out;
@@ -340,4 +351,4 @@ std::uint64_t parameterCount(const ModelFiles& files) {
   return n;
 }
 
-}  // namespace quench::model
+}  // namespace quench::eval

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/model/evaluate.h"
+#include "core/eval/evaluate.h"
 
-namespace quench::model {
+namespace quench::eval {
 
 /// The setting a curve varies and its values as the user wrote them.
 struct SweepAxis {
@@ -52,7 +52,7 @@ Result<std::vector<SweepPoint>> sweepPoints(std::string_view baseRecipeJson, con
 /// Per-tensor sensitivity: one point per weight matrix of `files` (rank ≥ 2, in canonical order,
 /// a tied tensor once) that a rule of `base` selects, with that rule applied to that tensor alone
 /// (label = the tensor's name in the file; its recipe's one rule names the tensor exactly).
-Result<std::vector<SweepPoint>> perTensorPoints(const ModelFiles& files, const Recipe& base,
+Result<std::vector<SweepPoint>> perTensorPoints(const model::ModelFiles& files, const Recipe& base,
                                                 double temperature = 1.0);
 
 /// Called after each point, on the thread that runs the sweep, with the point's index in
@@ -62,7 +62,7 @@ using SweepPointFn = std::function<Status(std::size_t index, const SweepPoint& p
 /// What a sweep compares on: exactly as evaluateRecipe takes it (P and `sequences`, or a llama.cpp
 /// `reference`, which holds T = 1 probabilities only).
 struct SweepData {
-  Transformer* p = nullptr;
+  model::Transformer* p = nullptr;
   const std::vector<std::vector<int>>* sequences = nullptr;
   const LlamaKldFile* reference = nullptr;
 };
@@ -74,9 +74,9 @@ struct SweepData {
 /// Cancellation is checked between points and inside each (an error containing "cancelled"; the
 /// points already passed to `onPoint` stay valid). Evaluation errors are returned unchanged.
 /// Returns the evaluations in the order of `points` (positions kept when `keepPositions`).
-Result<std::vector<RecipeEvaluation>> runSweep(const ModelFiles& files, const SweepData& data,
+Result<std::vector<RecipeEvaluation>> runSweep(const model::ModelFiles& files, const SweepData& data,
                                                const std::vector<SweepPoint>& points, const SweepPointFn& onPoint = {},
                                                const Work& work = {}, bool keepPositions = false,
                                                std::size_t logitCacheBytes = std::size_t{1} << 30);
 
-}  // namespace quench::model
+}  // namespace quench::eval

@@ -1,4 +1,4 @@
-// Sweeps and per-tensor sensitivity (core/model/sweep.h) and the per-position records of an
+// Sweeps and per-tensor sensitivity (core/eval/sweep.h) and the per-position records of an
 // evaluation (PositionRecord), on stories260K: a two-point sweep equals two separate
 // evaluateRecipe calls; the records' KL of one position equals KL recomputed here from the two
 // models' logits in double; the records' means equal the summary; the points a setting makes;
@@ -9,10 +9,11 @@
 #include <limits>
 
 #include "common/fuzzy.h"
-#include "core/model/sweep.h"
+#include "core/eval/sweep.h"
 
 using namespace quench;
 using namespace quench::model;
+using namespace quench::eval;
 
 namespace {
 std::string shared(const char* rel) { return test::sharedData(QString::fromUtf8(rel)).toStdString(); }

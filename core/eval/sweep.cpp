@@ -1,4 +1,4 @@
-#include "core/model/sweep.h"
+#include "core/eval/sweep.h"
 
 #include <nlohmann/json.hpp>
 
@@ -7,7 +7,12 @@
 #include <set>
 #include <sstream>
 
-namespace quench::model {
+namespace quench::eval {
+
+// The runtime this room evaluates (core/model).
+using model::Matrix;
+using model::ModelFiles;
+using model::canonicalWeightNames;
 
 Result<SweepAxis> parseSweepAxis(std::string_view text) {
   const auto eq = text.find('=');
@@ -154,4 +159,4 @@ Result<std::vector<RecipeEvaluation>> runSweep(const ModelFiles& files, const Sw
   return out;
 }
 
-}  // namespace quench::model
+}  // namespace quench::eval

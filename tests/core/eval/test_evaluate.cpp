@@ -6,10 +6,11 @@
 #include <cmath>
 
 #include "common/fuzzy.h"
-#include "core/model/evaluate.h"
+#include "core/eval/evaluate.h"
 
 using namespace quench;
 using namespace quench::model;
+using namespace quench::eval;
 
 namespace {
 std::string shared(const char* rel) { return test::sharedData(QString::fromUtf8(rel)).toStdString(); }

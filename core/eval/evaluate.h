@@ -14,18 +14,18 @@
 #include "core/recipe/recipe.h"
 #include "core/stats/histogram.h"
 
-namespace quench::model {
+namespace quench::eval {
 
 /// A runtime whose weights went through a recipe, with the storage it would take.
 struct QuantizedModel {
-  std::unique_ptr<Transformer> transformer;
+  std::unique_ptr<model::Transformer> transformer;
   double bitsPerParam = 32.0;         ///< over every weight the runtime loads (untouched ones at 32)
   std::size_t tensorsTransformed = 0;
 };
 
 /// Load `files`' weights, replacing each tensor a rule of `recipe` selects (by its name in the
 /// file, MATH.md §7 matching) by quantizeTensor's reconstruction.
-Result<QuantizedModel> loadQuantized(const ModelFiles& files, const Recipe& recipe, const Work& work = {});
+Result<QuantizedModel> loadQuantized(const model::ModelFiles& files, const Recipe& recipe, const Work& work = {});
 
 /// Split `tokens` into consecutive chunks of `context` tokens, each fed as given from an empty
 /// cache (the last chunk may be shorter).
@@ -33,7 +33,7 @@ std::vector<std::vector<int>> chunkTokens(const std::vector<int>& tokens, int co
 
 /// `count` sequences of `length` tokens from P: BOS, then length − 1 tokens drawn from
 /// softmax(logits) with Sampler(1, seed + sequence index).
-Result<std::vector<std::vector<int>>> sampleSequences(Transformer& p, int count, int length, int bos,
+Result<std::vector<std::vector<int>>> sampleSequences(model::Transformer& p, int count, int length, int bos,
                                                       std::uint64_t seed, const Work& work = {});
 
 /// The figures of one evaluated position (a row of the comparison), for the "KL along the
@@ -55,18 +55,18 @@ struct PositionRecord {
 /// appended to `positions` when given (same rows, same order).
 /// temperature T ≠ 1 compares softmax(z/T) of both models (MATH.md §8), perplexities included.
 /// Progress in sequences; stops between sequences and inside each forward pass ("cancelled").
-Status compareModels(Transformer& p, Transformer& q, const std::vector<std::vector<int>>& sequences,
+Status compareModels(model::Transformer& p, model::Transformer& q, const std::vector<std::vector<int>>& sequences,
                      TokenAccumulator& acc, const Work& work = {}, double temperature = 1.0,
                      std::vector<PositionRecord>* positions = nullptr);
 
 /// P's logits of every sequence, (length, vocab) each, for reuse by several comparisons against
 /// the same P (a sweep). Progress in sequences.
-Result<std::vector<Matrix>> referenceLogits(Transformer& p, const std::vector<std::vector<int>>& sequences,
+Result<std::vector<model::Matrix>> referenceLogits(model::Transformer& p, const std::vector<std::vector<int>>& sequences,
                                             const Work& work = {});
 
 /// compareModels with P given by its logits from referenceLogits (one matrix per sequence, of
 /// the sequence's length and Q's vocabulary); identical results.
-Status compareModels(std::span<const Matrix> pLogits, Transformer& q, const std::vector<std::vector<int>>& sequences,
+Status compareModels(std::span<const model::Matrix> pLogits, model::Transformer& q, const std::vector<std::vector<int>>& sequences,
                      TokenAccumulator& acc, const Work& work = {}, double temperature = 1.0,
                      std::vector<PositionRecord>* positions = nullptr);
 
@@ -74,7 +74,7 @@ Status compareModels(std::span<const Matrix> pLogits, Transformer& q, const std:
 /// from an empty cache with its first token replaced by `bos`; row r is compared after chunk
 /// position ⌊n_ctx/2⌋ + r, KL over the entries above the file's floor. Rows are appended to
 /// `positions` when given (sequence = chunk, position = ⌊n_ctx/2⌋ + r, token = the stored one).
-Status compareToLlamaKld(Transformer& q, const LlamaKldFile& base, int bos, TokenAccumulator& acc,
+Status compareToLlamaKld(model::Transformer& q, const LlamaKldFile& base, int bos, TokenAccumulator& acc,
                          const Work& work = {}, std::vector<PositionRecord>* positions = nullptr);
 
 /// Figures of one evaluated recipe.
@@ -90,19 +90,19 @@ struct EvaluateOptions {
   double temperature = 1.0;     ///< compare softmax(z/T) (not with a llama.cpp reference)
   bool keepPositions = false;   ///< fill RecipeEvaluation::positions
   /// P's logits from referenceLogits on the same sequences: P is then not run again (may be null).
-  const std::vector<Matrix>* pLogits = nullptr;
+  const std::vector<model::Matrix>* pLogits = nullptr;
 };
 
 /// Q = `files` with `recipe` applied, against `reference` when given (llama.cpp .kld), else
 /// against the original runtime `p` on `sequences` at `temperature` (a .kld base holds
 /// probabilities at T = 1 only, so any other temperature is an error there).
-Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& recipe, Transformer* p,
+Result<RecipeEvaluation> evaluateRecipe(const model::ModelFiles& files, const Recipe& recipe, model::Transformer* p,
                                         const std::vector<std::vector<int>>& sequences,
                                         const LlamaKldFile* reference, double temperature = 1.0,
                                         const Work& work = {});
 /// evaluateRecipe with options. Progress in one unit over the whole evaluation: (layers loaded +
 /// sequences or chunks compared, layers + 2 + sequences or chunks).
-Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& recipe, Transformer* p,
+Result<RecipeEvaluation> evaluateRecipe(const model::ModelFiles& files, const Recipe& recipe, model::Transformer* p,
                                         const std::vector<std::vector<int>>& sequences,
                                         const LlamaKldFile* reference, const EvaluateOptions& options,
                                         const Work& work = {});
@@ -117,6 +117,6 @@ Histogram klHistogram(std::span<const PositionRecord> positions, std::size_t bin
 
 /// The model's parameter count: the values of every weight the runtime loads, a tensor shared by
 /// two roles (tied embedding and classifier) once.
-std::uint64_t parameterCount(const ModelFiles& files);
+std::uint64_t parameterCount(const model::ModelFiles& files);
 
-}  // namespace quench::model
+}  // namespace quench::eval

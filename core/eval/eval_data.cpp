@@ -1,12 +1,15 @@
-#include "core/model/eval_data.h"
+#include "core/eval/eval_data.h"
 
 #include <charconv>
 #include <fstream>
 #include <sstream>
 
-#include "core/model/evaluate.h"
+#include "core/eval/evaluate.h"
 
-namespace quench::model {
+namespace quench::eval {
+
+// The runtime this room evaluates (core/model).
+using model::Tokenizer;
 
 Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -49,4 +52,4 @@ std::vector<std::vector<int>> lineSequences(const std::vector<std::vector<int>>&
   return out;
 }
 
-}  // namespace quench::model
+}  // namespace quench::eval

@@ -8,7 +8,7 @@
 #include "core/model/tokenizer.h"
 #include "core/tensor/result.h"
 
-namespace quench::model {
+namespace quench::eval {
 
 /// The whole file, or an error naming it.
 Result<std::string> readFile(const std::string& path);
@@ -19,9 +19,9 @@ Result<std::vector<std::vector<int>>> readTokenFile(const std::string& path);
 
 /// `text` tokenized with BOS in front, cut into consecutive chunks of `context` tokens (the last
 /// may be shorter). `context` ≥ 1.
-std::vector<std::vector<int>> textSequences(const Tokenizer& tokenizer, const std::string& text, int context);
+std::vector<std::vector<int>> textSequences(const model::Tokenizer& tokenizer, const std::string& text, int context);
 
 /// Every line cut into chunks of `context` tokens, in order. `context` ≥ 1.
 std::vector<std::vector<int>> lineSequences(const std::vector<std::vector<int>>& lines, int context);
 
-}  // namespace quench::model
+}  // namespace quench::eval
