@@ -110,28 +110,5 @@ void codebookQuantizeBlocks_ref(const float* x, std::size_t n, std::size_t block
   }
 }
 
-std::vector<std::string> codebookKernelTargets() {
-  std::vector<std::string> names;
-  for (std::int64_t t : hwy::SupportedAndGeneratedTargets()) names.emplace_back(hwy::TargetName(t));
-  return names;
-}
-
-bool forceCodebookKernelTarget(const std::string& name) {
-  hwy::SetSupportedTargetsForTest(0);  // list every target, not only a previously forced one
-  for (std::int64_t t : hwy::SupportedAndGeneratedTargets())
-    if (name == hwy::TargetName(t)) {
-      hwy::SetSupportedTargetsForTest(t);
-      hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-      return true;
-    }
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-  return false;
-}
-
-void resetCodebookKernelTarget() {
-  hwy::SetSupportedTargetsForTest(0);
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-}
-
 }  // namespace quench::simd
 #endif  // HWY_ONCE

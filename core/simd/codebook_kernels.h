@@ -23,12 +23,4 @@ void codebookQuantizeBlocks_ref(const float* x, std::size_t n, std::size_t block
                                 const float* midpoints, std::size_t numLevels, std::uint8_t zeroIndex,
                                 std::uint8_t* index, float* absmax, float* recon);
 
-/// Names of the Highway targets compiled into codebook_kernels and supported by this CPU.
-std::vector<std::string> codebookKernelTargets();
-/// Forces dispatch to the named target (for equivalence tests); false when unknown. Global: it
-/// affects every Highway dispatch in the process until resetCodebookKernelTarget.
-bool forceCodebookKernelTarget(const std::string& name);
-/// Undoes forceCodebookKernelTarget: dispatch to the best supported target again.
-void resetCodebookKernelTarget();
-
 }  // namespace quench::simd

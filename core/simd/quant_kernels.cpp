@@ -790,23 +790,5 @@ ErrorSums errorSums_ref(const float* x, const float* xr, std::size_t n) {
   return s;
 }
 
-std::vector<std::string> quantKernelTargets() {
-  std::vector<std::string> names;
-  for (std::int64_t t : hwy::SupportedAndGeneratedTargets()) names.emplace_back(hwy::TargetName(t));
-  return names;
-}
-
-bool forceQuantKernelTarget(const std::string& name) {
-  for (std::int64_t t : hwy::SupportedAndGeneratedTargets()) {
-    if (name == hwy::TargetName(t)) {
-      hwy::SetSupportedTargetsForTest(t);
-      return true;
-    }
-  }
-  return false;
-}
-
-void resetQuantKernelTarget() { hwy::SetSupportedTargetsForTest(0); }
-
 }  // namespace quench::simd
 #endif  // HWY_ONCE

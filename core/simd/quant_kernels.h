@@ -85,11 +85,4 @@ void histogramAccumulate(const float* x, std::size_t n, double lo, double hi, st
 void histogramAccumulate_ref(const float* x, std::size_t n, double lo, double hi, std::uint64_t* counts,
                              std::size_t bins, std::uint64_t outside[4]);
 
-/// Names of the Highway targets compiled into this binary and supported by this CPU.
-std::vector<std::string> quantKernelTargets();
-/// Forces dispatch to the named target (for equivalence tests); false when unknown.
-bool forceQuantKernelTarget(const std::string& name);
-/// Undoes forceQuantKernelTarget: dispatch to the best supported target again.
-void resetQuantKernelTarget();
-
 }  // namespace quench::simd

@@ -222,27 +222,5 @@ SummaryMoments summaryMoments_ref(const float* x, std::size_t n) {
   return m;
 }
 
-std::vector<std::string> summaryKernelTargets() {
-  std::vector<std::string> names;
-  for (std::int64_t t : hwy::SupportedAndGeneratedTargets()) names.emplace_back(hwy::TargetName(t));
-  return names;
-}
-
-bool forceSummaryKernelTarget(const std::string& name) {
-  hwy::SetSupportedTargetsForTest(0);  // a previous force narrows SupportedAndGeneratedTargets
-  for (std::int64_t t : hwy::SupportedAndGeneratedTargets())
-    if (name == hwy::TargetName(t)) {
-      hwy::SetSupportedTargetsForTest(t);
-      hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-      return true;
-    }
-  return false;
-}
-
-void resetSummaryKernelTarget() {
-  hwy::SetSupportedTargetsForTest(0);
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-}
-
 }  // namespace quench::simd
 #endif  // HWY_ONCE

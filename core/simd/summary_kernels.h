@@ -30,12 +30,4 @@ SummaryMoments summaryMoments_ref(const float* x, std::size_t n);
 /// Moments of the union of two disjoint chunks (Chan, Golub and LeVeque's pairwise update).
 SummaryMoments mergeSummaryMoments(const SummaryMoments& a, const SummaryMoments& b);
 
-/// Names of the Highway targets compiled into summary_kernels and supported by this CPU.
-std::vector<std::string> summaryKernelTargets();
-/// Forces dispatch to the named target (for equivalence tests); false when unknown. Global: it
-/// affects every Highway dispatch in the process until resetSummaryKernelTarget.
-bool forceSummaryKernelTarget(const std::string& name);
-/// Undoes forceSummaryKernelTarget: dispatch to the best supported target again.
-void resetSummaryKernelTarget();
-
 }  // namespace quench::simd

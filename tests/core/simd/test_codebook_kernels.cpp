@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/simd/codebook_kernels.h"
+#include "core/simd/targets.h"
 
 using namespace quench::simd;
 
@@ -89,12 +90,12 @@ class TestCodebookKernels : public QObject {
   }
 
   void everyTarget() {
-    const std::vector<std::string> targets = codebookKernelTargets();
+    const std::vector<std::string> targets = compiledTargets();
     QVERIFY(!targets.empty());
     std::vector<float> fifteen;  // a 15-level (bitsandbytes FP4-like) codebook
     for (int k = -7; k <= 7; ++k) fifteen.push_back(static_cast<float>(k) / 7.0f);
     for (const std::string& t : targets) {
-      QVERIFY(forceCodebookKernelTarget(t));
+      QVERIFY(forceTarget(t));
       QString why;
       QVERIFY2(compareAll(kNf4, 64, 1023, &why), qPrintable(QString::fromStdString(t) + ": " + why));
       QVERIFY2(compareAll(kNf4, 32, 300, &why), qPrintable(QString::fromStdString(t) + ": " + why));
@@ -102,8 +103,8 @@ class TestCodebookKernels : public QObject {
       QVERIFY2(compareAll(fifteen, 64, 300, &why), qPrintable(QString::fromStdString(t) + ": " + why));
       qInfo("target %s: kernel == _ref", t.c_str());
     }
-    resetCodebookKernelTarget();
-    QVERIFY(!forceCodebookKernelTarget("NO_SUCH_TARGET"));
+    resetTarget();
+    QVERIFY(!forceTarget("NO_SUCH_TARGET"));
   }
 };
 

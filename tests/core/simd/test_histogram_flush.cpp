@@ -4,22 +4,23 @@
 #include <QtTest/QtTest>
 
 #include "core/simd/quant_kernels.h"
+#include "core/simd/targets.h"
 
 using namespace quench::simd;
 
 class TestHistogramFlush : public QObject {
   Q_OBJECT
  private slots:
-  void cleanup() { resetQuantKernelTarget(); }
+  void cleanup() { resetTarget(); }
 
   void countersDoNotOverflow_data() {
     QTest::addColumn<QString>("target");
-    for (const std::string& t : quantKernelTargets()) QTest::newRow(t.c_str()) << QString::fromStdString(t);
+    for (const std::string& t : compiledTargets()) QTest::newRow(t.c_str()) << QString::fromStdString(t);
   }
 
   void countersDoNotOverflow() {
     QFETCH(QString, target);
-    QVERIFY(forceQuantKernelTarget(target.toStdString()));
+    QVERIFY(forceTarget(target.toStdString()));
     const std::size_t n = (std::size_t{1} << 20) + 5;
     std::vector<float> x(n, 0.25f);
     for (std::size_t bins : {std::size_t{1}, std::size_t{4}}) {

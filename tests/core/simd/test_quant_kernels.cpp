@@ -10,6 +10,7 @@
 #include "common/fuzzy.h"
 #include "common/quant_twins.h"
 #include "core/simd/quant_kernels.h"
+#include "core/simd/targets.h"
 
 using namespace quench::simd;
 
@@ -36,17 +37,17 @@ std::vector<float> trickyValues(std::size_t n, double scale, std::mt19937& gen) 
 class TestQuantKernels : public QObject {
   Q_OBJECT
  private slots:
-  void init() { resetQuantKernelTarget(); }
-  void cleanup() { resetQuantKernelTarget(); }
+  void init() { resetTarget(); }
+  void cleanup() { resetTarget(); }
 
   void targets_data() {
     QTest::addColumn<QString>("target");
-    for (const std::string& t : quantKernelTargets()) QTest::newRow(t.c_str()) << QString::fromStdString(t);
+    for (const std::string& t : compiledTargets()) QTest::newRow(t.c_str()) << QString::fromStdString(t);
   }
 
   void targets() {
     QFETCH(QString, target);
-    QVERIFY(forceQuantKernelTarget(target.toStdString()));
+    QVERIFY(forceTarget(target.toStdString()));
     std::mt19937 gen(42);
     for (std::size_t n = 1; n <= 1023; ++n) {
       const std::size_t off = n % 4;  // misaligned starts
@@ -123,7 +124,7 @@ class TestQuantKernels : public QObject {
   void streamedOutputs_data() { targets_data(); }
   void streamedOutputs() {
     QFETCH(QString, target);
-    QVERIFY(forceQuantKernelTarget(target.toStdString()));
+    QVERIFY(forceTarget(target.toStdString()));
     const std::size_t rows = 1025, cols = 4099, n = rows * cols, groups = (n + 127) / 128;
     QVERIFY(n * sizeof(float) >= std::size_t{16} << 20);
     std::vector<float> x(n);
@@ -165,7 +166,7 @@ class TestQuantKernels : public QObject {
   void int4SpecialGroups_data() { targets_data(); }
   void int4SpecialGroups() {
     QFETCH(QString, target);
-    QVERIFY(forceQuantKernelTarget(target.toStdString()));
+    QVERIFY(forceTarget(target.toStdString()));
     const std::size_t group = 16;
     const std::vector<std::vector<float>> specials = {
         {2.5f},  {-3.0f}, {0.0f}, {0.0f, 1.0e-45f}, {-1.0e38f, 1.0e38f}, {1.0e-40f, 3.0e-40f, -2.0e-41f},

@@ -14,6 +14,7 @@
 
 #include "common/quant_twins.h"
 #include "core/simd/quant_kernels.h"
+#include "core/simd/targets.h"
 
 using namespace quench::simd;
 
@@ -43,16 +44,16 @@ void sameAsTwin(const std::vector<float>& x, const AffineParams& p, std::uint64_
 class TestQuantNearTies : public QObject {
   Q_OBJECT
  private slots:
-  void cleanup() { resetQuantKernelTarget(); }
+  void cleanup() { resetTarget(); }
 
   void targets_data() {
     QTest::addColumn<QString>("target");
-    for (const std::string& t : quantKernelTargets()) QTest::newRow(t.c_str()) << QString::fromStdString(t);
+    for (const std::string& t : compiledTargets()) QTest::newRow(t.c_str()) << QString::fromStdString(t);
   }
 
   void matchesTwinNearTies_data() {
     QTest::addColumn<QString>("target");
-    for (const std::string& t : quantKernelTargets()) QTest::newRow(t.c_str()) << QString::fromStdString(t);
+    for (const std::string& t : compiledTargets()) QTest::newRow(t.c_str()) << QString::fromStdString(t);
   }
 
   void wideAndAsymmetricRanges_data() { targets_data(); }
@@ -62,7 +63,7 @@ class TestQuantNearTies : public QObject {
 
   void matchesTwinNearTies() {
     QFETCH(QString, target);
-    QVERIFY(forceQuantKernelTarget(target.toStdString()));
+    QVERIFY(forceTarget(target.toStdString()));
     std::mt19937 gen(11);
     std::uniform_int_distribution<int> kd(-130, 130), ud(-6, 6);
     // 1e−38 lies below 2^−125, where the reciprocal is not used.
@@ -81,7 +82,7 @@ class TestQuantNearTies : public QObject {
 // max(|low − b|, |high − b|) + 1 crosses 2^16, where the reciprocal path hands over to division.
 void TestQuantNearTies::wideAndAsymmetricRanges() {
   QFETCH(QString, target);
-  QVERIFY(forceQuantKernelTarget(target.toStdString()));
+  QVERIFY(forceTarget(target.toStdString()));
   std::mt19937 gen(12);
   std::uniform_int_distribution<int> ud(-4, 4);
   const AffineParams cases[] = {{0.0123, 7, 0, 15},           {0.0123, 8, 0, 15},
@@ -102,7 +103,7 @@ void TestQuantNearTies::wideAndAsymmetricRanges() {
 // (zero-point 0) and int4 groups whose min/max give odd and even zero-points.
 void TestQuantNearTies::fusedKernelsNearTies() {
   QFETCH(QString, target);
-  QVERIFY(forceQuantKernelTarget(target.toStdString()));
+  QVERIFY(forceTarget(target.toStdString()));
   std::mt19937 gen(13);
   std::uniform_int_distribution<int> ud(-5, 5), k8(-127, 126), k4(0, 14), lod(-15, 0);
   const std::size_t rows = 37, cols = 515;

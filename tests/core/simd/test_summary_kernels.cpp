@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/simd/summary_kernels.h"
+#include "core/simd/targets.h"
 
 using namespace quench::simd;
 
@@ -64,7 +65,7 @@ class TestSummaryKernels : public QObject {
   void byHand();
   void noFiniteValues();
   void equivalenceOnEveryTarget();
-  void cleanupTestCase() { resetSummaryKernelTarget(); }
+  void cleanupTestCase() { resetTarget(); }
 };
 
 void TestSummaryKernels::byHand() {
@@ -99,11 +100,11 @@ void TestSummaryKernels::noFiniteValues() {
 }
 
 void TestSummaryKernels::equivalenceOnEveryTarget() {
-  const auto targets = summaryKernelTargets();
+  const auto targets = compiledTargets();
   QVERIFY(!targets.empty());
   std::mt19937 rng(1234);
   for (const std::string& target : targets) {
-    QVERIFY(forceSummaryKernelTarget(target));
+    QVERIFY(forceTarget(target));
     for (std::size_t n = 1; n < 1024; ++n) {
       for (std::size_t misalign = 0; misalign < 4; ++misalign) {
         const bool specials = (n + misalign) % 2 == 0;
@@ -119,7 +120,7 @@ void TestSummaryKernels::equivalenceOnEveryTarget() {
       }
     }
   }
-  resetSummaryKernelTarget();
+  resetTarget();
   std::string names;
   for (const auto& t : targets) names += t + ' ';
   qInfo("checked targets: %s", names.c_str());
