@@ -21,12 +21,12 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 #include <nlohmann/json.hpp>
 #include <qcustomplot.h>
 
 #include <cmath>
 
+#include "app/gui/job_runner.h"
 #include "core/divergence/pmf_terms.h"
 #include "core/quant/calibrate.h"
 #include "core/quant/worked.h"
@@ -212,10 +212,7 @@ ClassroomPage::ClassroomPage(QWidget* parent) : QWidget(parent) {
   m_presets->setCurrentIndex(0);
 }
 
-ClassroomPage::~ClassroomPage() {
-  m_lmStop.request_stop();
-  m_lmWatcher->waitForFinished();
-}
+ClassroomPage::~ClassroomPage() { m_lmJobs->shutdown(); }
 
 // ---------------------------------------------------------------- worked quantization
 
@@ -606,8 +603,7 @@ QWidget* ClassroomPage::buildLmTab() {
   m_lmTimer->setSingleShot(true);
   m_lmTimer->setInterval(150);
   connect(m_lmTimer, &QTimer::timeout, this, [this] { startLm(); });
-  m_lmWatcher = new QFutureWatcher<LmOutcome>(this);
-  connect(m_lmWatcher, &QFutureWatcher<LmOutcome>::finished, this, [this] { applyLmOutcome(); });
+  m_lmJobs = new JobRunner(JobPolicy::Supersede, this);
   connect(m_lmEditor, &widgets::ExplicitLmEditor::edited, this, [this] { scheduleLm(); });
   for (QSpinBox* s : {m_length, m_samples, m_seed})
     connect(s, &QSpinBox::valueChanged, this, [this] { scheduleLm(); });
@@ -624,9 +620,8 @@ void ClassroomPage::setLmSettings(int length, int maxSamples, quint64 seed) {
   startLm();
 }
 
-// Busy until the result has been applied on the GUI thread (the watcher stops running before its
-// finished signal is delivered).
-bool ClassroomPage::lmBusy() const { return m_lmRunning || m_lmPending || m_lmTimer->isActive(); }
+// Busy until the result has been applied on the GUI thread.
+bool ClassroomPage::lmBusy() const { return m_lmJobs->isRunning() || m_lmTimer->isActive(); }
 
 void ClassroomPage::scheduleLm() {
   if (m_loading) return;
@@ -636,13 +631,9 @@ void ClassroomPage::scheduleLm() {
 void ClassroomPage::startLm() {
   if (m_loading) return;
   m_lmTimer->stop();
-  // Newest request wins: stop the running one and start again when it has returned.
-  if (m_lmRunning) {
-    m_lmStop.request_stop();
-    m_lmPending = true;
-    return;
-  }
-  m_lmPending = false;
+  // Newest request wins: the running computation is superseded by the new one, or dropped when
+  // the new inputs are invalid (their error is what the page shows).
+  m_lmJobs->discard();
   nlohmann::json pj, qj;
   QString error;
   if (!m_lmEditor->modelJson(widgets::ExplicitLmEditor::kP, &pj, &error) ||
@@ -668,39 +659,38 @@ void ClassroomPage::startLm() {
   const std::uint64_t seed = std::uint64_t(m_seed->value());
   showError(m_lmError, {});
   m_lmView->setStatus(tr("computing…"));
-  m_lmStop = std::stop_source();
-  const std::stop_token stop = m_lmStop.get_token();
-  m_lmRunning = true;
-  m_lmWatcher->setFuture(QtConcurrent::run([p = std::move(*p), q = std::move(*q), length, samples, seed, stop] {
-    LmOutcome out;
-    out.length = length;
-    out.seed = seed;
-    const Work work{stop, {}};
-    auto exact = exactLmDivergence(p, q, length, work);
-    if (!exact) {
-      out.cancelled = stop.stop_requested();
-      out.error = lmMessage(exact.error().message);
-      return out;
-    }
-    out.exact = std::move(*exact);
-    auto curve = sampledLmKlCurve(p, q, length, samples, seed, 8, work);
-    if (!curve) {
-      out.cancelled = stop.stop_requested();
-      out.error = QString::fromStdString(curve.error().message);
-      return out;
-    }
-    out.curve = std::move(*curve);
-    return out;
-  }));
+  JobCallbacks<LmOutcome> done;
+  done.result = [this](const LmOutcome& out) { applyLmOutcome(out); };
+  done.failed = [this](const QString& what) {
+    showError(m_lmError, what);
+    m_lmView->clear(what);
+  };
+  m_lmJobs->start<LmOutcome>(
+      [p = std::move(*p), q = std::move(*q), length, samples, seed](QPromise<LmOutcome>&, std::stop_token stop) {
+        LmOutcome out;
+        out.length = length;
+        out.seed = seed;
+        const Work work{stop, {}};
+        auto exact = exactLmDivergence(p, q, length, work);
+        if (!exact) {
+          out.cancelled = stop.stop_requested();
+          out.error = lmMessage(exact.error().message);
+          return out;
+        }
+        out.exact = std::move(*exact);
+        auto curve = sampledLmKlCurve(p, q, length, samples, seed, 8, work);
+        if (!curve) {
+          out.cancelled = stop.stop_requested();
+          out.error = QString::fromStdString(curve.error().message);
+          return out;
+        }
+        out.curve = std::move(*curve);
+        return out;
+      },
+      done);
 }
 
-void ClassroomPage::applyLmOutcome() {
-  m_lmRunning = false;
-  if (m_lmPending) {
-    startLm();
-    return;
-  }
-  const LmOutcome out = m_lmWatcher->result();
+void ClassroomPage::applyLmOutcome(const LmOutcome& out) {
   if (out.cancelled) return;
   if (!out.exact) {
     showError(m_lmError, out.error);

@@ -9,7 +9,6 @@
 //    this one runs off the GUI thread, the newest request winning.
 // Plus presets, a presentation mode (fonts ≈ 1.6×, thick lines) and export of each worked example
 // as a figure (PNG/SVG/PDF) or a table (CSV, Markdown, LaTeX).
-#include <QFutureWatcher>
 #include <QJsonObject>
 #include <QWidget>
 #include <functional>
@@ -43,6 +42,8 @@ class WorkedQuantizationView;
 }  // namespace quench::widgets
 
 namespace quench::app {
+
+class JobRunner;
 
 class ClassroomPage : public QWidget {
   Q_OBJECT
@@ -124,7 +125,7 @@ class ClassroomPage : public QWidget {
   void recomputeDivergence();
   void scheduleLm();
   void startLm();
-  void applyLmOutcome();
+  void applyLmOutcome(const LmOutcome& out);
   std::vector<PartParams> typedParams(QString* error) const;
   void setParamRow(int row, const PartParams& p);
   void showExportMenu(bool figure);
@@ -160,10 +161,7 @@ class ClassroomPage : public QWidget {
   QLabel* m_lmError;
   widgets::LmDivergenceView* m_lmView;
   QTimer* m_lmTimer;
-  QFutureWatcher<LmOutcome>* m_lmWatcher;
-  std::stop_source m_lmStop;
-  bool m_lmPending = false;
-  bool m_lmRunning = false;  // a computation started and its result not yet applied
+  JobRunner* m_lmJobs;  ///< the explicit-LM computation, newest request wins (JobPolicy::Supersede)
 
   QString m_workedTitle, m_divTitle, m_lmTitle;
   bool m_presentation = false;

@@ -13,7 +13,6 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -26,13 +25,12 @@
 #include <QTabWidget>
 #include <QToolBar>
 #include <QUndoStack>
-#include <QtConcurrent/QtConcurrentRun>
-#include <atomic>
 
-#include "app/gui/tensor_job.h"
 #include "app/gui/classroom_page.h"
 #include "app/gui/demo_assets.h"
+#include "app/gui/job_runner.h"
 #include "app/gui/model_page.h"
+#include "app/gui/tensor_job.h"
 #include "app/gui/theme.h"
 #include "core/io/demo.h"
 #include "core/io/writer.h"
@@ -59,7 +57,7 @@ const QString kRecentKey = QStringLiteral("recentFiles");
 const char* const kTabKeys[] = {"histogram", "saturation", "outliers", "nf4", "error", "divergence", "classroom"};
 
 // What a worker hands back after opening a file; copyable so it can travel in a QFuture.
-struct OpenOutcome {
+struct FileOpened {
   QString path;
   std::shared_ptr<const TensorReader> reader;
   QString error;
@@ -128,7 +126,10 @@ MainWindow::MainWindow(QWidget* parent)
       m_progress(new QProgressBar),
       m_cancel(new QPushButton(tr("Cancel"))),
       m_busyLabel(new QLabel),
-      m_quantJob(new QuantJob(this)) {
+      m_quantJob(new QuantJob(this)),
+      m_fileJobs(new JobRunner(JobPolicy::Parallel, this)),
+      m_tensorJobs(new JobRunner(JobPolicy::Supersede, this)),
+      m_exportJobs(new JobRunner(JobPolicy::Parallel, this)) {
   setWindowTitle(tr("Quench"));
   setObjectName(QStringLiteral("mainWindow"));
   setAcceptDrops(true);
@@ -164,6 +165,8 @@ MainWindow::MainWindow(QWidget* parent)
     requestQuantization();
   });
   connect(m_quantJob, &QuantJob::finished, this, &MainWindow::applyOutcome);
+  for (JobRunner* jobs : {m_tensorJobs, m_exportJobs})
+    connect(jobs, &JobRunner::progressChanged, this, [this](double f) { m_progress->setValue(int(100.0 * f + 0.5)); });
   m_editor->setParams(m_recipe.rules.front().params);
   recipeChanged();
   m_histogram->clear(tr("Select a tensor"));
@@ -177,11 +180,9 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
-  // Workers capture `this`: stop them and wait before any member goes away (STYLE.md §3).
-  m_stop.request_stop();
-  m_exportStop.request_stop();
+  // Stop every worker and wait before any member goes away (STYLE.md §3).
+  for (JobRunner* jobs : {m_fileJobs, m_tensorJobs, m_exportJobs}) jobs->shutdown();
   m_quantJob->cancel();
-  for (QFutureWatcherBase* w : findChildren<QFutureWatcherBase*>()) w->waitForFinished();
 }
 
 void MainWindow::createTabs() {
@@ -375,14 +376,9 @@ void MainWindow::openFile(const QString& path, const QString& selectName) {
 }
 
 void MainWindow::openFileThen(const QString& path, std::function<void(int)> then) {
-  ++m_openJobs;
-  updateBusyUi();
   statusBar()->showMessage(tr("Opening %1…").arg(path));
-  auto* watcher = new QFutureWatcher<OpenOutcome>(this);
-  connect(watcher, &QFutureWatcher<OpenOutcome>::finished, this, [this, watcher, then] {
-    const OpenOutcome outcome = watcher->result();
-    watcher->deleteLater();
-    --m_openJobs;
+  JobCallbacks<FileOpened> done;
+  done.result = [this, then](const FileOpened& outcome) {
     updateBusyUi();
     if (!outcome.error.isEmpty()) {
       statusBar()->showMessage(tr("Could not open %1").arg(outcome.path));
@@ -394,17 +390,25 @@ void MainWindow::openFileThen(const QString& path, std::function<void(int)> then
     const int id = addReader(outcome.reader, QFileInfo(outcome.path).fileName());
     m_filePaths[id] = QFileInfo(outcome.path).absoluteFilePath();
     then(id);
-  });
+  };
+  done.failed = [this, path, then](const QString& what) {
+    updateBusyUi();
+    showError(tr("Could not open file"), tr("%1: %2").arg(path, what));
+    then(0);
+  };
   // The catalog is parsed off the GUI thread: a large GGUF or HDF5 header takes a moment.
-  watcher->setFuture(QtConcurrent::run([path] {
-    OpenOutcome out{path, nullptr, {}};
-    auto reader = openTensorFile(path.toStdString());
-    if (reader)
-      out.reader = std::shared_ptr<const TensorReader>(std::move(reader).value());
-    else
-      out.error = QString::fromStdString(reader.error().message);
-    return out;
-  }));
+  m_fileJobs->start<FileOpened>(
+      [path](QPromise<FileOpened>&, std::stop_token) {
+        FileOpened out{path, nullptr, {}};
+        auto reader = openTensorFile(path.toStdString());
+        if (reader)
+          out.reader = std::shared_ptr<const TensorReader>(std::move(reader).value());
+        else
+          out.error = QString::fromStdString(reader.error().message);
+        return out;
+      },
+      done);
+  updateBusyUi();
 }
 
 int MainWindow::ensureDemo() {
@@ -477,7 +481,7 @@ std::shared_ptr<const TensorReader> MainWindow::reader(int fileId) const {
 }
 
 bool MainWindow::isBusy() const {
-  return m_openJobs > 0 || m_tensorJobRunning || m_quantJob->isRunning() || m_exportRunning;
+  return m_fileJobs->isRunning() || m_tensorJobs->isRunning() || m_quantJob->isRunning() || m_exportJobs->isRunning();
 }
 
 void MainWindow::startAnalysis(int fileId, int tensorIndex) {
@@ -487,45 +491,33 @@ void MainWindow::startAnalysis(int fileId, int tensorIndex) {
     m_metadataFileId = fileId;
     m_metadata->setMetadata(reader->metadata(), QFileInfo(QString::fromStdString(reader->path())).fileName());
   }
-  // The newest request wins: stop the previous worker and forget its result, and the
-  // quantization of the previous tensor with it.
-  m_stop.request_stop();
-  m_stop = std::stop_source();
+  // The newest request wins: the previous reading is superseded, and the quantization of the
+  // previous tensor is cancelled with it.
   m_quantJob->cancel();
-  const std::uint64_t generation = ++m_generation;
-  m_tensorJobRunning = true;
-  setProgress(generation, 0.0);
-  updateBusyUi();
   const QString name = QString::fromStdString(reader->tensors()[tensorIndex].name);
+  JobCallbacks<TensorAnalysis> done;
+  done.result = [this, fileId, tensorIndex](const TensorAnalysis& result) {
+    m_fileId = fileId;
+    m_tensorIndex = tensorIndex;
+    applyAnalysis(result);
+  };
+  done.failed = [this, name](const QString& what) {
+    TensorAnalysis failed;
+    failed.name = name;
+    failed.error = what;
+    applyAnalysis(failed);
+  };
+  m_tensorJobs->start<TensorAnalysis>(
+      [reader, index = std::size_t(tensorIndex)](QPromise<TensorAnalysis>& promise, std::stop_token stop) {
+        return analyzeTensor(*reader, index, promiseWork(promise, stop));
+      },
+      done);
+  m_progress->setValue(0);
+  updateBusyUi();
   m_busyLabel->setText(tr("Reading %1").arg(name));
-
-  // Progress arrives on the worker thread; only whole-percent changes are posted to the GUI thread.
-  auto lastPercent = std::make_shared<std::atomic<int>>(-1);
-  Work work{m_stop.get_token(), [this, generation, lastPercent](double done, double total) {
-              const int percent = total > 0 ? int(100.0 * done / total) : 0;
-              if (lastPercent->exchange(percent) == percent) return;
-              QMetaObject::invokeMethod(
-                  this, [this, generation, percent] { setProgress(generation, percent / 100.0); },
-                  Qt::QueuedConnection);
-            }};
-  auto* watcher = new QFutureWatcher<TensorAnalysis>(this);
-  connect(watcher, &QFutureWatcher<TensorAnalysis>::finished, this,
-          [this, watcher, generation, fileId, tensorIndex] {
-            const TensorAnalysis result = watcher->result();
-            watcher->deleteLater();
-            if (generation == m_generation) {
-              m_fileId = fileId;
-              m_tensorIndex = tensorIndex;
-            }
-            applyAnalysis(generation, result);
-          });
-  watcher->setFuture(QtConcurrent::run(
-      [reader, index = std::size_t(tensorIndex), work] { return analyzeTensor(*reader, index, work); }));
 }
 
-void MainWindow::applyAnalysis(std::uint64_t generation, const TensorAnalysis& result) {
-  if (generation != m_generation) return;  // a newer selection superseded this one
-  m_tensorJobRunning = false;
+void MainWindow::applyAnalysis(const TensorAnalysis& result) {
   m_busyLabel->clear();
   updateBusyUi();
   if (result.cancelled) {
@@ -557,29 +549,25 @@ void MainWindow::applyAnalysis(std::uint64_t generation, const TensorAnalysis& r
 }
 
 void MainWindow::cancelWork() {
-  if (m_tensorJobRunning) {
-    m_stop.request_stop();
+  if (m_tensorJobs->isRunning()) {
+    m_tensorJobs->cancel();
     m_busyLabel->setText(tr("Cancelling…"));
   }
   if (m_quantJob->isRunning()) m_quantJob->cancel();
-  if (m_exportRunning) {
-    m_exportStop.request_stop();
+  if (m_exportJobs->isRunning()) {
+    m_exportJobs->cancel();
     m_busyLabel->setText(tr("Cancelling export…"));
   }
 }
 
-void MainWindow::setProgress(std::uint64_t generation, double fraction) {
-  if (generation != m_generation) return;
-  m_progress->setValue(int(100.0 * fraction + 0.5));
-}
-
 void MainWindow::updateBusyUi() {
   // A quantization is short: it shows in the status text, not as a progress bar that flickers.
-  const bool busy = m_openJobs > 0 || m_tensorJobRunning || m_exportRunning;
+  const bool reading = m_tensorJobs->isRunning(), exporting = m_exportJobs->isRunning();
+  const bool busy = m_fileJobs->isRunning() || reading || exporting;
   m_progress->setVisible(busy);
   m_cancel->setVisible(busy);
-  m_cancel->setEnabled(m_tensorJobRunning || m_exportRunning);  // opening lists a catalog only
-  if (m_openJobs > 0 && !m_tensorJobRunning && !m_exportRunning)
+  m_cancel->setEnabled(reading || exporting);  // opening lists a catalog only
+  if (m_fileJobs->isRunning() && !reading && !exporting)
     m_progress->setRange(0, 0);  // indeterminate
   else
     m_progress->setRange(0, 100);
@@ -872,26 +860,14 @@ void MainWindow::exportQuantized(const QString& fileName) {
     emit quantizedExported(fileName, tr("Select a tensor of the file to export first"));
     return;
   }
-  if (m_exportRunning) {
+  if (m_exportJobs->isRunning()) {
     emit quantizedExported(fileName, tr("An export is already running"));
     return;
   }
-  m_exportStop = std::stop_source();
-  m_exportRunning = true;
   m_busyLabel->setText(tr("Exporting %1").arg(QFileInfo(fileName).fileName()));
   m_progress->setValue(0);
-  updateBusyUi();
-  auto lastPercent = std::make_shared<std::atomic<int>>(-1);
-  Work work{m_exportStop.get_token(), [this, lastPercent](double done, double total) {
-              const int percent = total > 0 ? int(100.0 * done / total) : 0;
-              if (lastPercent->exchange(percent) == percent) return;
-              QMetaObject::invokeMethod(this, [this, percent] { m_progress->setValue(percent); }, Qt::QueuedConnection);
-            }};
-  auto* watcher = new QFutureWatcher<QString>(this);
-  connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, fileName] {
-    const QString error = watcher->result();
-    watcher->deleteLater();
-    m_exportRunning = false;
+  JobCallbacks<QString> done;
+  done.result = [this, fileName](const QString& error) {
     m_busyLabel->clear();
     updateBusyUi();
     if (error.isEmpty())
@@ -899,10 +875,14 @@ void MainWindow::exportQuantized(const QString& fileName) {
     else
       statusBar()->showMessage(tr("Export failed: %1").arg(error), 8000);
     emit quantizedExported(fileName, error);
-  });
-  watcher->setFuture(QtConcurrent::run([reader, recipe = m_recipe, fileName, work] {
-    return writeQuantizedFile(*reader, recipe, fileName, work);
-  }));
+  };
+  done.failed = done.result;
+  m_exportJobs->start<QString>(
+      [reader, recipe = m_recipe, fileName](QPromise<QString>& promise, std::stop_token stop) {
+        return writeQuantizedFile(*reader, recipe, fileName, promiseWork(promise, stop));
+      },
+      done);
+  updateBusyUi();
 }
 
 void MainWindow::exportQuantizedDialog() {
@@ -986,10 +966,8 @@ QString MainWindow::openSession(const QString& fileName) {
 
 void MainWindow::restoreSession(const Session& session) {
   // Start from an empty window: the session says everything that is open.
-  m_stop.request_stop();
+  m_tensorJobs->discard();
   m_quantJob->cancel();
-  ++m_generation;
-  m_tensorJobRunning = false;
   m_browser->clear();
   m_files.clear();
   m_filePaths.clear();

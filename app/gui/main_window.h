@@ -47,6 +47,7 @@ namespace quench::app {
 
 struct TensorAnalysis;
 class ClassroomPage;
+class JobRunner;
 class ModelPage;
 
 class MainWindow : public QMainWindow {
@@ -188,8 +189,7 @@ class MainWindow : public QMainWindow {
   /// List the tensors of the model the Divergence page opened (at `path`) in the browser.
   void listModelTensors(const QString& path);
   void startAnalysis(int fileId, int tensorIndex);
-  void applyAnalysis(std::uint64_t generation, const TensorAnalysis& result);
-  void setProgress(std::uint64_t generation, double fraction);
+  void applyAnalysis(const TensorAnalysis& result);
   void updateBusyUi();
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();
@@ -239,11 +239,6 @@ class MainWindow : public QMainWindow {
   std::map<int, std::shared_ptr<const TensorReader>> m_files;
   std::map<int, QString> m_filePaths;  ///< fileId → absolute path ("" for the demo)
   int m_demoFileId = 0;
-  int m_openJobs = 0;
-  bool m_tensorJobRunning = false;
-  /// Bumped by every tensor request; a result whose generation is older is discarded.
-  std::uint64_t m_generation = 0;
-  std::stop_source m_stop;
 
   // The selection and the recipe.
   int m_fileId = 0;
@@ -262,9 +257,10 @@ class MainWindow : public QMainWindow {
   QuantOutcome m_outcome;
   double m_outlierThreshold = 6.0;
 
-  // Export of quantized tensors.
-  bool m_exportRunning = false;
-  std::stop_source m_exportStop;
+  // Background work besides the quantization (job_runner.h).
+  JobRunner* m_fileJobs;    ///< opening files, side by side (Parallel)
+  JobRunner* m_tensorJobs;  ///< reading the selected tensor, newest selection wins (Supersede)
+  JobRunner* m_exportJobs;  ///< writing quantized tensors, one at a time (refused while one runs)
 
   // Session restore in progress.
   std::optional<Session> m_restore;

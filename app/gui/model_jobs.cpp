@@ -10,19 +10,6 @@
 namespace quench::app {
 namespace {
 
-// Progress of a stage that covers [start, start + span] of the job's 0..1, onto the promise's
-// 0..kProgressSteps range. QPromise ignores values that do not advance, so reports from several
-// threads or a stage that restarts never move the bar backwards.
-constexpr int kProgressSteps = 1000;
-
-template <typename T>
-Work stageWork(std::stop_token stop, QPromise<T>* promise, double start, double span) {
-  return Work{stop, [promise, start, span](double done, double total) {
-                const double f = total > 0 ? std::clamp(done / total, 0.0, 1.0) : 0.0;
-                promise->setProgressValue(static_cast<int>(std::lround(kProgressSteps * (start + span * f))));
-              }};
-}
-
 // The end of a job from a core error: "cancelled" when the stop was requested (whatever the
 // message says: core names the file in front of it), else the message.
 JobEnd endFrom(const std::stop_token& stop, const std::string& error, const QElapsedTimer& timer) {
@@ -46,6 +33,20 @@ Result<std::shared_ptr<LoadedModel>> openModelJob(const std::string& path, const
   if (!p) return makeError(path + ": " + p.error().message);
   loaded->p = std::move(p).value();
   return loaded;
+}
+
+OpenOutcome openModelOutcome(const std::string& path, const std::string& tokenizerPath, bool reportProgress,
+                             std::stop_token stop, QPromise<OpenOutcome>& promise) {
+  QElapsedTimer timer;
+  timer.start();
+  OpenOutcome out;
+  auto m = openModelJob(path, tokenizerPath, reportProgress ? promiseWork(promise, stop) : Work{stop, {}});
+  if (m)
+    out.model = std::move(m).value();
+  else
+    out.end = endFrom(stop, m.error().message, timer);
+  out.end.elapsedMs = static_cast<double>(timer.nsecsElapsed()) * 1e-6;
+  return out;
 }
 
 QString sourceDescription(const SourceSettings& s, const eval::EvalData& d) {
@@ -76,7 +77,6 @@ EvaluationOutcome evaluateJob(const std::shared_ptr<LoadedModel>& model, const s
                               std::stop_token stop, QPromise<EvaluationOutcome>& promise) {
   QElapsedTimer timer;
   timer.start();
-  promise.setProgressRange(0, kProgressSteps);
   EvaluationOutcome out;
   // P (and the student) are run by one job at a time; a superseded job stops promptly first.
   std::unique_lock lock(model->busy);
@@ -87,13 +87,13 @@ EvaluationOutcome evaluateJob(const std::shared_ptr<LoadedModel>& model, const s
     return out;
   }
   const double dataShare = source.kind == SourceKind::Sample ? 0.2 : 0.0;
-  auto data = eval::prepareEvalData(model->files, model->p.get(), source, stageWork(stop, &promise, 0.0, dataShare));
+  auto data = eval::prepareEvalData(model->files, model->p.get(), source, promiseWork(promise, stop, 0.0, dataShare));
   if (!data) {
     out.end = endFrom(stop, data.error().message, timer);
     return out;
   }
   out.dataDescription = sourceDescription(source, *data);
-  const Work rest = stageWork(stop, &promise, dataShare, 1.0 - dataShare);
+  const Work rest = promiseWork(promise, stop, dataShare, 1.0 - dataShare);
   if (student) {
     if (data->reference) {
       out.end.error = QObject::tr("comparing two models needs token sequences, not a llama.cpp logits file");
@@ -120,7 +120,7 @@ EvaluationOutcome evaluateJob(const std::shared_ptr<LoadedModel>& model, const s
     }
     out.evaluation = std::move(e).value();
   }
-  promise.setProgressValue(kProgressSteps);
+  promise.setProgressValue(kJobProgressSteps);
   out.end.elapsedMs = static_cast<double>(timer.nsecsElapsed()) * 1e-6;
   return out;
 }
@@ -151,7 +151,7 @@ Status runFamily(LoadedModel& model, const eval::EvalData& data, int family,
     promise.addResult(std::move(u));
     return {};
   };
-  auto r = eval::runSweep(model.files, sd, points, onPoint, stageWork(stop, &promise, start, span));
+  auto r = eval::runSweep(model.files, sd, points, onPoint, promiseWork(promise, stop, start, span));
   if (!r) return r.error();
   return {};
 }
@@ -160,7 +160,7 @@ void finish(QPromise<SweepUpdate>& promise, JobEnd end) {
   SweepUpdate u;
   u.kind = SweepUpdate::Kind::Finished;
   u.end = std::move(end);
-  if (!u.end.cancelled && u.end.error.isEmpty()) promise.setProgressValue(kProgressSteps);
+  if (!u.end.cancelled && u.end.error.isEmpty()) promise.setProgressValue(kJobProgressSteps);
   promise.addResult(std::move(u));
 }
 
@@ -171,7 +171,6 @@ void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<Sweep
               QPromise<SweepUpdate>& promise) {
   QElapsedTimer timer;
   timer.start();
-  promise.setProgressRange(0, kProgressSteps);
   // Every family's points are built and validated before any model work (milliseconds), so a
   // family that cannot take the setting is reported at once.
   std::vector<std::pair<int, std::vector<eval::SweepPoint>>> runs;
@@ -205,7 +204,7 @@ void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<Sweep
   std::unique_lock lock(model->busy);
   if (stop.stop_requested()) return finish(promise, endFrom(stop, "cancelled", timer));
   const double dataShare = source.kind == SourceKind::Sample ? 0.05 : 0.0;
-  auto data = eval::prepareEvalData(model->files, model->p.get(), source, stageWork(stop, &promise, 0.0, dataShare));
+  auto data = eval::prepareEvalData(model->files, model->p.get(), source, promiseWork(promise, stop, 0.0, dataShare));
   if (!data) return finish(promise, endFrom(stop, data.error().message, timer));
   if (data->reference && axis.name == "temperature")
     return finish(promise, endFrom(stop, "a llama.cpp logits file holds probabilities at temperature 1 only", timer));
@@ -235,13 +234,12 @@ void sensitivityJob(const std::shared_ptr<LoadedModel>& model, const Recipe& rec
                     double temperature, std::stop_token stop, QPromise<SweepUpdate>& promise) {
   QElapsedTimer timer;
   timer.start();
-  promise.setProgressRange(0, kProgressSteps);
   auto points = eval::perTensorPoints(model->files, recipe, temperature);
   if (!points) return finish(promise, endFrom(stop, points.error().message, timer));
   std::unique_lock lock(model->busy);
   if (stop.stop_requested()) return finish(promise, endFrom(stop, "cancelled", timer));
   const double dataShare = source.kind == SourceKind::Sample ? 0.05 : 0.0;
-  auto data = eval::prepareEvalData(model->files, model->p.get(), source, stageWork(stop, &promise, 0.0, dataShare));
+  auto data = eval::prepareEvalData(model->files, model->p.get(), source, promiseWork(promise, stop, 0.0, dataShare));
   if (!data) return finish(promise, endFrom(stop, data.error().message, timer));
   SweepUpdate u;
   u.kind = SweepUpdate::Kind::Family;

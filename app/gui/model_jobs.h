@@ -1,9 +1,9 @@
 #pragma once
 // The background work behind the Divergence page: open a model, turn the chosen evaluation source
 // into token sequences (or a llama.cpp reference), evaluate a recipe, sweep a setting over several
-// recipe families, rank tensors by sensitivity, compare two models. Each job runs on a worker
-// thread (QtConcurrent) with a QPromise for progress and results, and a std::stop_token that core
-// watches (STYLE.md §3); the page applies the results on the GUI thread.
+// recipe families, rank tensors by sensitivity, compare two models. Each job is a JobRunner body
+// (job_runner.h): a worker thread with a QPromise for progress and results, and a std::stop_token
+// that core watches (STYLE.md §3); the page applies the results on the GUI thread.
 #include <QPromise>
 #include <QString>
 #include <QStringList>
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "app/gui/job_runner.h"
 #include "core/divergence/kld_file.h"
 #include "core/eval/evaluate.h"
 #include "core/eval/eval_source.h"
@@ -53,6 +54,16 @@ struct JobEnd {
   QString error;  ///< empty on success (and when cancelled)
   double elapsedMs = 0;
 };
+
+/// A finished open: the model (null unless it loaded) and how the job ended.
+struct OpenOutcome {
+  std::shared_ptr<LoadedModel> model;
+  JobEnd end;
+};
+
+/// openModelJob as a job (JobRunner): its progress on `promise` when `reportProgress`.
+OpenOutcome openModelOutcome(const std::string& path, const std::string& tokenizerPath, bool reportProgress,
+                             std::stop_token stop, QPromise<OpenOutcome>& promise);
 
 /// A finished evaluation: Q = the model with `recipe` applied (or the second model) against P.
 struct EvaluationOutcome {

@@ -3,34 +3,23 @@
 // the current recipe's reconstruction (or a second model, e.g. a distilled student) moves its
 // next-token distributions from the original's: one evaluation (summary, per-token KL histogram,
 // KL along a sequence), curves over one setting for several recipe families, and per-tensor
-// sensitivity. Every model job runs off the GUI thread (model_jobs.h) with progress and Cancel;
-// the newest request wins and errors appear on the page.
+// sensitivity. The page is assembled from model_page_parts.h and runs its five jobs (open a model,
+// open a second model, evaluate, sweep, sensitivity) on one JobRunner: off the GUI thread
+// (model_jobs.h) with progress and Cancel, the newest request winning; errors appear on the page.
 #include <QJsonObject>
-#include <QPointer>
 #include <QString>
+#include <QStringList>
 #include <QWidget>
-#include <cstdint>
-#include <functional>
 #include <memory>
-#include <stop_token>
 
 #include "app/gui/model_jobs.h"
 #include "core/io/reader.h"
 #include "core/recipe/recipe.h"
 
-class QButtonGroup;
-class QCheckBox;
-class QComboBox;
-class QDoubleSpinBox;
 class QLabel;
-class QLineEdit;
-class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
-class QSpinBox;
-class QStackedWidget;
 class QTabWidget;
-class QToolButton;
 
 namespace quench::widgets {
 class CurvesView;
@@ -40,6 +29,13 @@ class SensitivityView;
 }  // namespace quench::widgets
 
 namespace quench::app {
+
+class CompareBox;
+class CurvesTab;
+class JobRunner;
+class JobStatusRow;
+class ModelBox;
+class SourceBox;
 
 class ModelPage : public QWidget {
   Q_OBJECT
@@ -105,15 +101,15 @@ class ModelPage : public QWidget {
   void restoreState(const QJsonObject& state);
 
   widgets::EvaluationView* evaluationView() const { return m_evaluation; }
-  widgets::CurvesView* curvesView() const { return m_curves; }
+  widgets::CurvesView* curvesView() const;
   widgets::SensitivityView* sensitivityView() const { return m_sensitivity; }
-  widgets::ModelInfoView* modelInfoView() const { return m_info; }
-  QPushButton* cancelButton() const { return m_cancel; }
+  widgets::ModelInfoView* modelInfoView() const;
+  QPushButton* cancelButton() const;
   QPushButton* evaluateButton() const { return m_evaluateButton; }
-  QPushButton* sweepButton() const { return m_sweepButton; }
+  QPushButton* sweepButton() const;
   QPushButton* sensitivityButton() const { return m_sensitivityButton; }
-  QProgressBar* progressBar() const { return m_progress; }
-  QLabel* messageLabel() const { return m_message; }
+  QProgressBar* progressBar() const;
+  QLabel* messageLabel() const;
 
  signals:
   /// A model is loaded: the main window lists its tensors (tensorReader()).
@@ -129,30 +125,22 @@ class ModelPage : public QWidget {
   void pointShown(const QString& family, const QString& label);
 
  private:
-  QWidget* createModelBox();
-  QWidget* createSourceBox();
-  QWidget* createCompareBox();
   QWidget* createEvaluationTab();
-  QWidget* createCurvesTab();
   QWidget* createSensitivityTab();
   void chooseModel(bool folder, bool second);
   void chooseTokenizer();
-  void chooseSourceFile();
-  void updateSourceControls();
-  void updateCandidateControls();
-  void updateRecipeLabel();
-  void fillDefaultValues();
 
-  /// Cancel whatever runs and start a new generation; returns it.
-  std::uint64_t beginJob(const QString& what);
-  /// The job of `generation` ended with `end` (ignored when superseded).
-  void endJob(std::uint64_t generation, const JobEnd& end, const QString& doneText);
+  /// Start a job named `what` (the newest request wins: the running one is superseded).
+  void beginJob(const QString& what);
+  /// The running job ended with `end`.
+  void endJob(const JobEnd& end, const QString& doneText);
+  /// A request that could not start (no model, no values): shown as an error and a finished job.
+  void refuse(const QString& text);
   void setBusy(bool busy);
   void showMessage(const QString& text, bool error);
-  void onProgress(std::uint64_t generation, int value);
-  void applySweepUpdate(std::uint64_t generation, const SweepUpdate& u, bool sensitivity);
-  /// Run a sweep or sensitivity `body` off the GUI thread, showing its points as they arrive.
-  void watchSweep(std::uint64_t generation, bool sensitivity, std::function<void(QPromise<SweepUpdate>&)> body);
+  void applySweepUpdate(const SweepUpdate& u, bool sensitivity);
+  /// Run a sweep or sensitivity job, showing its points as they arrive.
+  void startSweepJob(bool sensitivity, std::function<void(QPromise<SweepUpdate>&, std::stop_token)> body);
   bool requireModel();
   QString modelName() const;
 
@@ -162,9 +150,8 @@ class ModelPage : public QWidget {
   QString m_modelPath, m_tokenizerPath, m_secondPath, m_secondTokenizerPath;
   Recipe m_recipe;
 
-  // Jobs: the newest wins; an older generation's results are dropped.
-  std::uint64_t m_generation = 0;
-  std::stop_source m_stop;
+  // Jobs: one at a time, the newest wins (JobPolicy::Supersede).
+  JobRunner* m_jobs;
   bool m_busy = false;
   QString m_jobText;  ///< "Evaluating int4 row", for the progress label
   // Sweep bookkeeping: family index → CurvesView series index.
@@ -172,38 +159,17 @@ class ModelPage : public QWidget {
   std::vector<SweepFamily> m_runFamilies;
   QStringList m_skipped;
 
-  // Controls.
-  QLabel* m_modelLabel;
-  QToolButton* m_openButton;
-  QPushButton* m_tokenizerButton;
-  widgets::ModelInfoView* m_info;
-  QComboBox* m_sourceKind;
-  QStackedWidget* m_sourceStack;
-  QLineEdit* m_sourcePath;
-  QPlainTextEdit* m_pasted;
-  QSpinBox* m_count;
-  QSpinBox* m_length;
-  QSpinBox* m_seed;
-  QSpinBox* m_context;
-  QComboBox* m_candidate;
-  QLabel* m_recipeLabel;
-  QLabel* m_secondLabel;
-  QToolButton* m_secondButton;
-  QDoubleSpinBox* m_temperature;
+  // The parts.
+  ModelBox* m_modelBox;
+  SourceBox* m_source;
+  CompareBox* m_compare;
   QTabWidget* m_tabs;
   QPushButton* m_evaluateButton;
   widgets::EvaluationView* m_evaluation;
-  QComboBox* m_setting;
-  QLineEdit* m_values;
-  std::vector<QCheckBox*> m_familyChecks;  ///< "current recipe", then presetFamilies()
-  QPushButton* m_sweepButton;
-  widgets::CurvesView* m_curves;
+  CurvesTab* m_curvesTab;
   QPushButton* m_sensitivityButton;
   widgets::SensitivityView* m_sensitivity;
-  QLabel* m_message;
-  QLabel* m_busyLabel;
-  QProgressBar* m_progress;
-  QPushButton* m_cancel;
+  JobStatusRow* m_status;
 };
 
 }  // namespace quench::app

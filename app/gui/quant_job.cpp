@@ -5,11 +5,10 @@
 #include "app/gui/quant_job.h"
 
 #include <QElapsedTimer>
-#include <QFutureWatcher>
-#include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <cmath>
 
+#include "app/gui/job_runner.h"
 #include "app/gui/tensor_job.h"
 #include "core/quant/calibrate.h"
 #include "core/quant/integer.h"
@@ -302,47 +301,35 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
 }
 
 QuantJob::QuantJob(QObject* parent)
-    : QObject(parent), m_scratch(std::make_shared<QuantScratch>()), m_watcher(new QFutureWatcher<QuantOutcome>(this)) {
-  connect(m_watcher, &QFutureWatcher<QuantOutcome>::finished, this, [this] {
-    m_running = false;
-    const QuantOutcome outcome = m_watcher->result();
-    // The pending request starts before the outcome is applied, so the worker is busy again
-    // while the GUI thread replots.
-    if (m_pending) {
-      QuantRequest next = std::move(*m_pending);
-      m_pending.reset();
-      start(std::move(next));
-    }
-    emit finished(outcome);
-  });
-}
+    : QObject(parent), m_scratch(std::make_shared<QuantScratch>()), m_runner(new JobRunner(JobPolicy::Coalesce, this)) {}
 
 QuantJob::~QuantJob() {
   // The worker uses m_scratch (shared) and nothing of `this`; still wait so no thread outlives us.
-  m_stop.request_stop();
-  m_watcher->waitForFinished();
+  m_runner->shutdown();
 }
 
 void QuantJob::submit(QuantRequest request) {
-  if (m_running) {
-    m_pending = std::move(request);  // an older pending request is simply replaced
-    return;
-  }
-  start(std::move(request));
+  // Coalesce: while one computation runs, this request waits, replacing an older waiting one; the
+  // waiting one starts before the finished one is applied.
+  JobCallbacks<QuantOutcome> cb;
+  cb.result = [this](const QuantOutcome& outcome) { emit finished(outcome); };
+  cb.failed = [this, generation = request.generation](const QString& what) {
+    QuantOutcome failed;
+    failed.generation = generation;
+    failed.error = what;
+    emit finished(failed);
+  };
+  m_runner->start<QuantOutcome>(
+      [request = std::move(request), scratch = m_scratch](QPromise<QuantOutcome>&, std::stop_token stop) {
+        return computeQuantView(request, *scratch, Work{stop, {}});
+      },
+      cb);
 }
 
-void QuantJob::cancel() {
-  m_pending.reset();
-  m_stop.request_stop();
-}
+void QuantJob::cancel() { m_runner->cancel(); }
 
-void QuantJob::start(QuantRequest request) {
-  m_stop = std::stop_source();
-  m_running = true;
-  Work work{m_stop.get_token(), {}};
-  m_watcher->setFuture(QtConcurrent::run([request = std::move(request), scratch = m_scratch, work] {
-    return computeQuantView(request, *scratch, work);
-  }));
-}
+bool QuantJob::isRunning() const { return m_runner->isRunning(); }
+
+bool QuantJob::hasPending() const { return m_runner->hasPending(); }
 
 }  // namespace quench::app

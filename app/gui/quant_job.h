@@ -4,8 +4,9 @@
 // the reconstruction, the error histogram, the grid and clip lines of the selected part, the
 // saturation map, the outlier columns, the NF4 preview) and the error figures.
 //
-// QuantJob runs one computation at a time on a worker thread (QtConcurrent) and coalesces: while
-// one runs only the newest pending request is kept, so dragging a slider never queues stale work.
+// QuantJob runs one computation at a time on a worker thread and coalesces (a JobRunner with
+// JobPolicy::Coalesce): while one runs only the newest pending request is kept, so dragging a
+// slider never queues stale work.
 // The tensor is read once by the window and shared; the quantizer writes into buffers the job
 // keeps between requests, so a re-quantization of the same tensor allocates nothing large.
 #include <QObject>
@@ -25,10 +26,9 @@
 #include "core/stats/saturation_map.h"
 #include "core/tensor/tensor.h"
 
-template <class T>
-class QFutureWatcher;
-
 namespace quench::app {
+
+class JobRunner;
 
 /// Which derived data a request asks for, besides the quantization and its figures.
 enum QuantView : unsigned {
@@ -127,21 +127,16 @@ class QuantJob : public QObject {
   void submit(QuantRequest request);
   /// Stop the running computation and drop the pending request.
   void cancel();
-  bool isRunning() const { return m_running; }
-  bool hasPending() const { return m_pending.has_value(); }
+  bool isRunning() const;
+  bool hasPending() const;
 
  signals:
   /// A computation ended (also when cancelled or rejected); emitted on the GUI thread.
   void finished(const quench::app::QuantOutcome& outcome);
 
  private:
-  void start(QuantRequest request);
-
-  bool m_running = false;
-  std::optional<QuantRequest> m_pending;
-  std::stop_source m_stop;
   std::shared_ptr<QuantScratch> m_scratch;
-  QFutureWatcher<QuantOutcome>* m_watcher = nullptr;
+  JobRunner* m_runner;  ///< JobPolicy::Coalesce
 };
 
 }  // namespace quench::app
