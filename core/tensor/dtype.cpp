@@ -127,6 +127,8 @@ std::uint16_t floatToBf16(float f) {
 }
 
 void convertToFloat(DType t, const void* srcv, std::size_t n, float* dst) {
+  // An empty tensor may hand null pointers (an empty span or vector); memcpy must not see them.
+  if (n == 0) return;
   const auto* s = static_cast<const unsigned char*>(srcv);
   switch (t) {
     case DType::F32:
