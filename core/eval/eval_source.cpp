@@ -12,7 +12,9 @@ namespace {
 // Only a Hugging Face folder opens without a tokenizer (llama2.c needs its tokenizer.bin, a GGUF
 // carries its vocabulary): its tokens can still come from a token file or from sampling.
 Error noTokenizer(const model::ModelFiles& files) {
-  return makeError(files.path + ": the folder has no tokenizer.json, so text cannot be tokenized (use a token file)");
+  return makeError(files.path +
+                   ": the folder has no tokenizer.json, so text cannot be tokenized: evaluate it on a token file or "
+                   "on sequences sampled from it");
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ class Tokenizer {
   virtual bool addsBos() const { return bosId() >= 0; }
   virtual bool addsEos() const { return false; }
   /// What the tokenizer is, for people: "GGUF byte-level BPE, pre-tokenizer llama-bpe", ...
-  virtual std::string describe() const = 0;
+  virtual std::string describe() const { return "tokenizer"; }
   /// Token ids of `text` (any bytes: invalid UTF-8 never fails), with BOS in front and/or EOS at
   /// the end when asked and the vocabulary has them.
   virtual std::vector<int> encode(std::string_view text, bool bos, bool eos) const = 0;
