@@ -31,9 +31,7 @@ std::string errorOf(const std::string& json, const std::string& config = {}) {
 // A tiny byte-free BPE file: characters a b c d - _ space and a few merges; `extra` is spliced in
 // at the top level (normalizer, pre_tokenizer, added_tokens, ...).
 std::string tiny(const std::string& extra) {
-  return R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "d": 3, "-": 4, " ": 5, "ab": 6, "abc": 7,
-             "_": 8, "<x>": 9, "\u00e9": 10, "e": 11, "1": 12, "2": 13, "12": 14, "!": 15},
-             "merges": ["a b", "ab c", "1 2"]})" +
+  return R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "d": 3, "-": 4, " ": 5, "ab": 6, "abc": 7, "_": 8, "<x>": 9, "\u00e9": 10, "e": 11, "1": 12, "2": 13, "12": 14, "!": 15}, "merges": ["a b", "ab c", "1 2"]})" +
          (extra.empty() ? std::string() : ", " + extra) + "}";
 }
 
@@ -84,8 +82,9 @@ class TestTokenizerHf : public QObject {
   void splitBehaviours() {
     // tokenizers' documentation: "the-final--countdown" split on "-".
     auto split = [&](const char* behavior, bool invert = false) {
-      return pieces(*parse(tiny(std::string(R"("pre_tokenizer": {"type": "Split", "pattern": {"String": "-"}, "behavior": ")") +
-                                behavior + R"(", "invert": )" + (invert ? "true" : "false") + "}")),
+      // (plain string literals: moc misreads a raw string that ends in a quote)
+      return pieces(*parse(tiny(std::string("\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"String\": \"-\"}, \"behavior\": \"") +
+                                behavior + "\", \"invert\": " + (invert ? "true" : "false") + "}")),
                     "ab-c--d");
     };
     QCOMPARE(split("Removed"), (S{"ab", "c", "d"}));
@@ -112,10 +111,7 @@ class TestTokenizerHf : public QObject {
   }
 
   void metaspaceAndPrefixOption() {
-    const std::string vocab = R"({"model": {"type": "BPE", "vocab": {"\u2581": 0, "a": 1, "b": 2, "\u2581a": 3, "\u2581b": 4, "<s>": 5},
-        "merges": ["\u2581 a", "\u2581 b"]}, "added_tokens": [{"id": 5, "content": "<s>", "special": true, "normalized": false}],
-        "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "SCHEME", "split": SPLIT},
-        "decoder": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "SCHEME"}})";
+    const std::string vocab = R"({"model": {"type": "BPE", "vocab": {"\u2581": 0, "a": 1, "b": 2, "\u2581a": 3, "\u2581b": 4, "<s>": 5}, "merges": ["\u2581 a", "\u2581 b"]}, "added_tokens": [{"id": 5, "content": "<s>", "special": true, "normalized": false}], "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "SCHEME", "split": SPLIT}, "decoder": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "SCHEME"}})";
     auto make = [&](const char* scheme, bool split, bool prefix = true) {
       std::string j = vocab;
       for (std::size_t at; (at = j.find("SCHEME")) != std::string::npos;) j.replace(at, 6, scheme);
@@ -136,10 +132,7 @@ class TestTokenizerHf : public QObject {
   }
 
   void byteLevelPrefixAndDecoder() {
-    const std::string j = R"({"model": {"type": "BPE", "vocab": {"a": 0, "\u0120": 1, "\u0120a": 2, "\u00c3": 3, "\u00a9": 4, "\u00c3\u00a9": 5},
-        "merges": ["\u0120 a", "\u00c3 \u00a9"]},
-        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": true, "use_regex": true},
-        "decoder": {"type": "ByteLevel"}})";
+    const std::string j = R"({"model": {"type": "BPE", "vocab": {"a": 0, "\u0120": 1, "\u0120a": 2, "\u00c3": 3, "\u00a9": 4, "\u00c3\u00a9": 5}, "merges": ["\u0120 a", "\u00c3 \u00a9"]}, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": true, "use_regex": true}, "decoder": {"type": "ByteLevel"}})";
     auto t = parse(j);
     // "é" is C3 A9: GPT-2's alphabet maps C3 → "Ã", A9 → "©". The prefix space is Ġ (U+0120).
     QCOMPARE(pieces(*t, "a\xC3\xA9"), (S{"\xC4\xA0" "a", "\xC3\x83\xC2\xA9"}));
@@ -155,12 +148,12 @@ class TestTokenizerHf : public QObject {
     // single_word: not inside a word. Unmatched, "<x>" is three characters outside the
     // vocabulary (dropped: no unknown token, no byte fallback).
     auto w = parse(tiny(R"("added_tokens": [{"id": 9, "content": "<x>", "special": false, "single_word": true, "normalized": false}])"));
-    QCOMPARE(w->encode("a<x>b", false, false), (std::vector<int>{0, 1}));
+    // tokenizers drops them before merging, so "a" and "b" meet and merge into "ab" (6).
+    QCOMPARE(w->encode("a<x>b", false, false), (std::vector<int>{6}));
     QCOMPARE(w->encode("a <x> b", false, false), (std::vector<int>{0, 5, 9, 5, 1}));
     // A "normalized" token is matched on normalized text: with Replace "-" → "_" its content
     // "_" also matches a "-" of the input.
-    auto n = parse(tiny(R"("normalizer": {"type": "Replace", "pattern": {"String": "-"}, "content": "_"},
-        "added_tokens": [{"id": 8, "content": "_", "special": true, "normalized": true}])"));
+    auto n = parse(tiny(R"("normalizer": {"type": "Replace", "pattern": {"String": "-"}, "content": "_"}, "added_tokens": [{"id": 8, "content": "_", "special": true, "normalized": true}])"));
     QCOMPARE(n->encode("ab-c", false, false), (std::vector<int>{6, 8, 2}));
     QCOMPARE(*n->decode(n->encode("ab-c", false, false)), std::string("abc"));  // special: decodes to nothing
   }
@@ -176,9 +169,7 @@ class TestTokenizerHf : public QObject {
   }
 
   void bosEosFromTheFiles() {
-    const std::string j = tiny(R"("added_tokens": [{"id": 9, "content": "<x>", "special": true}],
-        "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<x>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
-                           "special_tokens": {"<x>": {"id": "<x>", "ids": [9], "tokens": ["<x>"]}}})");
+    const std::string j = tiny(R"("added_tokens": [{"id": 9, "content": "<x>", "special": true}], "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<x>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {"<x>": {"id": "<x>", "ids": [9], "tokens": ["<x>"]}}})");
     auto t = parse(j);
     QVERIFY(t->addsBos());
     QCOMPARE(t->bosId(), 9);
@@ -194,8 +185,7 @@ class TestTokenizerHf : public QObject {
   void ignoreMergesAndUnknowns() {
     // ignore_merges (Llama 3): a word that is itself a piece is taken whole even when the merges
     // would not build it ("abc" needs "ab c", removed here).
-    const std::string j = R"({"model": {"type": "BPE", "ignore_merges": IM, "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "abc": 4, "<unk>": 5},
-        "merges": ["a b"], "unk_token": "<unk>", "fuse_unk": true}})";
+    const std::string j = R"({"model": {"type": "BPE", "ignore_merges": IM, "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "abc": 4, "<unk>": 5}, "merges": ["a b"], "unk_token": "<unk>", "fuse_unk": true}})";
     auto with = [&](const char* im) {
       std::string s = j;
       s.replace(s.find("IM"), 2, im);
@@ -215,7 +205,7 @@ class TestTokenizerHf : public QObject {
     expect(tiny(R"("normalizer": {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "Precompiled"}]})"),
            "normalizer.normalizers[1].type 'Precompiled'");
     expect(tiny(R"("pre_tokenizer": {"type": "CharDelimiterSplit", "delimiter": "x"})"), "pre_tokenizer.type 'CharDelimiterSplit'");
-    expect(tiny(R"("pre_tokenizer": {"type": "Split", "pattern": {"Regex": "("}, "behavior": "Isolated"})"), "pre_tokenizer");
+    expect(tiny(R"("pre_tokenizer": {"type": "Split", "pattern": {"Regex": "a{2,1}"}, "behavior": "Isolated"})"), "pre_tokenizer");
     expect(tiny(R"("pre_tokenizer": {"type": "Split", "pattern": {"String": "-"}, "behavior": "Sideways"})"), "behavior 'Sideways'");
     expect(tiny(R"("decoder": {"type": "WordPiece"})"), "decoder.type 'WordPiece'");
     expect(tiny(R"("decoder": {"type": "Strip", "content": " ", "start": 0, "stop": 1})"), "\"stop\": 1");
