@@ -150,7 +150,7 @@ SourceBox::SourceBox(QWidget* parent) : QGroupBox(tr("Evaluate on"), parent) {
   fileRow->addWidget(m_path, 1);
   fileRow->addWidget(browse);
   m_pasted = new QPlainTextEdit;
-  m_pasted->setPlaceholderText(tr("Paste a text: it is tokenized with BOS and cut into context-sized chunks"));
+  m_pasted->setPlaceholderText(tr("Paste a text: it is tokenized (with BOS when the tokenizer adds one) and cut into context-sized chunks"));
   m_pasted->setMinimumHeight(80);
   auto* samplePage = new QWidget;
   auto* sampleForm = new QFormLayout(samplePage);
