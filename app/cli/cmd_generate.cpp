@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/cli/commands.h"
+#include "app/cli/eval_options.h"
 #include "core/model/model_loader.h"
 #include "core/model/sampler.h"
 
@@ -21,15 +22,21 @@ struct GenerateCliOptions {
   float temperature = 1.0f;
   std::uint64_t seed = 0;
   bool json = false;
+  bool noPrefixSpace = false;
 };
 
 int runGenerate(const GenerateCliOptions& o) {
-  auto files = model::openModel(o.model, o.tokenizer);
+  model::TokenizerOptions topt;
+  topt.prefixSpace = !o.noPrefixSpace;
+  auto files = model::openModel(o.model, o.tokenizer, topt);
   if (!files) return fail(files.error().message);
+  if (!files->tokenizer)
+    return fail(o.model + ": the folder has no tokenizer.json: generate needs a tokenizer to write text");
   auto transformer = model::loadTransformer(*files);
   if (!transformer) return fail(transformer.error().message);
   const model::Tokenizer& tok = *files->tokenizer;
-  const std::vector<int> prompt = tok.encode(o.prompt, true, false);
+  // Generation always starts from BOS (the prompt is the beginning of a document).
+  const std::vector<int> prompt = tok.encode(o.prompt, tok.bosId() >= 0, false);
   model::GenerateOptions g;
   g.maxNewTokens = o.tokens;
   g.temperature = o.greedy ? 0.0f : o.temperature;
@@ -68,6 +75,7 @@ Runner addGenerateCommand(CLI::App& app) {
       ->check(CLI::Range(1e-3f, 100.0f))
       ->excludes(greedy);
   cmd->add_option("--seed", o->seed, "Random seed for sampling")->excludes(greedy);
+  addPrefixSpaceFlag(*cmd, o->noPrefixSpace);
   cmd->add_flag("--json", o->json, "Print JSON (prompt ids, new ids, text)");
   return [o] { return runGenerate(*o); };
 }

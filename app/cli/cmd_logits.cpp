@@ -20,18 +20,23 @@ struct LogitsOptions {
   std::string textFile;
   std::string tokensFile;
   std::string out;
+  bool noPrefixSpace = false;
 };
 
 int runLogits(const LogitsOptions& o) {
   if (o.textFile.empty() == o.tokensFile.empty()) return fail("logits: give exactly one of --text FILE or --tokens FILE");
-  auto files = model::openModel(o.model, o.tokenizer);
+  model::TokenizerOptions topt;
+  topt.prefixSpace = !o.noPrefixSpace;
+  auto files = model::openModel(o.model, o.tokenizer, topt);
   if (!files) return fail(files.error().message);
   const std::string input = o.textFile.empty() ? o.tokensFile : o.textFile;
   std::vector<std::vector<int>> seqs;
   if (!o.textFile.empty()) {
     auto content = readFile(input);
     if (!content) return fail(content.error().message);
-    seqs.push_back(files->tokenizer->encode(*content, true, false));
+    if (!files->tokenizer)
+      return fail(o.model + ": the folder has no tokenizer.json, so text cannot be tokenized (use --tokens FILE)");
+    seqs.push_back(files->tokenizer->encode(*content, files->tokenizer->addsBos(), false));
   } else {
     auto parsed = readTokenFile(input);
     if (!parsed) return fail(parsed.error().message);
@@ -67,7 +72,8 @@ Runner addLogitsCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("logits", "Write the next-token logits of every position of a text or token file");
   cmd->add_option("MODEL", o->model, "llama2.c .bin, .gguf, or Hugging Face folder")->required();
   cmd->add_option("--tokenizer", o->tokenizer, "llama2.c tokenizer.bin (default: beside MODEL)");
-  cmd->add_option("--text", o->textFile, "UTF-8 text file, encoded with BOS as one sequence");
+  cmd->add_option("--text", o->textFile, "UTF-8 text file, encoded as one sequence (BOS as the tokenizer says)");
+  addPrefixSpaceFlag(*cmd, o->noPrefixSpace);
   cmd->add_option("--tokens", o->tokensFile, "Whitespace-separated ids, one sequence per line");
   cmd->add_option("--out", o->out, "Output .h5/.hdf5 or .safetensors: logits (positions, vocab) f32, tokens, "
                                    "sequence_starts")->required();

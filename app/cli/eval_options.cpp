@@ -2,16 +2,23 @@
 
 namespace quench::cli {
 
+void addPrefixSpaceFlag(CLI::App& cmd, bool& noPrefixSpace) {
+  cmd.add_flag("--no-prefix-space", noPrefixSpace,
+               "Never put SentencePiece's prefix space in front of text, whatever the tokenizer file says "
+               "(TinyStories-656K was trained without it)");
+}
+
 void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o) {
   cmd.add_option("MODEL", o.model, "llama2.c .bin, .gguf, or Hugging Face folder")->required();
   cmd.add_option("--tokenizer", o.tokenizer, "llama2.c tokenizer.bin (default: beside MODEL)");
-  cmd.add_option("--text", o.textFile, "UTF-8 text: tokenized with BOS, cut into --context chunks");
+  cmd.add_option("--text", o.textFile, "UTF-8 text: tokenized (BOS as the tokenizer says), cut into --context chunks");
   cmd.add_option("--tokens", o.tokensFile, "Whitespace-separated ids, one sequence per line (cut into --context chunks)");
   cmd.add_option("--sample", o.sample, "Sample N sequences from the original model")->check(CLI::Range(1, 1 << 20));
   cmd.add_option("--length", o.length, "Tokens per sampled sequence (BOS included)");
   cmd.add_option("--seed", o.seed, "Sampling seed");
   cmd.add_option("--reference-logits", o.referenceLogits, "llama.cpp --kl-divergence-base file (P)");
   cmd.add_option("--context", o.context, "Tokens per evaluated chunk (default: the model's context)");
+  addPrefixSpaceFlag(cmd, o.noPrefixSpace);
 }
 
 Result<EvalSource> openEvalSource(const EvalSourceOptions& o) {
@@ -29,7 +36,9 @@ Result<EvalSource> openEvalSource(const EvalSourceOptions& o) {
   source.seed = o.seed;
   source.context = o.context;
   EvalSource s;
-  auto files = model::openModel(o.model, o.tokenizer);
+  model::TokenizerOptions topt;
+  topt.prefixSpace = !o.noPrefixSpace;
+  auto files = model::openModel(o.model, o.tokenizer, topt);
   if (!files) return files.error();
   s.files = std::move(files).value();
   if (eval::needsOriginal(source.kind)) {  // against a .kld the file holds P

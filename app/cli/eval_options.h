@@ -21,7 +21,11 @@ struct EvalSourceOptions {
   std::string textFile, tokensFile, referenceLogits;
   int sample = 0, length = 0, context = 0;
   std::uint64_t seed = 0;
+  bool noPrefixSpace = false;
 };
+
+/// The tokenizer options of --no-prefix-space (shared by every command that tokenizes text).
+void addPrefixSpaceFlag(CLI::App& cmd, bool& noPrefixSpace);
 
 /// The opened model, the original runtime P (absent against a .kld) and the data.
 struct EvalSource {
@@ -35,7 +39,8 @@ struct EvalSource {
 using eval::readFile;
 using eval::readTokenFile;
 
-/// Adds MODEL, --tokenizer, --text, --tokens, --sample, --length, --seed, --reference-logits, --context.
+/// Adds MODEL, --tokenizer, --text, --tokens, --sample, --length, --seed, --reference-logits, --context,
+/// --no-prefix-space.
 void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o);
 /// Opens everything; exactly one data source must be given.
 Result<EvalSource> openEvalSource(const EvalSourceOptions& o);

@@ -23,8 +23,8 @@ JobEnd endFrom(const std::stop_token& stop, const std::string& error, const QEla
 }  // namespace
 
 Result<std::shared_ptr<LoadedModel>> openModelJob(const std::string& path, const std::string& tokenizerPath,
-                                                  const Work& work) {
-  auto files = model::openModel(path, tokenizerPath);
+                                                  const Work& work, const model::TokenizerOptions& tokenizerOptions) {
+  auto files = model::openModel(path, tokenizerPath, tokenizerOptions);
   if (!files) return files.error();
   if (work.cancelled()) return makeError("cancelled");
   auto loaded = std::make_shared<LoadedModel>();
@@ -36,11 +36,13 @@ Result<std::shared_ptr<LoadedModel>> openModelJob(const std::string& path, const
 }
 
 OpenOutcome openModelOutcome(const std::string& path, const std::string& tokenizerPath, bool reportProgress,
-                             std::stop_token stop, QPromise<OpenOutcome>& promise) {
+                             std::stop_token stop, QPromise<OpenOutcome>& promise,
+                             const model::TokenizerOptions& tokenizerOptions) {
   QElapsedTimer timer;
   timer.start();
   OpenOutcome out;
-  auto m = openModelJob(path, tokenizerPath, reportProgress ? promiseWork(promise, stop) : Work{stop, {}});
+  auto m = openModelJob(path, tokenizerPath, reportProgress ? promiseWork(promise, stop) : Work{stop, {}},
+                        tokenizerOptions);
   if (m)
     out.model = std::move(m).value();
   else

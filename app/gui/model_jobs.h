@@ -34,10 +34,10 @@ struct LoadedModel {
   std::mutex busy;
 };
 
-/// Open `path` (llama2.c .bin + tokenizer, .gguf, Hugging Face folder) and load P. The error
-/// names the file; the message is "cancelled" when stopped.
+/// Open `path` (llama2.c .bin + tokenizer, .gguf, Hugging Face folder) and load P, its tokenizer
+/// built with `tokenizerOptions`. The error names the file; the message is "cancelled" when stopped.
 Result<std::shared_ptr<LoadedModel>> openModelJob(const std::string& path, const std::string& tokenizerPath,
-                                                  const Work& work);
+                                                  const Work& work, const model::TokenizerOptions& tokenizerOptions = {});
 
 /// The evaluation source as the page's controls set it (core/eval/eval_source.h: the same switch
 /// as `quench-cli eval`).
@@ -63,7 +63,8 @@ struct OpenOutcome {
 
 /// openModelJob as a job (JobRunner): its progress on `promise` when `reportProgress`.
 OpenOutcome openModelOutcome(const std::string& path, const std::string& tokenizerPath, bool reportProgress,
-                             std::stop_token stop, QPromise<OpenOutcome>& promise);
+                             std::stop_token stop, QPromise<OpenOutcome>& promise,
+                             const model::TokenizerOptions& tokenizerOptions = {});
 
 /// A finished evaluation: Q = the model with `recipe` applied (or the second model) against P.
 struct EvaluationOutcome {

@@ -39,6 +39,9 @@ ModelPage::ModelPage(QWidget* parent) : QWidget(parent), m_jobs(new JobRunner(Jo
   m_compare = new CompareBox;
   connect(m_modelBox, &ModelBox::openRequested, this, [this](bool folder) { chooseModel(folder, false); });
   connect(m_modelBox, &ModelBox::tokenizerRequested, this, &ModelPage::chooseTokenizer);
+  connect(m_modelBox, &ModelBox::noPrefixSpaceChanged, this, [this] {
+    if (!m_modelPath.isEmpty()) openModel(m_modelPath, m_tokenizerPath);
+  });
   connect(m_compare, &CompareBox::openSecondRequested, this, [this](bool folder) { chooseModel(folder, true); });
   auto* controls = new QWidget;
   auto* controlsLayout = new QVBoxLayout(controls);
@@ -247,6 +250,12 @@ bool ModelPage::requireModel() {
   return false;
 }
 
+void ModelPage::setNoPrefixSpace(bool on) { m_modelBox->setNoPrefixSpace(on); }
+
+bool ModelPage::noPrefixSpace() const { return m_modelBox->noPrefixSpace(); }
+
+QLabel* ModelPage::tokenizerNote() const { return m_modelBox->tokenizerNote(); }
+
 void ModelPage::openModel(const QString& path, const QString& tokenizerPath) {
   beginJob(tr("Opening %1").arg(QFileInfo(path).fileName()));
   m_modelPath = path;
@@ -268,8 +277,10 @@ void ModelPage::openModel(const QString& path, const QString& tokenizerPath) {
     m_modelBox->showModel(QString(), nullptr);
     endJob(failedEnd(what), QString());
   };
-  m_jobs->start<OpenOutcome>([p, t](QPromise<OpenOutcome>& promise, std::stop_token stop) {
-    return openModelOutcome(p, t, true, stop, promise);
+  model::TokenizerOptions topt;
+  topt.prefixSpace = !noPrefixSpace();
+  m_jobs->start<OpenOutcome>([p, t, topt](QPromise<OpenOutcome>& promise, std::stop_token stop) {
+    return openModelOutcome(p, t, true, stop, promise, topt);
   }, done);
 }
 
@@ -444,7 +455,8 @@ QJsonObject ModelPage::saveState() const {
                      {"temperature", temperature()},
                      {"source", source},
                      {"sweep", sweep},
-                     {"view", m_tabs->currentIndex()}};
+                     {"view", m_tabs->currentIndex()},
+                     {"no_prefix_space", noPrefixSpace()}};
 }
 
 void ModelPage::restoreState(const QJsonObject& state) {
@@ -467,6 +479,8 @@ void ModelPage::restoreState(const QJsonObject& state) {
     m_curvesTab->setEnabledFamilies(names);
   }
   if (state.contains("temperature")) setTemperature(state.value("temperature").toDouble(1.0));
+  // Quietly, before the models open below (they are opened with it).
+  m_modelBox->setNoPrefixSpace(state.value("no_prefix_space").toBool(false), true);
   const int view = state.value("view").toInt(m_tabs->currentIndex());
   if (view >= 0 && view < m_tabs->count()) m_tabs->setCurrentIndex(view);
   // Models last: opening one is a job, and the second one's job would supersede the first's, so

@@ -86,6 +86,13 @@ class ModelPage : public QWidget {
   /// Stop the running job; the page says "Cancelled" and is usable at once.
   void cancel();
 
+  /// Build tokenizers without SentencePiece's prefix space (the TinyStories-656K setting, see
+  /// TokenizerOptions::prefixSpace). Reopens the open model when it changes. Kept in sessions.
+  void setNoPrefixSpace(bool on);
+  bool noPrefixSpace() const;
+  /// The line under the model that names its tokenizer, or says it has none.
+  QLabel* tokenizerNote() const;
+
   bool isBusy() const { return m_busy; }
   /// The model's path ("" when none is open) and its tensors (nullptr when none).
   QString modelPath() const { return m_modelPath; }

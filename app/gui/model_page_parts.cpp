@@ -13,6 +13,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QToolButton>
@@ -81,16 +82,34 @@ ModelBox::ModelBox(QWidget* parent) : QGroupBox(tr("Model"), parent) {
   buttons->addWidget(open);
   buttons->addWidget(m_tokenizerButton);
   buttons->addStretch(1);
+  m_noPrefixSpace = new QCheckBox(tr("No prefix space"));
+  m_noPrefixSpace->setToolTip(
+      tr("Tokenize text without the space SentencePiece tokenizers put in front of it, whatever the tokenizer "
+         "file says. TinyStories-656K needs this: its tokenizer.json prepends \u2581 but the model was trained "
+         "without it (quench-cli: --no-prefix-space). Changing it reopens the model."));
+  connect(m_noPrefixSpace, &QCheckBox::toggled, this, &ModelBox::noPrefixSpaceChanged);
+  m_tokenizerNote = new QLabel;
+  m_tokenizerNote->setWordWrap(true);
   m_info = new widgets::ModelInfoView;
   m_info->setMinimumHeight(260);
   auto* l = new QVBoxLayout(this);
   l->addWidget(m_label);
   l->addLayout(buttons);
+  l->addWidget(m_noPrefixSpace);
+  l->addWidget(m_tokenizerNote);
   l->addWidget(m_info);
+}
+
+bool ModelBox::noPrefixSpace() const { return m_noPrefixSpace->isChecked(); }
+
+void ModelBox::setNoPrefixSpace(bool on, bool quiet) {
+  const QSignalBlocker block(quiet ? m_noPrefixSpace : nullptr);
+  m_noPrefixSpace->setChecked(on);
 }
 
 void ModelBox::showOpening(const QString& path) {
   m_info->clear();
+  m_tokenizerNote->clear();
   m_label->setText(tr("Opening %1…").arg(QFileInfo(path).fileName()));
 }
 
@@ -105,6 +124,10 @@ void ModelBox::showModel(const QString& path, const LoadedModel* model) {
   m_label->setToolTip(path);
   m_info->setModel(model->files);
   m_tokenizerButton->setEnabled(model->files.format == "llama2c");
+  m_tokenizerNote->setText(
+      model->files.tokenizer
+          ? tr("Tokenizer: %1").arg(QString::fromStdString(model->files.tokenizer->describe()))
+          : tr("No tokenizer.json: the model runs on token files and sampled sequences; text needs a tokenizer."));
 }
 
 // ---- SourceBox ---------------------------------------------------------------------------------
@@ -127,7 +150,7 @@ SourceBox::SourceBox(QWidget* parent) : QGroupBox(tr("Evaluate on"), parent) {
   fileRow->addWidget(m_path, 1);
   fileRow->addWidget(browse);
   m_pasted = new QPlainTextEdit;
-  m_pasted->setPlaceholderText(tr("Paste a text: it is tokenized with BOS and cut into context-sized chunks"));
+  m_pasted->setPlaceholderText(tr("Paste a text: it is tokenized (with BOS when the tokenizer adds one) and cut into context-sized chunks"));
   m_pasted->setMinimumHeight(80);
   auto* samplePage = new QWidget;
   auto* sampleForm = new QFormLayout(samplePage);

@@ -43,15 +43,26 @@ class ModelBox : public QGroupBox {
   /// The loaded model (null: none).
   void showModel(const QString& path, const LoadedModel* model);
   widgets::ModelInfoView* infoView() const { return m_info; }
+  /// "No prefix space": tokenizers built without SentencePiece's prefix space (TokenizerOptions::
+  /// prefixSpace, the TinyStories-656K setting). setNoPrefixSpace emits noPrefixSpaceChanged
+  /// unless `quiet` (a session restored before any model opens).
+  bool noPrefixSpace() const;
+  void setNoPrefixSpace(bool on, bool quiet = false);
+  /// The line under the buttons that names the tokenizer, or says the model has none.
+  QLabel* tokenizerNote() const { return m_tokenizerNote; }
 
  signals:
   /// Open model… (folder: a Hugging Face folder).
   void openRequested(bool folder);
   void tokenizerRequested();
+  /// The user (or setNoPrefixSpace) changed "No prefix space": the model must be reopened.
+  void noPrefixSpaceChanged(bool on);
 
  private:
   QLabel* m_label;
   QPushButton* m_tokenizerButton;
+  QCheckBox* m_noPrefixSpace;
+  QLabel* m_tokenizerNote;
   widgets::ModelInfoView* m_info;
 };
 

@@ -42,7 +42,7 @@ Result<std::vector<std::vector<int>>> readTokenFile(const std::string& path) {
 }
 
 std::vector<std::vector<int>> textSequences(const Tokenizer& tokenizer, const std::string& text, int context) {
-  return chunkTokens(tokenizer.encode(text, true, false), context);
+  return chunkTokens(tokenizer.encode(text, tokenizer.addsBos(), false), context);
 }
 
 std::vector<std::vector<int>> lineSequences(const std::vector<std::vector<int>>& lines, int context) {

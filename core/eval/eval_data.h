@@ -17,8 +17,9 @@ Result<std::string> readFile(const std::string& path);
 /// file, the line and the word that is not an id, or says the file has none.
 Result<std::vector<std::vector<int>>> readTokenFile(const std::string& path);
 
-/// `text` tokenized with BOS in front, cut into consecutive chunks of `context` tokens (the last
-/// may be shorter). `context` ≥ 1.
+/// `text` tokenized, with BOS in front when the tokenizer adds one (Tokenizer::addsBos: GPT-2's
+/// byte-level BPE does not), cut into consecutive chunks of `context` tokens (the last may be
+/// shorter). `context` ≥ 1.
 std::vector<std::vector<int>> textSequences(const model::Tokenizer& tokenizer, const std::string& text, int context);
 
 /// Every line cut into chunks of `context` tokens, in order. `context` ≥ 1.

@@ -7,6 +7,18 @@
 
 namespace quench::eval {
 
+namespace {
+
+// Only a Hugging Face folder opens without a tokenizer (llama2.c needs its tokenizer.bin, a GGUF
+// carries its vocabulary): its tokens can still come from a token file or from sampling.
+Error noTokenizer(const model::ModelFiles& files) {
+  return makeError(files.path +
+                   ": the folder has no tokenizer.json, so text cannot be tokenized: evaluate it on a token file or "
+                   "on sequences sampled from it");
+}
+
+}  // namespace
+
 bool needsOriginal(SourceKind kind) { return kind != SourceKind::LlamaKld; }
 
 Result<EvalData> prepareEvalData(const model::ModelFiles& files, model::Transformer* p, const EvalSource& source,
@@ -17,6 +29,7 @@ Result<EvalData> prepareEvalData(const model::ModelFiles& files, model::Transfor
   switch (source.kind) {
     case SourceKind::TextFile: {
       if (source.path.empty()) return makeError("choose a text file to evaluate on");
+      if (!files.tokenizer) return noTokenizer(files);
       auto text = readFile(source.path);
       if (!text) return text.error();
       d.sequences = textSequences(*files.tokenizer, *text, context);
@@ -24,6 +37,7 @@ Result<EvalData> prepareEvalData(const model::ModelFiles& files, model::Transfor
     }
     case SourceKind::Text:
       if (source.text.empty()) return makeError("paste a text to evaluate on");
+      if (!files.tokenizer) return noTokenizer(files);
       d.sequences = textSequences(*files.tokenizer, source.text, context);
       break;
     case SourceKind::TokenFile: {
@@ -35,7 +49,7 @@ Result<EvalData> prepareEvalData(const model::ModelFiles& files, model::Transfor
     }
     case SourceKind::Sample: {
       if (!p) return makeError(files.path + ": sampling needs the original model loaded");
-      auto sampled = sampleSequences(*p, source.count, source.length, files.tokenizer->bosId(), source.seed, work);
+      auto sampled = sampleSequences(*p, source.count, source.length, files.bosId(), source.seed, work);
       if (!sampled) return makeError(files.path + ": " + sampled.error().message);
       d.sequences = std::move(sampled).value();
       break;

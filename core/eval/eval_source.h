@@ -41,7 +41,7 @@ struct EvalData {
 bool needsOriginal(SourceKind kind);
 
 /// The sequences (or the reference file) of `source` for the model `files`: a text is tokenized
-/// with BOS and cut into chunks of min(context, the model's context) tokens (context 0: the
+/// (with BOS when the tokenizer adds one; an error when the model has no tokenizer) and cut into chunks of min(context, the model's context) tokens (context 0: the
 /// model's), every line of a token file likewise, samples are drawn from `p` (required for
 /// Sample only; progress in sequences). An error names the file, or the model for sampling.
 Result<EvalData> prepareEvalData(const model::ModelFiles& files, model::Transformer* p, const EvalSource& source,

@@ -288,7 +288,7 @@ Result<RecipeEvaluation> evaluateRecipe(const ModelFiles& files, const Recipe& r
   RecipeEvaluation out;
   std::vector<PositionRecord>* keep = options.keepPositions ? &out.positions : nullptr;
   if (reference) {
-    if (auto s = compareToLlamaKld(*q->transformer, *reference, files.tokenizer->bosId(), acc, comparing, keep); !s)
+    if (auto s = compareToLlamaKld(*q->transformer, *reference, files.bosId(), acc, comparing, keep); !s)
       return s.error();
   } else if (options.pLogits) {
     if (auto s = compareModels(*options.pLogits, *q->transformer, sequences, acc, comparing, options.temperature, keep);

@@ -62,7 +62,7 @@ Result<fs::path> findLlama2cTokenizer(const fs::path& checkpoint) {
                    " (use --tokenizer FILE)");
 }
 
-Status openLlama2c(ModelFiles& m, const fs::path& tokenizerPath) {
+Status openLlama2c(ModelFiles& m, const fs::path& tokenizerPath, const TokenizerOptions& tokOptions) {
   const Metadata& meta = m.reader->metadata();
   const std::string& src = m.path;
   ModelConfig& c = m.config;
@@ -87,11 +87,12 @@ Status openLlama2c(ModelFiles& m, const fs::path& tokenizerPath) {
   }
   auto tok = loadLlama2cTokenizer(tokPath, c.vocabSize);
   if (!tok) return tok.error();
+  (*tok)->setAddSpacePrefix(tokOptions.prefixSpace);
   m.tokenizer = std::move(tok).value();
   return {};
 }
 
-Status openGgufModel(ModelFiles& m) {
+Status openGgufModel(ModelFiles& m, const TokenizerOptions& tokOptions) {
   const Metadata& meta = m.reader->metadata();
   const std::string& src = m.path;
   if (const std::string* arch = findMetadata(meta, "general.architecture"); !arch || *arch != "llama")
@@ -132,7 +133,7 @@ Status openGgufModel(ModelFiles& m) {
   if (*v != c.headDim())
     return makeError(src + ": partial RoPE (" + std::to_string(*v) + " of " + std::to_string(c.headDim()) +
                      " dimensions) is not supported");
-  auto tok = ggufTokenizer(meta, src);
+  auto tok = ggufTokenizer(meta, src, tokOptions);
   if (!tok) return tok.error();
   if ((*tok)->vocabSize() != c.vocabSize)
     return makeError(src + ": vocabulary has " + std::to_string((*tok)->vocabSize()) + " tokens, the model " +
@@ -151,7 +152,7 @@ Result<nlohmann::json> readJsonFile(const fs::path& p) {
   return j;
 }
 
-Status openHfModel(ModelFiles& m) {
+Status openHfModel(ModelFiles& m, const TokenizerOptions& tokOptions) {
   const fs::path dir = m.path;
   const std::string cfgName = (dir / "config.json").string();
   auto cfg = readJsonFile(dir / "config.json");
@@ -202,7 +203,11 @@ Status openHfModel(ModelFiles& m) {
   int bos = 1, eos = 2;
   if (auto s = intField("bos_token_id", 1, bos); !s) return s;
   if (auto s = intField("eos_token_id", 2, eos); !s) return s;
-  auto tok = loadHfTokenizer(dir / "tokenizer.json", bos, eos);
+  m.configBos = bos;
+  // tokenizer.json is optional: without it the model runs on token files (tokenizer stays null).
+  std::error_code ec;
+  if (!fs::exists(dir / "tokenizer.json", ec)) return {};
+  auto tok = loadHfTokenizer(dir / "tokenizer.json", bos, eos, tokOptions);
   if (!tok) return tok.error();
   if ((*tok)->vocabSize() > c.vocabSize)
     return makeError((dir / "tokenizer.json").string() + ": vocabulary of " + std::to_string((*tok)->vocabSize()) +
@@ -240,7 +245,7 @@ TensorFetch ModelFiles::fileFetch(const Work& work) const {
   return [this, work](const std::string& canonical) { return reader->readFloat(fileTensorName(canonical), work); };
 }
 
-Result<ModelFiles> openModel(const fs::path& path, const fs::path& tokenizerPath) {
+Result<ModelFiles> openModel(const fs::path& path, const fs::path& tokenizerPath, const TokenizerOptions& tokOptions) {
   ModelFiles m;
   m.path = path.string();
   std::error_code ec;
@@ -251,7 +256,7 @@ Result<ModelFiles> openModel(const fs::path& path, const fs::path& tokenizerPath
     auto r = openTensorFile(path / "model.safetensors");
     if (!r) return r.error();
     m.reader = std::move(r).value();
-    if (auto s = openHfModel(m); !s) return s.error();
+    if (auto s = openHfModel(m, tokOptions); !s) return s.error();
     return m;
   }
   if (!fs::exists(path, ec)) return makeError(m.path + ": no such file or folder");
@@ -260,10 +265,10 @@ Result<ModelFiles> openModel(const fs::path& path, const fs::path& tokenizerPath
   m.reader = std::move(r).value();
   if (m.reader->format() == "gguf") {
     m.format = "gguf";
-    if (auto s = openGgufModel(m); !s) return s.error();
+    if (auto s = openGgufModel(m, tokOptions); !s) return s.error();
   } else if (m.reader->format() == "llama2c") {
     m.format = "llama2c";
-    if (auto s = openLlama2c(m, tokenizerPath); !s) return s.error();
+    if (auto s = openLlama2c(m, tokenizerPath, tokOptions); !s) return s.error();
   } else {
     return makeError(m.path + ": a " + std::string(m.reader->format()) +
                      " file is not a language model (expected a llama2.c .bin, a .gguf or a Hugging Face folder)");

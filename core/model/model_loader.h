@@ -20,7 +20,11 @@ struct ModelFiles {
   std::string format;  ///< "llama2c", "gguf" or "hf"
   ModelConfig config;
   std::unique_ptr<TensorReader> reader;
-  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<Tokenizer> tokenizer;  ///< null for a Hugging Face folder without tokenizer.json
+  int configBos = -1;                     ///< config.json's bos_token_id (Hugging Face folders)
+
+  /// BOS id: the tokenizer's, else config.json's (a folder without tokenizer.json).
+  int bosId() const { return tokenizer ? tokenizer->bosId() : configBos; }
 
   /// Name in the file of a canonical (GGUF-style) weight name, see canonicalWeightNames().
   std::string fileTensorName(const std::string& canonical) const;
@@ -30,8 +34,11 @@ struct ModelFiles {
 
 /// Open `path` (llama2.c .bin, .gguf or Hugging Face folder). For llama2.c the tokenizer is
 /// `tokenizerPath` when given, else tokenizer.bin beside the checkpoint, else the only tok*.bin
-/// there. GGUF uses its embedded vocabulary, a folder its tokenizer.json.
-Result<ModelFiles> openModel(const std::filesystem::path& path, const std::filesystem::path& tokenizerPath = {});
+/// there. GGUF uses its embedded vocabulary, a folder its tokenizer.json when it has one (without
+/// it `tokenizer` is null: the model runs on token files only). `tokenizerOptions` say how the
+/// tokenizer is built (e.g. without the prefix space, for TinyStories-656K).
+Result<ModelFiles> openModel(const std::filesystem::path& path, const std::filesystem::path& tokenizerPath = {},
+                             const TokenizerOptions& tokenizerOptions = {});
 
 /// Load the weights of `files` (through `fetch` when given, else from the file) into a runtime.
 Result<std::unique_ptr<Transformer>> loadTransformer(const ModelFiles& files, const Work& work = {},

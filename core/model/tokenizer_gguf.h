@@ -1,16 +1,19 @@
 #pragma once
-// The SentencePiece vocabulary embedded in a GGUF file (tokenizer.ggml.* metadata).
+// The vocabulary embedded in a GGUF file (tokenizer.ggml.* metadata), tokenized as llama.cpp does:
+// "llama" (SentencePiece: scores, byte tokens, add_space_prefix) and "gpt2" (byte-level BPE with
+// merges and the pre-tokenizer named by tokenizer.ggml.pre). Special tokens in the text are found
+// first, as llama.cpp's tokenizer_st_partition does.
 #include <memory>
 
 #include "core/io/reader.h"
-#include "core/model/tokenizer_llama2c.h"
+#include "core/model/tokenizer.h"
 
 namespace quench::model {
 
-/// Build an SpmTokenizer from tokenizer.ggml.tokens / scores (JSON arrays in the metadata, as the
-/// GGUF reader renders arrays) and bos/eos/unknown_token_id; "▁" in pieces becomes a space.
-/// Requires tokenizer.ggml.model = "llama" (SentencePiece); `name` names the file in errors.
-Result<std::unique_ptr<SpmTokenizer>> ggufTokenizer(const Metadata& metadata, const std::string& name);
+/// Build the tokenizer of GGUF `metadata` (arrays as JSON text, as the GGUF reader renders them);
+/// `name` names the file in errors, which also name the offending key.
+Result<std::unique_ptr<Tokenizer>> ggufTokenizer(const Metadata& metadata, const std::string& name,
+                                                 const TokenizerOptions& options = {});
 
 /// Value of `key` in `metadata`, or nullptr.
 const std::string* findMetadata(const Metadata& metadata, std::string_view key);

@@ -3,72 +3,161 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <queue>
 
 #include "core/io/mapped_file.h"
-#include "core/model/merge_queue.h"
 #include "core/model/token_text.h"
+#include "core/model/tokenizer_bpe.h"
+#include "core/model/unicode_text.h"
 
 namespace quench::model {
 
 SpmTokenizer::SpmTokenizer(std::vector<std::string> pieces, std::vector<float> scores, int bos, int eos, int unk)
     : m_pieces(std::move(pieces)), m_scores(std::move(scores)), m_bos(bos), m_eos(eos), m_unk(unk) {
-  m_byteIds.fill(-1);
-  for (std::size_t i = 0; i < m_pieces.size(); ++i) {
-    m_ids.emplace(m_pieces[i], static_cast<int>(i));
-    const int b = byteTokenValue(m_pieces[i]);
-    if (b >= 0 && m_byteIds[static_cast<std::size_t>(b)] < 0) m_byteIds[static_cast<std::size_t>(b)] = static_cast<int>(i);
-  }
+  m_ids.reserve(m_pieces.size());
+  for (std::size_t i = 0; i < m_pieces.size(); ++i) m_ids[m_pieces[i]] = static_cast<int>(i);
+}
+
+void SpmTokenizer::setGguf(GgufExtras extras) {
+  m_attrs = std::move(extras.attrs);
+  m_specials = std::move(extras.specials);
+  m_addBos = extras.addBos;
+  m_addEos = extras.addEos;
+  m_description = std::move(extras.description);
+  m_escapeSpaces = true;
 }
 
 int SpmTokenizer::lookup(std::string_view s) const {
-  auto it = m_ids.find(std::string(s));
+  auto it = m_ids.find(s);
   return it == m_ids.end() ? -1 : it->second;
+}
+
+int SpmTokenizer::byteToken(unsigned char b) const {
+  // llama.cpp's byte_to_token: "<0xXX>" (upper-case hex), else the piece that is the byte itself.
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const char hex[6] = {'<', '0', 'x', kHex[b >> 4], kHex[b & 15], '>'};
+  if (const int id = lookup(std::string_view(hex, 6)); id >= 0) return id;
+  const char raw = static_cast<char>(b);
+  return lookup(std::string_view(&raw, 1));
+}
+
+bool SpmTokenizer::isSpecial(int id) const {
+  if (m_attrs.empty()) return id == m_bos || id == m_eos || id == m_unk;
+  return (m_attrs[static_cast<std::size_t>(id)] & (kAttrControl | kAttrUnknown)) != 0;
+}
+
+void SpmTokenizer::encodeFragment(const std::string& text, std::vector<int>& out) const {
+  // Symbols are the characters of `text` (by their UTF-8 lead byte, unvalidated); adjacent
+  // symbols whose concatenation is a piece are merged, highest score first, leftmost among equal
+  // scores, until no adjacent pair forms a piece. What remains is a piece, or bytes.
+  struct Symbol {
+    std::size_t begin, size;
+    int prev, next;
+  };
+  std::vector<Symbol> sym;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = std::min(utf8::leadLength(static_cast<unsigned char>(text[i])), text.size() - i);
+    const int k = static_cast<int>(sym.size());
+    sym.push_back({i, n, k - 1, i + n < text.size() ? k + 1 : -1});
+    i += n;
+  }
+  struct Bigram {
+    float score;
+    int left, right;
+    std::size_t size;
+  };
+  auto worse = [](const Bigram& a, const Bigram& b) { return a.score != b.score ? a.score < b.score : a.left > b.left; };
+  std::priority_queue<Bigram, std::vector<Bigram>, decltype(worse)> queue(worse);
+  const std::string_view t(text);
+  auto tryAdd = [&](int l, int r) {
+    if (l < 0 || r < 0) return;
+    const Symbol& a = sym[static_cast<std::size_t>(l)];
+    const Symbol& b = sym[static_cast<std::size_t>(r)];
+    const int id = lookup(t.substr(a.begin, a.size + b.size));
+    if (id < 0) return;
+    queue.push({m_scores[static_cast<std::size_t>(id)], l, r, a.size + b.size});
+  };
+  for (int i = 1; i < static_cast<int>(sym.size()); ++i) tryAdd(i - 1, i);
+  while (!queue.empty()) {
+    const Bigram g = queue.top();
+    queue.pop();
+    Symbol& l = sym[static_cast<std::size_t>(g.left)];
+    Symbol& r = sym[static_cast<std::size_t>(g.right)];
+    // Stale when either side was merged away or grew since the pair was queued (sizes only grow).
+    if (l.size == 0 || r.size == 0 || l.size + r.size != g.size) continue;
+    l.size += r.size;
+    r.size = 0;
+    l.next = r.next;
+    if (r.next >= 0) sym[static_cast<std::size_t>(r.next)].prev = g.left;
+    tryAdd(l.prev, g.left);
+    tryAdd(g.left, l.next);
+  }
+  for (int i = sym.empty() ? -1 : 0; i >= 0; i = sym[static_cast<std::size_t>(i)].next) {
+    const Symbol& s = sym[static_cast<std::size_t>(i)];
+    if (const int id = lookup(t.substr(s.begin, s.size)); id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    // Only unmerged characters can fail the lookup (merges always form pieces): their bytes.
+    for (std::size_t j = 0; j < s.size; ++j) {
+      const int b = byteToken(static_cast<unsigned char>(text[s.begin + j]));
+      if (b >= 0) out.push_back(b);
+      else if (m_unk >= 0) out.push_back(m_unk);
+    }
+  }
 }
 
 std::vector<int> SpmTokenizer::encode(std::string_view text, bool bos, bool eos) const {
   std::vector<int> ids;
-  if (bos) ids.push_back(m_bos);
-  std::vector<int> seq;
-  // SentencePiece adds a dummy space in front of non-empty text ("Hello" → "▁Hello").
-  std::string prefixed;
-  if (!text.empty()) prefixed = " ";
-  prefixed += text;
-  // 1. one token per UTF-8 character, or its bytes as <0xXX> tokens when the character is unknown
-  for (std::size_t i = 0; i < prefixed.size();) {
-    const std::size_t n = std::min(utf8Length(static_cast<unsigned char>(prefixed[i])), prefixed.size() - i);
-    const int id = lookup(std::string_view(prefixed).substr(i, n));
-    if (id >= 0) {
-      seq.push_back(id);
-    } else {
-      for (std::size_t j = 0; j < n; ++j) {
-        const int b = m_byteIds[static_cast<unsigned char>(prefixed[i + j])];
-        seq.push_back(b >= 0 ? b : m_unk);
-      }
+  if (bos && m_bos >= 0) ids.push_back(m_bos);
+  bool prevSpecial = true;  // the text start counts as "after a special token"
+  for (const Fragment& f : m_specials.partition(text)) {
+    if (f.token >= 0) {
+      ids.push_back(f.token);
+      prevSpecial = true;
+      continue;
     }
-    i += n;
+    std::string piece;
+    if (m_addSpacePrefix && prevSpecial) piece = " ";
+    piece += text.substr(f.begin, f.end - f.begin);
+    if (m_escapeSpaces) {
+      std::string escaped;
+      escaped.reserve(piece.size() + piece.size() / 4);
+      for (char c : piece) {
+        if (c == ' ') escaped += "\xE2\x96\x81";  // U+2581 "▁"
+        else escaped += c;
+      }
+      piece = std::move(escaped);
+    }
+    encodeFragment(piece, ids);
+    prevSpecial = false;
   }
-  // 2. repeatedly merge the adjacent pair whose concatenation is the highest-scoring piece
-  //    (leftmost on ties), as run.c does, until no pair forms a piece.
-  std::string merged;
-  detail::mergeGreedy(seq, [&](int a, int b) -> std::optional<std::pair<double, int>> {
-    merged = piece(a);
-    merged += piece(b);
-    const int id = lookup(merged);
-    if (id < 0) return std::nullopt;
-    return std::pair<double, int>{m_scores[static_cast<std::size_t>(id)], id};
-  });
-  ids.insert(ids.end(), seq.begin(), seq.end());
-  if (eos) ids.push_back(m_eos);
+  if (eos && m_eos >= 0) ids.push_back(m_eos);
   return ids;
 }
 
 std::string SpmTokenizer::decodePiece(int prev, int token) const {
-  if (token == m_bos || token == m_eos || token == m_unk) return {};
-  std::string_view p = piece(token);
-  // The dummy-prefix space of the first word is not part of the text.
-  if ((prev == m_bos || prev < 0) && !p.empty() && p.front() == ' ') p.remove_prefix(1);
-  if (const int b = byteTokenValue(p); b >= 0) return std::string(1, static_cast<char>(b));
-  return std::string(p);
+  if (isSpecial(token)) return {};
+  std::string p = piece(token);
+  const std::uint8_t attr = m_attrs.empty() ? std::uint8_t{kAttrNormal} : m_attrs[static_cast<std::size_t>(token)];
+  if (attr & kAttrUserDefined) return p;
+  if (const int b = byteTokenValue(p); b >= 0 && (m_attrs.empty() || (attr & kAttrByte)))
+    return std::string(1, static_cast<char>(b));
+  if (m_escapeSpaces) {
+    std::string out;
+    for (std::size_t i = 0; i < p.size();) {
+      if (p.compare(i, 3, "\xE2\x96\x81") == 0) {
+        out += ' ';
+        i += 3;
+      } else {
+        out += p[i++];
+      }
+    }
+    p = std::move(out);
+  }
+  // The prefix space of the first word is not part of the text.
+  if (m_addSpacePrefix && (prev < 0 || isSpecial(prev)) && !p.empty() && p.front() == ' ') p.erase(0, 1);
+  return p;
 }
 
 Result<std::unique_ptr<SpmTokenizer>> parseLlama2cTokenizer(std::span<const std::uint8_t> bytes, int vocabSize,

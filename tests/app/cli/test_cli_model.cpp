@@ -74,11 +74,17 @@ class TestCliModel : public QObject {
     r = runCli({"tokenize", kBin, "--decode", "1 403 407 261 378"});
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.out, QByteArray("Once upon a time\n"));
-    // TinyStories-656K: "On" + "ce▁" + "upon▁a▁tim" + "e" (no prepended ▁).
-    r = runCli({"tokenize", kHf, "--text", "Once upon a time"});
+    // TinyStories-656K as trained, with the documented option: "On" + "ce▁" + "upon▁a▁tim" + "e"
+    // (no prepended ▁).
+    r = runCli({"tokenize", kHf, "--no-prefix-space", "--text", "Once upon a time"});
     QCOMPARE(r.out.trimmed(), QByteArray("1 147 201 282 57"));
-    r = runCli({"tokenize", kHf, "--decode", "1 147 201 282 57"});
+    r = runCli({"tokenize", kHf, "--no-prefix-space", "--decode", "1 147 201 282 57"});
     QCOMPARE(r.out, QByteArray("Once upon a time\n"));
+    // Without it the file's normalizer prepends "▁" (issue 11): a different first piece.
+    r = runCli({"tokenize", kHf, "--text", "Once upon a time"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.trimmed() != QByteArray("1 147 201 282 57"));
+    QVERIFY(r.out.startsWith("1 "));
   }
 
   void tokenizeErrors() {

@@ -18,6 +18,9 @@
 #include <QTemporaryDir>
 #include <QThreadPool>
 #include <QtTest/QtTest>
+
+#include <QDir>
+#include <QFile>
 #include <cmath>
 
 #include "app/gui/model_page.h"
@@ -419,6 +422,49 @@ class TestModelPage : public QObject {
     QCOMPARE(restored.sweepValues(), QString("99,99.9"));
     QCOMPARE(restored.enabledFamilies(), page.enabledFamilies());
     QCOMPARE(restored.saveState(), state);
+  }
+
+  void prefixSpaceSettingAndTokenizerNote() {
+    // Issue 11: the TinyStories-656K option is a setting of the page, kept in the session; the
+    // note names the tokenizer, or says the folder has none.
+    ModelPage page;
+    QSignalSpy opened(&page, &ModelPage::modelOpened);
+    page.openModel(kHf);
+    QVERIFY(opened.wait(kTimeoutMs));
+    QVERIFY2(page.tokenizerNote()->text().startsWith("Tokenizer: tokenizer.json BPE"), qPrintable(page.tokenizerNote()->text()));
+    QVERIFY(!page.tokenizerNote()->text().contains("no prefix space"));
+    page.setNoPrefixSpace(true);  // reopens the model with the option
+    QVERIFY(opened.wait(kTimeoutMs));
+    QVERIFY2(page.tokenizerNote()->text().contains("no prefix space"), qPrintable(page.tokenizerNote()->text()));
+    const QJsonObject state = page.saveState();
+    QCOMPARE(state["no_prefix_space"].toBool(), true);
+    ModelPage restored;
+    QSignalSpy reopened(&restored, &ModelPage::modelOpened);
+    restored.restoreState(state);
+    QVERIFY(reopened.wait(kTimeoutMs));
+    QVERIFY(restored.noPrefixSpace());
+    QVERIFY(restored.tokenizerNote()->text().contains("no prefix space"));
+
+    // A Hugging Face folder without tokenizer.json opens; text sources say why they cannot run.
+    const QString dir = m_dir.filePath("no-tokenizer");
+    QVERIFY(QDir().mkpath(dir));
+    for (const char* f : {"config.json", "model.safetensors"})
+      QVERIFY(QFile::copy(kHf + "/" + f, dir + "/" + f));
+    ModelPage bare;
+    QSignalSpy bareOpened(&bare, &ModelPage::modelOpened);
+    bare.openModel(dir);
+    QVERIFY(bareOpened.wait(kTimeoutMs));
+    QVERIFY2(bare.tokenizerNote()->text().startsWith("No tokenizer.json"), qPrintable(bare.tokenizerNote()->text()));
+    app::SourceSettings text;
+    text.kind = app::SourceKind::Text;
+    text.text = "Once upon a time";
+    bare.setSourceSettings(text);
+    bare.evaluate();
+    QVERIFY2(waitJob(bare).contains("has no tokenizer.json"), qPrintable(bare.message()));
+    bare.setSourceSettings(sampled(1, 8, 1));  // sampled sequences need no tokenizer
+    bare.evaluate();
+    const QString done = waitJob(bare);
+    QVERIFY2(!done.contains("tokenizer") && !bare.message().contains("rror"), qPrintable(done));
   }
 
   void screenshotAfterEvaluationAndSweep() {

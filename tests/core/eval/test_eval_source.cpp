@@ -32,6 +32,19 @@ class ByteTokenizer final : public model::Tokenizer {
   std::string decodePiece(int, int token) const override { return std::string(1, char(token)); }
 };
 
+// The same ids, from a tokenizer whose file says it adds no BOS (GPT-2's byte-level BPE).
+class NoBosByteTokenizer final : public model::Tokenizer {
+ public:
+  int vocabSize() const override { return 256; }
+  int bosId() const override { return 1; }
+  int eosId() const override { return 2; }
+  bool addsBos() const override { return false; }
+  std::vector<int> encode(std::string_view text, bool bos, bool eos) const override {
+    return ByteTokenizer().encode(text, bos, eos);
+  }
+  std::string decodePiece(int, int token) const override { return std::string(1, char(token)); }
+};
+
 // A model without weights: what every source but sampling needs (its context and tokenizer).
 model::ModelFiles byteModel(int seqLen) {
   model::ModelFiles m;
@@ -84,6 +97,34 @@ class TestEvalSource : public QObject {
     auto d = prepareEvalData(m, nullptr, s);
     QVERIFY(d.ok());
     QCOMPARE(d->sequences, (Seqs{{1, 120}, {121, 122}}));
+  }
+
+  void textWithoutBosWhenTheTokenizerAddsNone() {
+    model::ModelFiles m = byteModel(4);
+    m.tokenizer = std::make_unique<NoBosByteTokenizer>();
+    EvalSource s = source(SourceKind::Text);
+    s.text = "abcde";
+    auto d = prepareEvalData(m, nullptr, s);
+    QVERIFY2(d.ok(), d.ok() ? "" : d.error().message.c_str());
+    QCOMPARE(d->sequences, (Seqs{{97, 98, 99, 100}, {101}}));
+  }
+
+  void textNeedsATokenizer() {
+    // A Hugging Face folder without tokenizer.json: token files work, text names the folder.
+    model::ModelFiles m = byteModel(4);
+    m.path = "bare-folder";
+    m.tokenizer.reset();
+    const std::string path = write("bare.txt", "abc");
+    for (SourceKind k : {SourceKind::TextFile, SourceKind::Text}) {
+      EvalSource s = source(k, path);
+      s.text = "abc";
+      auto d = prepareEvalData(m, nullptr, s);
+      QVERIFY(!d.ok());
+      QVERIFY2(contains(d.error().message, "bare-folder: the folder has no tokenizer.json"), d.error().message.c_str());
+    }
+    auto ids = prepareEvalData(m, nullptr, source(SourceKind::TokenFile, write("bare.ids", "5 6 7\n"), 2));
+    QVERIFY(ids.ok());
+    QCOMPARE(ids->sequences, (Seqs{{5, 6}, {7}}));
   }
 
   void tokenFileEveryLineCut() {

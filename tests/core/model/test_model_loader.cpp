@@ -151,6 +151,23 @@ class TestModelLoader : public QObject {
     }
   }
 
+  void hfFolderWithoutTokenizerOpens() {
+    // Issue 11: tokenizer.json is optional. Without it the model opens (and runs on token files);
+    // BOS comes from config.json. A tokenizer.json that is there but broken is still an error.
+    QTemporaryDir tmp;
+    const fs::path dir = hfCopy(tmp, readAll(shared("models/TinyStories-656K/config.json")));
+    fs::remove(dir / "tokenizer.json");
+    auto m = openModel(dir);
+    QVERIFY2(m.ok(), m ? "" : m.error().message.c_str());
+    QVERIFY(m->tokenizer == nullptr);
+    QCOMPARE(m->bosId(), 1);
+    auto t = loadTransformer(*m);
+    QVERIFY(t.ok());
+    QVERIFY((*t)->logitsFor(std::vector<int>{1, 147, 201}).ok());
+    writeFile(dir / "tokenizer.json", "{");
+    expectError(dir, "tokenizer.json");
+  }
+
   void hfNameMapping() {
     auto m = openModel(shared("models/TinyStories-656K"));
     QVERIFY(m.ok());

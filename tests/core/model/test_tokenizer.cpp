@@ -36,7 +36,7 @@ std::unique_ptr<SpmTokenizer> tok512() {
   return std::move(t).value();
 }
 
-std::unique_ptr<SpmTokenizer> ggufVocab() {
+std::unique_ptr<Tokenizer> ggufVocab() {
   auto file = MappedFile::open(shared("models/stories260K-gguf/stories260K.gguf"));
   if (!file) qFatal("%s", file.error().message.c_str());
   auto r = openGguf(*file);
@@ -46,8 +46,11 @@ std::unique_ptr<SpmTokenizer> ggufVocab() {
   return std::move(t).value();
 }
 
-std::unique_ptr<BpeTokenizer> hfTokenizer() {
-  auto t = loadHfTokenizer(shared("models/TinyStories-656K/tokenizer.json"), 1, 2);
+// TinyStories-656K as its model was trained: without the "▁" its tokenizer.json prepends.
+std::unique_ptr<BpeTokenizer> hfTokenizer(bool prefixSpace = false) {
+  TokenizerOptions o;
+  o.prefixSpace = prefixSpace;
+  auto t = loadHfTokenizer(shared("models/TinyStories-656K/tokenizer.json"), 1, 2, o);
   if (!t) qFatal("%s", t.error().message.c_str());
   return std::move(t).value();
 }
@@ -141,7 +144,7 @@ class TestTokenizer : public QObject {
     QCOMPARE(b->vocabSize(), 512);
     QCOMPARE(b->bosId(), 1);
     QCOMPARE(b->eosId(), 2);
-    QCOMPARE(b->piece(403), std::string(" Once"));  // "▁Once" in the file
+    QCOMPARE(dynamic_cast<const SpmTokenizer&>(*b).piece(403), std::string("\xE2\x96\x81Once"));  // "▁Once"
     const std::string text = corpusHead(3000) + " naïve café ☃";
     QCOMPARE(b->encode(text, true, true), a->encode(text, true, true));
     auto back = b->decode(b->encode(text, true, false));
@@ -173,6 +176,20 @@ class TestTokenizer : public QObject {
     QCOMPARE(t->encode("Once upon a time, there was a little girl named Lily. She ", true, false), expected);
     // The special token written in the text is one id.
     QCOMPARE(t->encode("<|start_story|>Once upon a time, there was a little girl named Lily. She ", false, false), expected);
+  }
+
+  void hfHonoursThePrefixByDefault() {
+    // Issue 11: without the option the file's normalizer (Prepend "▁", Replace " " → "▁") applies:
+    // the pieces spell "▁Once▁upon▁a▁time" and the decoder's Strip takes the "▁" off again.
+    auto t = hfTokenizer(true);
+    const auto ids = t->encode("Once upon a time", false, false);
+    std::string pieces;
+    for (int id : ids) pieces += t->piece(id);
+    QCOMPARE(pieces, std::string("\xE2\x96\x81Once\xE2\x96\x81upon\xE2\x96\x81" "a\xE2\x96\x81time"));
+    QVERIFY(ids != (std::vector<int>{147, 201, 282, 57}));
+    QCOMPARE(*t->decode(ids), std::string("Once upon a time"));
+    QVERIFY(t->addsBos());  // tokenizer_config.json: add_bos_token
+    QCOMPARE(t->bosId(), 1);
   }
 
   void hfRoundTripAndUnknown() {
@@ -233,10 +250,11 @@ class TestTokenizer : public QObject {
     };
     expectError({}, "tokenizer.ggml.tokens");
     expectError({{"tokenizer.ggml.tokens", "not json"}}, "tokenizer.ggml.tokens");
-    expectError({{"tokenizer.ggml.tokens", R"(["a","b",3])"}}, "token 2");
+    expectError({{"tokenizer.ggml.tokens", R"(["a","b",3])"}}, "tokenizer.ggml.tokens[2]");
     expectError({{"tokenizer.ggml.tokens", R"(["a","b","c"])"}, {"tokenizer.ggml.scores", "[0,1]"}}, "scores");
     expectError({{"tokenizer.ggml.tokens", R"(["a","b","c"])"}, {"tokenizer.ggml.bos_token_id", "7"}}, "bos_token_id");
-    expectError({{"tokenizer.ggml.model", "gpt2"}, {"tokenizer.ggml.tokens", R"(["a","b","c"])"}}, "gpt2");
+    expectError({{"tokenizer.ggml.model", "gpt2"}, {"tokenizer.ggml.tokens", R"(["a","b","c"])"}}, "tokenizer.ggml.merges");
+    expectError({{"tokenizer.ggml.model", "bert"}, {"tokenizer.ggml.tokens", R"(["a","b","c"])"}}, "'bert' is not supported");
   }
 
   void hostileTokenizerJson() {
@@ -247,12 +265,12 @@ class TestTokenizer : public QObject {
     };
     expectError("{", "not a JSON object");
     expectError(R"({"model": {"type": "Unigram"}})", "BPE");
-    expectError(R"({"model": {"type": "BPE", "vocab": {"a": 5}, "merges": []}})", "permutation");
-    expectError(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}})", "not in the vocab");
-    expectError(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [7]}})", "merge 0");
+    expectError(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}})", "gives id 0 to both");
+    expectError(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}})", "not in model.vocab");
+    expectError(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [7]}})", "model.merges[0]");
     auto r = parseHfTokenizer(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []}})", "x.json", 0, 2);
     QVERIFY(!r.ok());
-    QVERIFY(r.error().message.find("BOS") != std::string::npos);
+    QVERIFY2(r.error().message.find("EOS id 2 is outside") != std::string::npos, r.error().message.c_str());
     // A tiny valid file: "a b" merge applies.
     auto ok = parseHfTokenizer(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})",
                                "x.json", 0, 1);
