@@ -5,13 +5,25 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
-#include "core/model/eval_data.h"
 #include "core/model/sampler.h"
 
 namespace quench::train {
 
 namespace fs = std::filesystem;
+
+namespace {
+Result<std::string> readText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return makeError(path.string() + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in.good() && !in.eof()) return makeError(path.string() + ": read failed");
+  return ss.str();
+}
+}  // namespace
 
 std::size_t TokenData::heldoutTokens() const {
   std::size_t n = 0;
@@ -59,7 +71,7 @@ Result<TokenData> corpusData(const model::Tokenizer& tok, const CorpusOptions& o
   TokenData d;
   std::string heldoutText;
   for (std::size_t i = 0; i < o.train.size(); ++i) {
-    auto text = model::readFile(o.train[i].string());
+    auto text = readText(o.train[i]);
     if (!text) return text.error();
     std::string body = std::move(text).value();
     if (o.heldout.empty() && i + 1 == o.train.size()) {
@@ -76,7 +88,7 @@ Result<TokenData> corpusData(const model::Tokenizer& tok, const CorpusOptions& o
     d.train.insert(d.train.end(), ids.begin(), ids.end());
   }
   if (!o.heldout.empty()) {
-    auto text = model::readFile(o.heldout.string());
+    auto text = readText(o.heldout);
     if (!text) return text.error();
     heldoutText = std::move(text).value();
   }
