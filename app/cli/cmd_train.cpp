@@ -178,14 +178,6 @@ int runDistill(const DistillOptions& o) {
   return finish(**job, *outcome, o.c, all, outcome->runs.size() > 1);
 }
 
-std::string recipeLabel(const nlohmann::ordered_json& rule) {
-  std::string s = rule.value("method", std::string("quantized"));
-  if (rule.contains("bits")) s += std::to_string(rule["bits"].get<int>());
-  if (rule.contains("format")) s += " " + rule["format"].get<std::string>();
-  if (rule.contains("partition")) s += " per " + rule["partition"].get<std::string>();
-  return s;
-}
-
 int runQat(const QatOptions& o) {
   if (auto s = checkData(o.c); !s) return fail("train qat: " + s.error().message);
   if (!o.recipe.empty() && !o.method.method.empty()) return fail("train qat: give --recipe or --method, not both");
@@ -204,7 +196,7 @@ int runQat(const QatOptions& o) {
     auto r = recipeFromRule(*rule);
     if (!r) return fail("train qat: " + r.error().message);
     q.recipe = std::move(r).value();
-    q.recipeLabel = recipeLabel(*rule);
+    q.recipeLabel = train::quantizerLabel(*rule);
   }
   q.loss = train::LossSpec{o.temperature, o.alpha};
   q.options = o.c.train;

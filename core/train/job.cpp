@@ -104,6 +104,14 @@ Result<std::vector<RunSpec>> parseRuns(const std::string& text) {
   return runs;
 }
 
+std::string quantizerLabel(const nlohmann::ordered_json& rule) {
+  std::string s = rule.value("method", std::string("quantized"));
+  if (rule.contains("bits") && rule["bits"].is_number_integer()) s += std::to_string(rule["bits"].get<int>());
+  if (rule.contains("format") && rule["format"].is_string()) s += " " + rule["format"].get<std::string>();
+  if (rule.contains("partition") && rule["partition"].is_string()) s += " per " + rule["partition"].get<std::string>();
+  return s;
+}
+
 Result<std::unique_ptr<PreparedJob>> prepareDistill(const DistillRequest& q, const Work& work) {
   auto job = std::make_unique<PreparedJob>();
   job->kind = "distill";
@@ -166,7 +174,6 @@ nlohmann::ordered_json outcomeJson(const PreparedJob& job, const TrainOutcome& o
                                    const std::vector<std::string>& models) {
   using J = nlohmann::ordered_json;
   auto num = [](double v) { return std::isfinite(v) ? J(v) : J(nullptr); };
-  const model::ModelConfig& tc = job.teacher.files.config;
   const model::ModelConfig& sc = job.setup.studentLayout.config();
   const TrainOptions& o = job.setup.options;
   J j;
@@ -204,7 +211,6 @@ nlohmann::ordered_json outcomeJson(const PreparedJob& job, const TrainOutcome& o
   opt["eval_every"] = o.evalEvery;
   opt["seed"] = o.seed;
   j["options"] = opt;
-  (void)tc;
   J runs = J::array();
   for (std::size_t r = 0; r < outcome.runs.size(); ++r) {
     const RunResult& rr = outcome.runs[r];

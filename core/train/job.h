@@ -76,6 +76,10 @@ std::string runLabel(const LossSpec& loss);
 /// A folder name for a distillation run: "T4", "T2_alpha0.5", "hard".
 std::string runSlug(const LossSpec& loss);
 
+/// A short name of a one-rule quantizer for run labels: "int3", "int4 per group:64", "nf4",
+/// "float e2m1" (method, bits, format, and the partition when the rule names one).
+std::string quantizerLabel(const nlohmann::ordered_json& rule);
+
 /// Save a run's model as a Hugging Face folder (its forward weights: for QAT the reconstruction
 /// Q̃(Q(W))), with the teacher's tokenizer.json when it has one.
 Status saveRun(const PreparedJob& job, const RunResult& run, const std::filesystem::path& dir);

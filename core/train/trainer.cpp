@@ -282,6 +282,7 @@ Result<TrainOutcome> runTraining(const TrainSetup& setup, const TrainObserver& o
     runs[r].grad.assign(P, 0.0f);
   }
   out.prepareSeconds = since(wall0);
+  if (observer.onReady) observer.onReady(out.teacherPpl, out.heldoutPositions);
 
   const auto train0 = Clock::now();
   const double cpu0 = cpuNow();

@@ -121,6 +121,8 @@ struct TrainProgress {
 
 /// Called on the worker thread. onStep may block (a paused GUI) without affecting any value.
 struct TrainObserver {
+  /// After the preparation: the teacher's held-out perplexity and the number of held-out positions.
+  std::function<void(double teacherPpl, std::size_t heldoutPositions)> onReady;
   std::function<void(std::size_t run, const CurvePoint&)> onPoint;
   std::function<void(const TrainProgress&)> onStep;
 };

@@ -182,6 +182,21 @@ class TestCliTrain : public QObject {
     QCOMPARE(engineKl(out, windows), qatCurve[3]["kl"].get<double>());
   }
 
+  // Training on sequences sampled from the teacher: no text needed, reproducible for a seed.
+  void sampledData() {
+    const QStringList args{"train", "distill", kDemo, "--sample-train", "6", "--sample-heldout", "2", "--dim", "16",
+                           "--hidden", "40", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--steps", "2",
+                           "--batch", "2", "--seq-len", "16", "--eval-every", "1", "--seed", "4", "--json"};
+    const Run a = runCli(args), b = runCli(args);
+    QVERIFY2(a.exitCode == 0, a.err.constData());
+    const auto ja = nlohmann::json::parse(a.out.toStdString()), jb = nlohmann::json::parse(b.out.toStdString());
+    QCOMPARE(ja["training_tokens"].get<int>(), 6 * 17);  // --sample-length defaults to seq-len + 1
+    QCOMPARE(ja["heldout_windows"].get<int>(), 2);
+    QCOMPARE(ja["heldout_positions"].get<int>(), 2 * 16);  // windows cut to the evaluation context
+    QVERIFY(QString::fromStdString(ja["data"].get<std::string>()).contains("sampled from the teacher"));
+    QCOMPARE(figures(ja["runs"][0]).dump(), figures(jb["runs"][0]).dump());
+  }
+
   void errors() {
     QTemporaryDir tmp;
     const QString text = smallText(tmp);

@@ -303,6 +303,48 @@ class TestTrainer : public QObject {
     QVERIFY(text.find("\"rms_norm_eps\": 1e-05") != std::string::npos);
   }
 
+  // Sequences sampled from the teacher: BOS first, the asked length, the same for a seed whatever
+  // the thread count, different for another seed; every drawn token has a non-negligible
+  // probability under the teacher at its position.
+  void sampledFromTheTeacher() {
+    auto m = loadModel(kDemoDir);
+    QVERIFY(m.ok());
+    Network<float> net(m->layout);
+    SampleOptions o;
+    o.trainSequences = 3;
+    o.heldoutSequences = 2;
+    o.length = 12;
+    o.seed = 5;
+    auto a = sampledData(net, m->params.data(), m->files.tokenizer->bosId(), o);
+    QVERIFY(a.ok());
+    QCOMPARE(a->train.size(), std::size_t{36});
+    QCOMPARE(a->heldout.size(), std::size_t{2});
+    for (std::size_t i = 0; i < 3; ++i) QCOMPARE(a->train[i * 12], m->files.tokenizer->bosId());
+    for (const auto& w : a->heldout) {
+      QCOMPARE(w.size(), std::size_t{12});
+      QCOMPARE(w.front(), m->files.tokenizer->bosId());
+      SequenceCache<float> cache;
+      net.forward(m->params.data(), w, cache);
+      for (std::size_t t = 0; t + 1 < w.size(); ++t) {
+        const auto row = cache.logits.row(static_cast<Eigen::Index>(t));
+        const double lse = row.maxCoeff() + std::log((row.array() - row.maxCoeff()).cast<double>().exp().sum());
+        QVERIFY(row[w[t + 1]] - lse > std::log(1e-6));
+      }
+    }
+    {
+      tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+      auto b = sampledData(net, m->params.data(), m->files.tokenizer->bosId(), o);
+      QVERIFY(b.ok());
+      QVERIFY(b->train == a->train && b->heldout == a->heldout);
+    }
+    o.seed = 6;
+    auto c = sampledData(net, m->params.data(), m->files.tokenizer->bosId(), o);
+    QVERIFY(c.ok());
+    QVERIFY(c->train != a->train);
+    o.length = 200;  // beyond the context of 128
+    QVERIFY(!sampledData(net, m->params.data(), 1, o).ok());
+  }
+
   void runListParsing() {
     auto r = parseRuns(" T=1 ; T=4;hard; T=2, alpha=0.5 ");
     QVERIFY(r.ok());
