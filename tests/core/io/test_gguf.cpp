@@ -1,6 +1,7 @@
 // GGUF reader: the published stories260K.gguf (written by ggml's converter), hand-built files
 // whose every value is known (all metadata types, F16/BF16/Q8_0/Q4_0 blocks decoded by hand,
-// alignment), and hostile files (truncation at every byte, lying counts, bad offsets).
+// alignment; the other block types are in test_ggml_blocks.cpp), and hostile files (truncation at
+// every byte, lying counts, bad offsets).
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
@@ -66,7 +67,7 @@ std::vector<float> readAll(const TensorReader& r, const std::string& name) {
   return t->values;
 }
 
-constexpr std::uint32_t kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8, kBF16 = 30, kQ4_K = 12;
+constexpr std::uint32_t kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8, kQ8_1 = 9, kBF16 = 30;
 
 }  // namespace
 
@@ -266,15 +267,17 @@ void TestGguf::alignmentHonoured() {
 }
 
 void TestGguf::unsupportedTypeListedAndRejected() {
+  // Q8_1 is a ggml type without a dequantization in llama.cpp (its dot products' operand): listed
+  // with its stored size, not decoded.
   GgufBuilder g;
-  g.header(1, 0).tensor("k", {256}, kQ4_K, 0).pad(32).bytes(std::vector<std::uint8_t>(144, 0));
+  g.header(1, 0).tensor("k", {64}, kQ8_1, 0).pad(32).bytes(std::vector<std::uint8_t>(72, 0));
   auto r = open(g.b);
   QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
-  QCOMPARE((*r)->tensors()[0].bytes, std::uint64_t{144});
-  QVERIFY((*r)->tensors()[0].layout.find("Q4_K") != std::string::npos);
+  QCOMPARE((*r)->tensors()[0].bytes, std::uint64_t{72});
+  QVERIFY((*r)->tensors()[0].layout.find("Q8_1") != std::string::npos);
   auto t = (*r)->readFloat(0);
   QVERIFY(!t.ok());
-  QVERIFY2(t.error().message.find("Q4_K") != std::string::npos, t.error().message.c_str());
+  QVERIFY2(t.error().message.find("Q8_1") != std::string::npos, t.error().message.c_str());
   QVERIFY(t.error().message.find("test.gguf") != std::string::npos);
 }
 
