@@ -17,8 +17,7 @@ namespace {
 
 #include "core/io/ggml_tables.inc"
 
-// ggml's type ids (ggml.h, enum ggml_type) with ggml's names and block geometry. Q8_1 (9) is an
-// intermediate type of llama.cpp's dot products without a dequantization: it is listed, not decoded.
+// ggml's type ids (ggml.h, enum ggml_type) with ggml's names and block geometry.
 constexpr std::array<GgmlType, 35> kGgmlTypes{{
     {0, "F32", 1, 4, DType::F32, ""},
     {1, "F16", 1, 2, DType::F16, ""},
@@ -27,7 +26,7 @@ constexpr std::array<GgmlType, 35> kGgmlTypes{{
     {6, "Q5_0", 32, 22, DType::Q5_0, "blocks of 32: fp16 d, 5-bit q; x = d*(q-16)"},
     {7, "Q5_1", 32, 24, DType::Q5_1, "blocks of 32: fp16 d and m, 5-bit q; x = d*q + m"},
     {8, "Q8_0", 32, 34, DType::Q8_0, "blocks of 32: fp16 d, int8 q; x = d*q"},
-    {9, "Q8_1", 32, 36, std::nullopt, "blocks of 32: fp16 d and d*sum(q), int8 q (llama.cpp's dot-product operand)"},
+    {9, "Q8_1", 32, 36, DType::Q8_1, "blocks of 32: fp16 d and d*sum(q), int8 q; x = d*q"},
     {10, "Q2_K", 256, 84, DType::Q2_K, "super-blocks of 256: 16 x 16 with 4-bit scale and min, 2-bit q; fp16 d, dmin"},
     {11, "Q3_K", 256, 110, DType::Q3_K, "super-blocks of 256: 16 x 16 with 6-bit scales, 3-bit q; fp16 d"},
     {12, "Q4_K", 256, 144, DType::Q4_K, "super-blocks of 256: 8 x 32 with 6-bit scale and min, 4-bit q; fp16 d, dmin"},
@@ -158,6 +157,13 @@ void blockQ5_1(const std::uint8_t* b, float* y) {
 void blockQ8_0(const std::uint8_t* b, float* y) {
   const float d = f16(b);
   for (int j = 0; j < 32; ++j) y[j] = static_cast<float>(static_cast<std::int8_t>(b[2 + j])) * d;
+}
+
+// Q8_1 (36 B): fp16 d, fp16 d·Σq (a cache for dot products), 32 int8; x = q·d. llama.cpp has no
+// dequantize_row_q8_1: this is Q8_0's formula, which is what quantize_row_q8_1_ref inverts.
+void blockQ8_1(const std::uint8_t* b, float* y) {
+  const float d = f16(b);
+  for (int j = 0; j < 32; ++j) y[j] = static_cast<float>(static_cast<std::int8_t>(b[4 + j])) * d;
 }
 
 // IQ4_NL (18 B): fp16 d, 16 B of nibbles indexing the non-linear code book; x = d·k[q].
@@ -314,24 +320,29 @@ void blockQ5_K(const std::uint8_t* b, float* y) {
 }
 
 // Q6_K (210 B): 128 B low nibbles, 64 B of high 2-bit pairs, 16 int8 scales, fp16 d.
-// x = (d·sc)·(q − 32).
+// x = (d·sc)·(q − 32). In each 128-element half, element 32k + l (k = 0..3, l = 0..31) takes its low
+// 4 bits from byte l (k = 0, 2) or l + 32 (k = 1, 3) of the half's 64 — low nibble for k < 2, high
+// for k ≥ 2 — its top 2 bits from bits 2k..2k+1 of byte l of the half's 32 qh bytes, and scale
+// 2k + l/16 of the half's 8. Written as 8 runs of 16 with one scale each (the reference's loop
+// order interleaves the four k; the values are the same products).
 void blockQ6_K(const std::uint8_t* b, float* y) {
   const std::uint8_t* ql = b;
   const std::uint8_t* qh = b + 128;
   const std::uint8_t* scRaw = b + 192;
   const float d = f16(b + 208);
   for (int n = 0; n < 2; ++n) {
-    const auto sc = [&](int i) { return static_cast<float>(static_cast<std::int8_t>(scRaw[8 * n + i])); };
-    for (int l = 0; l < 32; ++l) {
-      const int is = l / 16;
-      const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-      const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-      const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-      const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-      y[l] = d * sc(is + 0) * static_cast<float>(q1);
-      y[l + 32] = d * sc(is + 2) * static_cast<float>(q2);
-      y[l + 64] = d * sc(is + 4) * static_cast<float>(q3);
-      y[l + 96] = d * sc(is + 6) * static_cast<float>(q4);
+    for (int k = 0; k < 4; ++k) {
+      const std::uint8_t* low = ql + (k & 1) * 32;
+      const int lowShift = (k >> 1) * 4;
+      for (int h = 0; h < 2; ++h) {
+        const float ds = d * static_cast<float>(static_cast<std::int8_t>(scRaw[8 * n + 2 * k + h]));
+        float* yy = y + 32 * k + 16 * h;
+        for (int i = 0; i < 16; ++i) {
+          const int l = 16 * h + i;
+          const int q = (((low[l] >> lowShift) & 0xF) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
+          yy[i] = ds * static_cast<float>(q);
+        }
+      }
     }
     y += 128;
     ql += 64;
@@ -603,6 +614,7 @@ void decodeToFloat(DType t, const void* srcv, std::size_t count, float* dst) {
     case DType::Q5_0: return decodeRun<blockQ5_0, 32, 22>(src, n, dst);
     case DType::Q5_1: return decodeRun<blockQ5_1, 32, 24>(src, n, dst);
     case DType::Q8_0: return decodeRun<blockQ8_0, 32, 34>(src, n, dst);
+    case DType::Q8_1: return decodeRun<blockQ8_1, 32, 36>(src, n, dst);
     case DType::Q2_K: return decodeRun<blockQ2_K, 256, 84>(src, n, dst);
     case DType::Q3_K: return decodeRun<blockQ3_K, 256, 110>(src, n, dst);
     case DType::Q4_K: return decodeRun<blockQ4_K, 256, 144>(src, n, dst);

@@ -17,14 +17,13 @@
 
 namespace quench {
 
-/// One ggml tensor type as GGUF stores it: its id, ggml's name, block geometry, and the DType
-/// Quench decodes it as (nullopt for types with no dequantization in llama.cpp, e.g. Q8_1).
+/// One ggml tensor type as GGUF stores it: its id, ggml's name, block geometry, and its DType.
 struct GgmlType {
   std::uint32_t id;
   std::string_view name;
   std::uint32_t blockSize;   ///< elements per block (1 for element types)
   std::uint32_t blockBytes;  ///< bytes per block
-  std::optional<DType> dtype;
+  DType dtype;
   std::string_view layout;   ///< one line on the block's contents ("" for element types)
 };
 

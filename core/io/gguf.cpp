@@ -41,6 +41,13 @@ enum GgufType : std::uint32_t {
   kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
 };
 
+/// The name of a GGUF metadata value type as MetadataType spells it (GGUF's own names, lower case).
+const char* typeName(std::uint32_t t) {
+  static constexpr const char* kNames[] = {"uint8", "int8",  "uint16", "int16", "uint32", "int32", "float32",
+                                           "bool",  "string", "array", "uint64", "int64", "float64"};
+  return t < std::size(kNames) ? kNames[t] : "unknown";
+}
+
 /// Smallest encoded size of one value of a GGUF metadata type (0 for unknown types).
 std::uint64_t minEncodedSize(std::uint32_t t) {
   switch (t) {
@@ -192,8 +199,10 @@ class GgufParser {
     }
   }
 
-  /// Parse an array (element type, count, elements) as JSON text appended to `out`.
-  bool readArray(std::string& out, int depth) {
+  /// Parse an array (element type, count, elements) as JSON text appended to `out`. For a
+  /// top-level array, `top` receives its element type, its length and its first kMetadataHead
+  /// elements (a cut of the text already built: no second pass over a 150k-token vocabulary).
+  bool readArray(std::string& out, int depth, MetadataType* top = nullptr) {
     if (depth > kMaxArrayNesting) return setError("arrays nested deeper than " + std::to_string(kMaxArrayNesting));
     std::uint32_t et = 0;
     std::uint64_t n = 0;
@@ -204,9 +213,12 @@ class GgufParser {
     if (n > m_cur.remaining() / minSize)
       return setError("array of " + std::to_string(n) + " elements is larger than the " +
                       std::to_string(m_cur.remaining()) + " bytes left in the file");
+    const std::size_t start = out.size();
+    std::size_t headEnd = std::string::npos;
     out += '[';
     for (std::uint64_t i = 0; i < n; ++i) {
       if (i) out += ',';
+      if (i == kMetadataHead) headEnd = out.size() - 1;
       const bool ok = et == kArray ? readArray(out, depth + 1) : readScalar(et, out, true);
       if (!ok) {
         if (m_err.empty()) setError("array element " + std::to_string(i) + " truncated");
@@ -214,6 +226,12 @@ class GgufParser {
       }
     }
     out += ']';
+    if (top) {
+      top->type = "array";
+      top->elementType = typeName(et);
+      top->length = n;
+      top->head = headEnd == std::string::npos ? out.substr(start) : out.substr(start, headEnd - start) + "]";
+    }
     return true;
   }
 
@@ -238,14 +256,15 @@ class GgufReader final : public TensorReader {
   };
 
   GgufReader(std::shared_ptr<MappedFile> file, std::vector<TensorInfo> infos, std::vector<Entry> entries,
-             Metadata meta)
+             Metadata meta, std::vector<MetadataType> metaTypes)
       : m_file(std::move(file)), m_path(m_file->name()), m_infos(std::move(infos)),
-        m_entries(std::move(entries)), m_meta(std::move(meta)) {}
+        m_entries(std::move(entries)), m_meta(std::move(meta)), m_metaTypes(std::move(metaTypes)) {}
 
   std::string_view format() const override { return "gguf"; }
   const std::string& path() const override { return m_path; }
   const std::vector<TensorInfo>& tensors() const override { return m_infos; }
   const Metadata& metadata() const override { return m_meta; }
+  const std::vector<MetadataType>& metadataTypes() const override { return m_metaTypes; }
 
   std::span<const std::uint8_t> storedBytes(std::size_t index) const override {
     if (index >= m_infos.size()) return {};
@@ -257,10 +276,6 @@ class GgufReader final : public TensorReader {
       return makeError(m_path + ": tensor index " + std::to_string(index) + " out of range");
     const TensorInfo& info = m_infos[index];
     const Entry& e = m_entries[index];
-    if (!e.type->dtype)
-      return makeError(m_path + ": tensor '" + info.name + "' has ggml type " + std::string(e.type->name) +
-                       ", which llama.cpp itself cannot dequantize (an operand of its dot products, not a "
-                       "storage type)");
     // Sizes were validated when the catalog was built: bytes are in range, numel fits, and the
     // innermost dimension is whole blocks.
     const std::uint64_t numel = *checkedElementCount(info.shape);
@@ -269,7 +284,7 @@ class GgufReader final : public TensorReader {
     out.shape = info.shape;
     out.values.resize(numel);
     const std::uint8_t* src = m_file->bytes().data() + e.offset;
-    const DType dt = *e.type->dtype;
+    const DType dt = e.type->dtype;
     const std::size_t perBlock = e.type->blockSize, blockBytes = e.type->blockBytes;
     const std::size_t blocks = numel / perBlock;
     // Chunks of at least 32 Ki elements: large enough to amortise the task, small enough to check
@@ -289,6 +304,7 @@ class GgufReader final : public TensorReader {
   std::vector<TensorInfo> m_infos;
   std::vector<Entry> m_entries;
   Metadata m_meta;
+  std::vector<MetadataType> m_metaTypes;
 };
 
 Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
@@ -311,7 +327,9 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
     return fail("tensor count " + std::to_string(nTensors) + " is larger than the file can hold");
 
   Metadata meta;
+  std::vector<MetadataType> metaTypes;
   meta.reserve(static_cast<std::size_t>(nKv));
+  metaTypes.reserve(static_cast<std::size_t>(nKv));
   std::unordered_set<std::string> keys;
   std::uint32_t alignment = kDefaultAlignment;
   for (std::uint64_t i = 0; i < nKv; ++i) {
@@ -321,7 +339,9 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
     std::uint32_t type = 0;
     if (!m_cur.read(type)) return fail("value type of '" + std::string(key) + "' truncated");
     std::string value;
-    const bool ok = type == kArray ? readArray(value, 0) : readScalar(type, value, false);
+    MetadataType described;
+    described.type = typeName(type);
+    const bool ok = type == kArray ? readArray(value, 0, &described) : readScalar(type, value, false);
     if (!ok) {
       if (m_err.empty()) m_err = "value truncated";
       return fail("key '" + std::string(key) + "': " + m_err);
@@ -334,6 +354,7 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
       alignment = a;
     }
     meta.emplace_back(std::string(key), std::move(value));
+    metaTypes.push_back(std::move(described));
   }
 
   std::vector<TensorInfo> infos;
@@ -376,16 +397,9 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
     const auto bytes = checkedMul(*numel / type->blockSize, type->blockBytes);
     if (!bytes) return fail("'" + info.name + "': byte size overflows");
     info.bytes = *bytes;
-    if (type->dtype) {
-      info.dtype = *type->dtype;
-      if (!type->layout.empty()) info.layout = std::string(type->name) + ": " + std::string(type->layout) + " (along the last axis)";
-    } else {
-      // No DType for a type llama.cpp cannot dequantize (Q8_1): list it as raw bytes and name the
-      // ggml type in the layout; readFloat rejects it.
-      info.dtype = DType::U8;
-      info.layout = std::string("ggml ") + std::string(type->name) + ": " + std::string(type->layout) +
-                    " (not decodable)";
-    }
+    info.dtype = type->dtype;
+    if (!type->layout.empty())
+      info.layout = std::string(type->name) + ": " + std::string(type->layout) + " (along the last axis)";
     infos.push_back(std::move(info));
     entries.push_back({offset, type});
     relOffsets.push_back(offset);
@@ -408,7 +422,7 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
     entries[i].offset = dataStart + off;
   }
   return std::unique_ptr<TensorReader>(
-      new GgufReader(m_file, std::move(infos), std::move(entries), std::move(meta)));
+      new GgufReader(m_file, std::move(infos), std::move(entries), std::move(meta), std::move(metaTypes)));
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ struct DTypeRow {
   bool floating;
 };
 // Block geometry of llama.cpp's types: ggml-common.h's block_* structs (sizeof and QK).
-constexpr std::array<DTypeRow, 41> kRows{{
+constexpr std::array<DTypeRow, 42> kRows{{
     {DType::F64, "F64", 8, 1, 8, true},
     {DType::F32, "F32", 4, 1, 4, true},
     {DType::F16, "F16", 2, 1, 2, true},
@@ -60,12 +60,13 @@ constexpr std::array<DTypeRow, 41> kRows{{
     {DType::NVFP4, "NVFP4", 0, 64, 36, true},
     {DType::Q1_0, "Q1_0", 0, 128, 18, true},
     {DType::Q2_0, "Q2_0", 0, 64, 18, true},
+    {DType::Q8_1, "Q8_1", 0, 32, 36, true},
 }};
 // The table is indexed by the enum's value: every DType has its row, in order.
 constexpr bool rowsInEnumOrder() {
   for (std::size_t i = 0; i < kRows.size(); ++i)
     if (static_cast<std::size_t>(kRows[i].type) != i) return false;
-  return static_cast<std::size_t>(DType::Q2_0) + 1 == kRows.size();
+  return static_cast<std::size_t>(DType::Q8_1) + 1 == kRows.size();
 }
 static_assert(rowsInEnumOrder(), "kRows must list every DType in enum order");
 

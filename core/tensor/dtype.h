@@ -23,6 +23,7 @@ enum class DType {
   TQ1_0, TQ2_0,                           // ternary, 256-element blocks
   MXFP4, NVFP4,                           // E2M1 codes with an E8M0 (32) or UE4M3 (16 of 64) scale
   Q1_0, Q2_0,                             // binary (128) and 2-bit (64) blocks, fp16 scale
+  Q8_1,                                   // Q8_0 plus a cached d·Σq (llama.cpp's dot-product operand)
 };
 
 /// Canonical upper-case name ("F32", "BF16", "Q8_0", ...), as safetensors spells it.
