@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Seed corpora for fuzz_gguf and fuzz_llama2c: small valid files plus broken ones (truncated
-headers, huge counts, bad offsets, bad alignment, lying sizes).
+"""Seed corpora for fuzz_gguf, fuzz_ggml_blocks and fuzz_llama2c: small valid files plus broken
+ones (truncated headers, huge counts, bad offsets, bad alignment, lying sizes), and raw block bytes.
 
 Usage: python3 tools/make_fuzz_corpus_gguf.py [tests/fuzz/corpus]
-Writes <out>/gguf/*.gguf and <out>/llama2c/*.bin; deterministic (no randomness), standard library only.
+Writes <out>/gguf/*.gguf, <out>/ggml_blocks/* and <out>/llama2c/*.bin; deterministic (a fixed
+linear congruential generator, no other randomness), standard library only.
 """
 import os
 import struct
@@ -12,6 +13,26 @@ import sys
 # GGUF metadata value types and ggml tensor types used below.
 U8, I8, U16, I16, U32, I32, F32, BOOL, STR, ARR, U64, I64, F64 = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 T_F32, T_F16, T_Q4_0, T_Q8_0, T_Q4_K, T_BF16 = 0, 1, 2, 8, 12, 30
+# Every ggml block type: id -> (name, elements per block, bytes per block) (ggml.h, ggml-common.h).
+BLOCK_TYPES = {
+    2: ('q4_0', 32, 18), 3: ('q4_1', 32, 20), 6: ('q5_0', 32, 22), 7: ('q5_1', 32, 24), 8: ('q8_0', 32, 34),
+    9: ('q8_1', 32, 36), 10: ('q2_k', 256, 84), 11: ('q3_k', 256, 110), 12: ('q4_k', 256, 144),
+    13: ('q5_k', 256, 176), 14: ('q6_k', 256, 210), 15: ('q8_k', 256, 292), 16: ('iq2_xxs', 256, 66),
+    17: ('iq2_xs', 256, 74), 18: ('iq3_xxs', 256, 98), 19: ('iq1_s', 256, 50), 20: ('iq4_nl', 32, 18),
+    21: ('iq3_s', 256, 110), 22: ('iq2_s', 256, 82), 23: ('iq4_xs', 256, 136), 29: ('iq1_m', 256, 56),
+    34: ('tq1_0', 256, 54), 35: ('tq2_0', 256, 66), 39: ('mxfp4', 32, 17), 40: ('nvfp4', 64, 36),
+    41: ('q1_0', 128, 18), 42: ('q2_0', 64, 18),
+}
+
+
+def lcg_bytes(n, seed):
+    """n bytes from a 64-bit linear congruential generator (Knuth's MMIX constants)."""
+    out = bytearray()
+    x = seed
+    for _ in range(n):
+        x = (x * 6364136223846793005 + 1442695040888963407) % 2**64
+        out.append(x >> 56)
+    return bytes(out)
 
 
 def gstr(s):
@@ -105,6 +126,17 @@ def gguf_corpus():
         'duplicate_key.gguf': gguf([kv('a', U8, b'\1'), kv('a', U8, b'\1')], [], b''),
         'no_data_section.gguf': gguf([], infos, b''),
     }
+    # One tensor of every block type (2 rows of one block each, random codes and scales); the
+    # same with the innermost dimension one element short of a block.
+    infos, data = [], b''
+    for tid, (name, elems, nbytes) in BLOCK_TYPES.items():
+        infos.append(tinfo(name, [elems, 2], tid, len(data)))
+        data = pad(data + lcg_bytes(2 * nbytes, tid))
+    out['every_block_type.gguf'] = gguf([kv('general.architecture', STR, gstr('llama'))], infos, data)
+    out['partial_k_block.gguf'] = gguf([], [tinfo('a', [255], 12, 0)], bytes(160))
+    out['vocab_only.gguf'] = gguf([kv('tokenizer.ggml.model', STR, gstr('gpt2')),
+                                   kv('tokenizer.ggml.tokens', ARR, struct.pack('<IQ', STR, 3) + gstr('a') + gstr('b') + gstr('ab')),
+                                   kv('tokenizer.ggml.merges', ARR, struct.pack('<IQ', STR, 1) + gstr('a b'))], [], b'')
     # Truncations of the valid file: inside the header, the metadata, the tensor infos, the data.
     for cut in (3, 8, 23, 40, 100, 300, len(valid) // 2, len(valid) - 1):
         out['truncated_%d.gguf' % cut] = valid[:cut]
@@ -141,9 +173,22 @@ def llama2c_corpus():
     return out
 
 
+def ggml_blocks_corpus():
+    # Raw bytes decoded as every block type by fuzz_ggml_blocks: lengths that are whole blocks of
+    # several types (292 = Q8_K, 1728 = lcm-ish of many), all-zero, all-ones (every index at its
+    # table's end, every sign set), and random.
+    return {
+        'zeros_292': bytes(292),
+        'ones_1728': b'\xff' * 1728,
+        'random_4096': lcg_bytes(4096, 1),
+        'random_111': lcg_bytes(111, 2),
+        'alternating_576': b'\x55\xaa' * 288,
+    }
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', 'tests', 'fuzz', 'corpus')
-    for sub, files in (('gguf', gguf_corpus()), ('llama2c', llama2c_corpus())):
+    for sub, files in (('gguf', gguf_corpus()), ('ggml_blocks', ggml_blocks_corpus()), ('llama2c', llama2c_corpus())):
         d = os.path.join(root, sub)
         os.makedirs(d, exist_ok=True)
         for name, blob in files.items():

@@ -1,8 +1,11 @@
 #pragma once
 // A file's metadata (safetensors __metadata__, GGUF key/values, llama2.c header, ...) as a
-// two-column key/value table.
+// key / type / value table. GGUF values are typed; arrays show their element type and length
+// ("string[32000]") and their first elements, never all of them.
 #include <QWidget>
+#include <vector>
 
+#include "core/io/metadata_summary.h"
 #include "core/io/reader.h"
 
 class QLabel;
@@ -13,14 +16,21 @@ namespace quench::widgets {
 class MetadataView : public QWidget {
   Q_OBJECT
  public:
-  /// Characters of a value shown in its cell; the tooltip shows up to kMaxToolTip. GGUF vocabularies
-  /// arrive as JSON arrays of tens of thousands of strings.
+  /// Columns of the table.
+  enum Column { kKey = 0, kType, kValue, kColumnCount };
+  /// Characters of a value shown in its cell; the tooltip shows up to kMaxToolTip. Plain-text
+  /// metadata may hold long JSON (tied-weight lists, configs).
   static constexpr int kMaxCell = 160;
   static constexpr int kMaxToolTip = 2000;
 
   explicit MetadataView(QWidget* parent = nullptr);
 
-  /// Show `metadata` of the file called `title`.
+  /// Show the metadata of `reader` (typed and summarized: summarizeMetadata) under `title`.
+  void setReader(const TensorReader& reader, const QString& title);
+  /// Show summarized entries of the file called `title`. The Type column is hidden when no entry
+  /// has a type (formats whose metadata is plain text).
+  void setEntries(const std::vector<MetadataEntry>& entries, const QString& title);
+  /// Show plain-text `metadata` of the file called `title`.
   void setMetadata(const Metadata& metadata, const QString& title);
   void clear();
 

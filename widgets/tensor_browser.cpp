@@ -26,24 +26,37 @@ QStringList groupPath(const QString& name, QString* leaf) {
   return parts;
 }
 
-QList<QStandardItem*> makeRow(const QString& name, const QString& dtype, const QString& shape,
+QList<QStandardItem*> makeRow(const QString& name, const QString& dtype, const QString& bits, const QString& shape,
                               std::uint64_t bytes) {
-  QList<QStandardItem*> row{new QStandardItem(name), new QStandardItem(dtype), new QStandardItem(shape),
-                            new QStandardItem(TensorBrowser::humanBytes(bytes))};
+  QList<QStandardItem*> row{new QStandardItem(name), new QStandardItem(dtype), new QStandardItem(bits),
+                            new QStandardItem(shape), new QStandardItem(TensorBrowser::humanBytes(bytes))};
   for (auto* item : row) item->setEditable(false);
   row[TensorBrowser::kSize]->setData(QVariant::fromValue<qulonglong>(bytes), Qt::UserRole);
   row[TensorBrowser::kSize]->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+  row[TensorBrowser::kBits]->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
   return row;
 }
 
-// Group rows accumulate their children's count and bytes.
+// Group rows accumulate their children's count, bytes and elements.
 struct GroupTotals {
   QStandardItem* item = nullptr;
+  QStandardItem* bits = nullptr;
   QStandardItem* shape = nullptr;
   QStandardItem* size = nullptr;
   int tensors = 0;
   std::uint64_t bytes = 0;
+  double elements = 0;
 };
+
+// Stored bits over elements: the true bits per weight of everything a group or file holds.
+void setAverageBits(QStandardItem* item, std::uint64_t bytes, double elements) {
+  if (elements <= 0) return;
+  const double bits = 8.0 * static_cast<double>(bytes) / elements;
+  item->setText(TensorBrowser::bitsText(bits, true));
+  item->setData(bits, Qt::UserRole);
+  item->setToolTip(TensorBrowser::tr("%1 bits per weight on average (stored bits over elements)")
+                       .arg(bits, 0, 'g', 6));
+}
 
 QString tensorCount(int n) {
   return n == 1 ? TensorBrowser::tr("1 tensor") : TensorBrowser::tr("%1 tensors").arg(n);
@@ -57,7 +70,8 @@ TensorBrowser::TensorBrowser(QWidget* parent)
       m_view(new QTreeView(this)),
       m_model(new QStandardItemModel(0, kColumnCount, this)),
       m_proxy(new QSortFilterProxyModel(this)) {
-  m_model->setHorizontalHeaderLabels({tr("Name"), tr("DType"), tr("Shape"), tr("Size")});
+  m_model->setHorizontalHeaderLabels({tr("Name"), tr("Type"), tr("Bits"), tr("Shape"), tr("Size")});
+  m_model->horizontalHeaderItem(kBits)->setToolTip(tr("Bits per weight as stored, block scales and minima included"));
   m_proxy->setSourceModel(m_model);
   m_proxy->setFilterRole(kFullNameRole);
   m_proxy->setFilterKeyColumn(kName);
@@ -81,7 +95,7 @@ TensorBrowser::TensorBrowser(QWidget* parent)
   m_view->setSelectionMode(QAbstractItemView::SingleSelection);
   m_view->header()->setStretchLastSection(false);
   m_view->header()->setSectionResizeMode(kName, QHeaderView::Stretch);
-  for (int c : {kDType, kShape, kSize})
+  for (int c : {kDType, kBits, kShape, kSize})
     m_view->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
           [this](const QModelIndex& current) { onCurrentChanged(current); });
@@ -96,6 +110,10 @@ TensorBrowser::TensorBrowser(QWidget* parent)
   layout->setSpacing(4);
   layout->addWidget(m_filter);
   layout->addWidget(m_view);
+}
+
+QString TensorBrowser::bitsText(double bits, bool average) {
+  return average ? QString::number(bits, 'f', 2) : QString::number(bits, 'g', 6);
 }
 
 QString TensorBrowser::humanBytes(std::uint64_t bytes) {
@@ -115,10 +133,15 @@ int TensorBrowser::addFile(const QString& title, const QString& toolTip, const Q
                            const std::vector<TensorInfo>& tensors) {
   const int fileId = m_nextFileId++;
   std::uint64_t total = 0;
-  for (const auto& t : tensors) total += t.bytes;
+  double totalElements = 0;
+  for (const auto& t : tensors) {
+    total += t.bytes;
+    totalElements += static_cast<double>(checkedElementCount(t.shape).value_or(0));
+  }
   // The format goes in the tooltip, not the dtype column: "safetensors" would widen that column
   // for every row and squeeze the names of deeply nested tensors.
-  QList<QStandardItem*> fileRow = makeRow(title, QString(), tensorCount(int(tensors.size())), total);
+  QList<QStandardItem*> fileRow = makeRow(title, QString(), QString(), tensorCount(int(tensors.size())), total);
+  setAverageBits(fileRow[kBits], total, totalElements);
   QStandardItem* fileItem = fileRow[kName];
   fileItem->setToolTip(tr("%1\n%2, %3").arg(toolTip, format, tensorCount(int(tensors.size()))));
   fileItem->setData(format, kFormatRole);
@@ -143,8 +166,9 @@ int TensorBrowser::addFile(const QString& title, const QString& toolTip, const Q
       prefix = prefix.isEmpty() ? part : prefix + QLatin1Char('.') + part;
       auto& g = groups[prefix];
       if (!g.item) {
-        QList<QStandardItem*> row = makeRow(part, QString(), QString(), 0);
+        QList<QStandardItem*> row = makeRow(part, QString(), QString(), QString(), 0);
         g.item = row[kName];
+        g.bits = row[kBits];
         g.shape = row[kShape];
         g.size = row[kSize];
         g.item->setData(fileId, kFileIdRole);
@@ -155,12 +179,19 @@ int TensorBrowser::addFile(const QString& title, const QString& toolTip, const Q
       chain.push_back(&g);
       parent = g.item;
     }
+    const double elements = static_cast<double>(checkedElementCount(t.shape).value_or(0));
     for (GroupTotals* g : chain) {
       ++g->tensors;
       g->bytes += t.bytes;
+      g->elements += elements;
     }
-    QList<QStandardItem*> row = makeRow(leaf, QString::fromLatin1(dtypeName(t.dtype)),
+    const double bits = bitsPerWeight(t.dtype);
+    QList<QStandardItem*> row = makeRow(leaf, QString::fromLatin1(dtypeName(t.dtype)), bitsText(bits, false),
                                         QString::fromStdString(shapeToString(t.shape)), t.bytes);
+    row[kBits]->setData(bits, Qt::UserRole);
+    row[kDType]->setToolTip(t.layout.empty()
+                                ? tr("%1: %2 bits per weight").arg(QString::fromLatin1(dtypeName(t.dtype))).arg(bits)
+                                : QString::fromStdString(t.layout));
     row[kName]->setData(fileId, kFileIdRole);
     row[kName]->setData(int(i), kTensorIndexRole);
     row[kName]->setData(name, kFullNameRole);
@@ -172,6 +203,7 @@ int TensorBrowser::addFile(const QString& title, const QString& toolTip, const Q
     g.shape->setText(tensorCount(g.tensors));
     g.size->setText(humanBytes(g.bytes));
     g.size->setData(QVariant::fromValue<qulonglong>(g.bytes), Qt::UserRole);
+    setAverageBits(g.bits, g.bytes, g.elements);
   }
   m_model->appendRow(fileRow);
   const QModelIndex fileIndex = m_proxy->mapFromSource(fileItem->index());

@@ -1,6 +1,8 @@
 #pragma once
 // Files and their tensors as a tree: one top-level node per open file, tensors grouped by their
-// dotted name prefix (blk.0.attn_q.weight → blk ▸ 0 ▸ attn_q.weight), a filter box above.
+// dotted name prefix (blk.0.attn_q.weight → blk ▸ 0 ▸ attn_q.weight), a filter box above. Each
+// tensor shows its stored type (F32, BF16, Q4_K, IQ2_XS, ...) and its true bits per weight (block
+// scales included: Q4_K 4.5); groups and files show the bits per weight of all they hold.
 #include <QWidget>
 #include <cstdint>
 #include <vector>
@@ -20,7 +22,7 @@ class TensorBrowser : public QWidget {
   Q_OBJECT
  public:
   /// Columns of the tree.
-  enum Column { kName = 0, kDType, kShape, kSize, kColumnCount };
+  enum Column { kName = 0, kDType, kBits, kShape, kSize, kColumnCount };
   /// Item data roles carried by every row (on the kName column).
   enum Role {
     kFileIdRole = Qt::UserRole + 1,  ///< int: the id given to addFile
@@ -50,6 +52,9 @@ class TensorBrowser : public QWidget {
 
   /// "1.5 MiB" style size: binary units, three significant digits.
   static QString humanBytes(std::uint64_t bytes);
+  /// Bits per weight as shown: exact for a type ("4.5", "6.5625", "32"), two decimals for the
+  /// average of a group or file ("4.92", as llama-quantize prints it).
+  static QString bitsText(double bits, bool average);
 
  signals:
   /// The current row became tensor `tensorIndex` of file `fileId`.

@@ -457,7 +457,14 @@ int MainWindow::addReader(std::shared_ptr<const TensorReader> reader, const QStr
   const int id = m_browser->addFile(title, path, QString::fromLatin1(reader->format()), reader->tensors());
   m_files[id] = reader;
   setWindowTitle(tr("Quench — %1").arg(title));
-  statusBar()->showMessage(tr("Opened %1: %2 tensors").arg(path).arg(reader->tensors().size()), 5000);
+  // The newest file's metadata at once: a vocabulary-only GGUF has no tensor to select, and its
+  // metadata is all it holds.
+  m_metadataFileId = id;
+  m_metadata->setReader(*reader, QFileInfo(path).fileName());
+  statusBar()->showMessage(reader->tensors().empty()
+                               ? tr("Opened %1: no tensors, %2 metadata keys").arg(path).arg(reader->metadata().size())
+                               : tr("Opened %1: %2 tensors").arg(path).arg(reader->tensors().size()),
+                           5000);
   emit fileOpened(id, path);
   return id;
 }
@@ -489,7 +496,7 @@ void MainWindow::startAnalysis(int fileId, int tensorIndex) {
   if (!reader || tensorIndex < 0 || std::size_t(tensorIndex) >= reader->tensors().size()) return;
   if (fileId != m_metadataFileId) {  // metadata is part of the catalog: no worker needed
     m_metadataFileId = fileId;
-    m_metadata->setMetadata(reader->metadata(), QFileInfo(QString::fromStdString(reader->path())).fileName());
+    m_metadata->setReader(*reader, QFileInfo(QString::fromStdString(reader->path())).fileName());
   }
   // The newest request wins: the previous reading is superseded, and the quantization of the
   // previous tensor is cancelled with it.

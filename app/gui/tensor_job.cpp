@@ -15,6 +15,9 @@ TensorAnalysis analyzeTensor(const TensorReader& reader, std::size_t index, cons
   out.name = QString::fromStdString(info.name);
   out.heading = out.name + QLatin1Char('\n') + QString::fromStdString(shapeToString(info.shape)) +
                 QStringLiteral(" · ") + QString::fromLatin1(dtypeName(info.dtype));
+  // llama.cpp's block types: their true size, scales included (Q4_K is 4.5 bits, not 4).
+  if (isBlockDType(info.dtype))
+    out.heading += QStringLiteral(" (%1 bits per weight)").arg(bitsPerWeight(info.dtype), 0, 'g', 6);
   auto stage = [&work](double start, double span) {
     return Work{work.stop, [&work, start, span](double done, double total) {
                   if (total > 0) work.report(start + span * std::min(1.0, done / total), 1.0);

@@ -15,6 +15,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -26,6 +27,7 @@
 
 #include "core/io/byte_cursor.h"
 #include "core/io/formats.h"
+#include "core/io/ggml_blocks.h"
 
 namespace quench {
 namespace {
@@ -39,6 +41,13 @@ enum GgufType : std::uint32_t {
   kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
 };
 
+/// The name of a GGUF metadata value type as MetadataType spells it (GGUF's own names, lower case).
+const char* typeName(std::uint32_t t) {
+  static constexpr const char* kNames[] = {"uint8", "int8",  "uint16", "int16", "uint32", "int32", "float32",
+                                           "bool",  "string", "array", "uint64", "int64", "float64"};
+  return t < std::size(kNames) ? kNames[t] : "unknown";
+}
+
 /// Smallest encoded size of one value of a GGUF metadata type (0 for unknown types).
 std::uint64_t minEncodedSize(std::uint32_t t) {
   switch (t) {
@@ -50,42 +59,6 @@ std::uint64_t minEncodedSize(std::uint32_t t) {
     case kArray: return 4 + 8;    // element type + count
     default: return 0;
   }
-}
-
-/// One row of ggml's type traits: name, elements per block, bytes per block, and the Quench
-/// DType when Quench decodes it.
-struct GgmlType {
-  std::uint32_t id;
-  const char* name;
-  std::uint32_t blockSize;
-  std::uint32_t blockBytes;
-  std::optional<DType> dtype;
-};
-
-// ggml's type ids (ggml.h, enum ggml_type). Ids 4, 5 and 31..33 were removed upstream.
-constexpr std::array<GgmlType, 32> kGgmlTypes{{
-    {0, "F32", 1, 4, DType::F32},       {1, "F16", 1, 2, DType::F16},
-    {2, "Q4_0", 32, 18, DType::Q4_0},   {3, "Q4_1", 32, 20, {}},
-    {6, "Q5_0", 32, 22, {}},            {7, "Q5_1", 32, 24, {}},
-    {8, "Q8_0", 32, 34, DType::Q8_0},   {9, "Q8_1", 32, 36, {}},
-    {10, "Q2_K", 256, 84, {}},          {11, "Q3_K", 256, 110, {}},
-    {12, "Q4_K", 256, 144, {}},         {13, "Q5_K", 256, 176, {}},
-    {14, "Q6_K", 256, 210, {}},         {15, "Q8_K", 256, 292, {}},
-    {16, "IQ2_XXS", 256, 66, {}},       {17, "IQ2_XS", 256, 74, {}},
-    {18, "IQ3_XXS", 256, 98, {}},       {19, "IQ1_S", 256, 50, {}},
-    {20, "IQ4_NL", 32, 18, {}},         {21, "IQ3_S", 256, 110, {}},
-    {22, "IQ2_S", 256, 82, {}},         {23, "IQ4_XS", 256, 136, {}},
-    {24, "I8", 1, 1, DType::I8},        {25, "I16", 1, 2, DType::I16},
-    {26, "I32", 1, 4, DType::I32},      {27, "I64", 1, 8, DType::I64},
-    {28, "F64", 1, 8, DType::F64},      {29, "IQ1_M", 256, 56, {}},
-    {30, "BF16", 1, 2, DType::BF16},    {34, "TQ1_0", 256, 54, {}},
-    {35, "TQ2_0", 256, 66, {}},         {39, "MXFP4", 32, 17, {}},
-}};
-
-const GgmlType* findGgmlType(std::uint32_t id) {
-  for (const GgmlType& t : kGgmlTypes)
-    if (t.id == id) return &t;
-  return nullptr;
 }
 
 std::optional<std::uint64_t> checkedMul(std::uint64_t a, std::uint64_t b) {
@@ -226,8 +199,10 @@ class GgufParser {
     }
   }
 
-  /// Parse an array (element type, count, elements) as JSON text appended to `out`.
-  bool readArray(std::string& out, int depth) {
+  /// Parse an array (element type, count, elements) as JSON text appended to `out`. For a
+  /// top-level array, `top` receives its element type, its length and its first kMetadataHead
+  /// elements (a cut of the text already built: no second pass over a 150k-token vocabulary).
+  bool readArray(std::string& out, int depth, MetadataType* top = nullptr) {
     if (depth > kMaxArrayNesting) return setError("arrays nested deeper than " + std::to_string(kMaxArrayNesting));
     std::uint32_t et = 0;
     std::uint64_t n = 0;
@@ -238,9 +213,12 @@ class GgufParser {
     if (n > m_cur.remaining() / minSize)
       return setError("array of " + std::to_string(n) + " elements is larger than the " +
                       std::to_string(m_cur.remaining()) + " bytes left in the file");
+    const std::size_t start = out.size();
+    std::size_t headEnd = std::string::npos;
     out += '[';
     for (std::uint64_t i = 0; i < n; ++i) {
       if (i) out += ',';
+      if (i == kMetadataHead) headEnd = out.size() - 1;
       const bool ok = et == kArray ? readArray(out, depth + 1) : readScalar(et, out, true);
       if (!ok) {
         if (m_err.empty()) setError("array element " + std::to_string(i) + " truncated");
@@ -248,6 +226,12 @@ class GgufParser {
       }
     }
     out += ']';
+    if (top) {
+      top->type = "array";
+      top->elementType = typeName(et);
+      top->length = n;
+      top->head = headEnd == std::string::npos ? out.substr(start) : out.substr(start, headEnd - start) + "]";
+    }
     return true;
   }
 
@@ -272,14 +256,15 @@ class GgufReader final : public TensorReader {
   };
 
   GgufReader(std::shared_ptr<MappedFile> file, std::vector<TensorInfo> infos, std::vector<Entry> entries,
-             Metadata meta)
+             Metadata meta, std::vector<MetadataType> metaTypes)
       : m_file(std::move(file)), m_path(m_file->name()), m_infos(std::move(infos)),
-        m_entries(std::move(entries)), m_meta(std::move(meta)) {}
+        m_entries(std::move(entries)), m_meta(std::move(meta)), m_metaTypes(std::move(metaTypes)) {}
 
   std::string_view format() const override { return "gguf"; }
   const std::string& path() const override { return m_path; }
   const std::vector<TensorInfo>& tensors() const override { return m_infos; }
   const Metadata& metadata() const override { return m_meta; }
+  const std::vector<MetadataType>& metadataTypes() const override { return m_metaTypes; }
 
   std::span<const std::uint8_t> storedBytes(std::size_t index) const override {
     if (index >= m_infos.size()) return {};
@@ -291,51 +276,26 @@ class GgufReader final : public TensorReader {
       return makeError(m_path + ": tensor index " + std::to_string(index) + " out of range");
     const TensorInfo& info = m_infos[index];
     const Entry& e = m_entries[index];
-    if (!e.type->dtype)
-      return makeError(m_path + ": tensor '" + info.name + "' has ggml type " + e.type->name +
-                       ", which Quench cannot decode (supported: F32, F16, BF16, Q8_0, Q4_0, I8..I64, F64)");
-    // Sizes were validated when the catalog was built: bytes are in range, numel fits.
+    // Sizes were validated when the catalog was built: bytes are in range, numel fits, and the
+    // innermost dimension is whole blocks.
     const std::uint64_t numel = *checkedElementCount(info.shape);
     FloatTensor out;
     out.name = info.name;
     out.shape = info.shape;
     out.values.resize(numel);
     const std::uint8_t* src = m_file->bytes().data() + e.offset;
-    const DType dt = *e.type->dtype;
-    const std::size_t blocks = numel / e.type->blockSize;
-    // Chunks of 4096 blocks (up to 128 Ki elements): large enough to amortise the task, small
-    // enough to check the stop token often.
-    constexpr std::size_t kChunk = 4096;
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, kChunk), [&](const tbb::blocked_range<std::size_t>& r) {
+    const DType dt = e.type->dtype;
+    const std::size_t perBlock = e.type->blockSize, blockBytes = e.type->blockBytes;
+    const std::size_t blocks = numel / perBlock;
+    // Chunks of at least 32 Ki elements: large enough to amortise the task, small enough to check
+    // the stop token often.
+    const std::size_t chunk = std::max<std::size_t>(1, 32768 / perBlock);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, chunk), [&](const tbb::blocked_range<std::size_t>& r) {
       if (work.cancelled()) return;
-      float* dst = out.values.data();
-      if (dt == DType::Q8_0) {
-        for (std::size_t b = r.begin(); b < r.end(); ++b) decodeQ8_0Block(src + b * 34, dst + b * 32);
-      } else if (dt == DType::Q4_0) {
-        for (std::size_t b = r.begin(); b < r.end(); ++b) decodeQ4_0Block(src + b * 18, dst + b * 32);
-      } else {
-        const std::size_t es = dtypeSize(dt);
-        convertToFloat(dt, src + r.begin() * es, r.size(), dst + r.begin());
-      }
+      decodeToFloat(dt, src + r.begin() * blockBytes, r.size() * perBlock, out.values.data() + r.begin() * perBlock);
     });
     if (work.cancelled()) return makeError(m_path + ": reading '" + info.name + "' cancelled");
     return out;
-  }
-
-  /// Q8_0 block (34 bytes): fp16 scale d, then 32 int8 codes q; x = d·q.
-  static void decodeQ8_0Block(const std::uint8_t* b, float* y) {
-    const float d = halfToFloat(static_cast<std::uint16_t>(b[0] | (b[1] << 8)));
-    for (int j = 0; j < 32; ++j) y[j] = d * static_cast<float>(static_cast<std::int8_t>(b[2 + j]));
-  }
-  /// Q4_0 block (18 bytes): fp16 scale d, then 16 bytes; the low nibble of byte j is element j and
-  /// the high nibble element j+16; x = d·(q − 8).
-  static void decodeQ4_0Block(const std::uint8_t* b, float* y) {
-    const float d = halfToFloat(static_cast<std::uint16_t>(b[0] | (b[1] << 8)));
-    for (int j = 0; j < 16; ++j) {
-      const std::uint8_t q = b[2 + j];
-      y[j] = d * static_cast<float>(static_cast<int>(q & 0x0F) - 8);
-      y[j + 16] = d * static_cast<float>(static_cast<int>(q >> 4) - 8);
-    }
   }
 
  private:
@@ -344,6 +304,7 @@ class GgufReader final : public TensorReader {
   std::vector<TensorInfo> m_infos;
   std::vector<Entry> m_entries;
   Metadata m_meta;
+  std::vector<MetadataType> m_metaTypes;
 };
 
 Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
@@ -366,7 +327,9 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
     return fail("tensor count " + std::to_string(nTensors) + " is larger than the file can hold");
 
   Metadata meta;
+  std::vector<MetadataType> metaTypes;
   meta.reserve(static_cast<std::size_t>(nKv));
+  metaTypes.reserve(static_cast<std::size_t>(nKv));
   std::unordered_set<std::string> keys;
   std::uint32_t alignment = kDefaultAlignment;
   for (std::uint64_t i = 0; i < nKv; ++i) {
@@ -376,7 +339,9 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
     std::uint32_t type = 0;
     if (!m_cur.read(type)) return fail("value type of '" + std::string(key) + "' truncated");
     std::string value;
-    const bool ok = type == kArray ? readArray(value, 0) : readScalar(type, value, false);
+    MetadataType described;
+    described.type = typeName(type);
+    const bool ok = type == kArray ? readArray(value, 0, &described) : readScalar(type, value, false);
     if (!ok) {
       if (m_err.empty()) m_err = "value truncated";
       return fail("key '" + std::string(key) + "': " + m_err);
@@ -389,6 +354,7 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
       alignment = a;
     }
     meta.emplace_back(std::string(key), std::move(value));
+    metaTypes.push_back(std::move(described));
   }
 
   std::vector<TensorInfo> infos;
@@ -427,23 +393,13 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
     if (!type) return fail("'" + info.name + "': unknown ggml type " + std::to_string(typeId));
     if (ne[0] % type->blockSize != 0)
       return fail("'" + info.name + "': innermost dimension " + std::to_string(ne[0]) +
-                  " is not a multiple of the " + type->name + " block size " + std::to_string(type->blockSize));
+                  " is not a multiple of the " + std::string(type->name) + " block size " + std::to_string(type->blockSize));
     const auto bytes = checkedMul(*numel / type->blockSize, type->blockBytes);
     if (!bytes) return fail("'" + info.name + "': byte size overflows");
     info.bytes = *bytes;
-    if (type->dtype) {
-      info.dtype = *type->dtype;
-      if (info.dtype == DType::Q8_0) info.layout = "Q8_0: blocks of 32 along the last axis (fp16 d + 32 int8 q), x = d*q";
-      if (info.dtype == DType::Q4_0)
-        info.layout = "Q4_0: blocks of 32 along the last axis (fp16 d + 16 bytes; low nibbles are elements "
-                      "0..15, high nibbles 16..31), x = d*(q-8)";
-    } else {
-      // DType has no entry for ggml's other block formats: list them as raw bytes and name the
-      // ggml type in the layout; readFloat rejects them.
-      info.dtype = DType::U8;
-      info.layout = std::string("ggml ") + type->name + ": blocks of " + std::to_string(type->blockSize) +
-                    " elements in " + std::to_string(type->blockBytes) + " bytes (not decoded by Quench)";
-    }
+    info.dtype = type->dtype;
+    if (!type->layout.empty())
+      info.layout = std::string(type->name) + ": " + std::string(type->layout) + " (along the last axis)";
     infos.push_back(std::move(info));
     entries.push_back({offset, type});
     relOffsets.push_back(offset);
@@ -466,7 +422,7 @@ Result<std::unique_ptr<TensorReader>> GgufParser::parse() {
     entries[i].offset = dataStart + off;
   }
   return std::unique_ptr<TensorReader>(
-      new GgufReader(m_file, std::move(infos), std::move(entries), std::move(meta)));
+      new GgufReader(m_file, std::move(infos), std::move(entries), std::move(meta), std::move(metaTypes)));
 }
 
 }  // namespace

@@ -16,6 +16,11 @@ std::optional<std::size_t> TensorReader::find(std::string_view name) const {
 
 std::span<const std::uint8_t> TensorReader::storedBytes(std::size_t) const { return {}; }
 
+const std::vector<MetadataType>& TensorReader::metadataTypes() const {
+  static const std::vector<MetadataType> kNone;
+  return kNone;
+}
+
 Result<FloatTensor> TensorReader::readFloat(std::string_view name, const Work& work) const {
   if (auto i = find(name)) return readFloat(*i, work);
   return makeError(path() + ": no tensor named '" + std::string(name) + "'");

@@ -21,6 +21,16 @@ namespace quench {
 /// Ordered key → value pairs; values rendered as text (JSON for structured values).
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
+/// How a metadata value is stored, for formats whose metadata is typed (GGUF).
+struct MetadataType {
+  std::string type;          ///< "uint8" … "uint64", "int8" … "int64", "float32", "float64", "bool", "string", "array"
+  std::string elementType;   ///< arrays: the type of their elements ("array" for nested arrays)
+  std::uint64_t length = 0;  ///< arrays: the number of elements
+  std::string head;          ///< arrays: JSON array of the first kMetadataHead elements (all when fewer)
+};
+/// Elements of an array kept in MetadataType::head.
+inline constexpr std::size_t kMetadataHead = 8;
+
 class TensorReader {
  public:
   virtual ~TensorReader() = default;
@@ -32,6 +42,9 @@ class TensorReader {
   virtual const std::vector<TensorInfo>& tensors() const = 0;
   /// File-level metadata (safetensors __metadata__, GGUF key/values, llama2.c header, ...).
   virtual const Metadata& metadata() const = 0;
+  /// metadataTypes()[i] describes metadata()[i] for formats whose metadata is typed (GGUF);
+  /// empty for formats whose metadata is plain text.
+  virtual const std::vector<MetadataType>& metadataTypes() const;
   /// Read tensor `index` and convert it to float32. Thread-safe: may run on worker threads
   /// concurrently with other reads on the same reader. Errors name the file and the tensor.
   virtual Result<FloatTensor> readFloat(std::size_t index, const Work& work = {}) const = 0;

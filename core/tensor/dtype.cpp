@@ -17,7 +17,8 @@ struct DTypeRow {
   std::size_t blockBytes;
   bool floating;
 };
-constexpr std::array<DTypeRow, 17> kRows{{
+// Block geometry of llama.cpp's types: ggml-common.h's block_* structs (sizeof and QK).
+constexpr std::array<DTypeRow, 42> kRows{{
     {DType::F64, "F64", 8, 1, 8, true},
     {DType::F32, "F32", 4, 1, 4, true},
     {DType::F16, "F16", 2, 1, 2, true},
@@ -35,11 +36,43 @@ constexpr std::array<DTypeRow, 17> kRows{{
     {DType::Bool, "BOOL", 1, 1, 1, false},
     {DType::Q8_0, "Q8_0", 0, 32, 34, true},
     {DType::Q4_0, "Q4_0", 0, 32, 18, true},
+    {DType::Q4_1, "Q4_1", 0, 32, 20, true},
+    {DType::Q5_0, "Q5_0", 0, 32, 22, true},
+    {DType::Q5_1, "Q5_1", 0, 32, 24, true},
+    {DType::Q2_K, "Q2_K", 0, 256, 84, true},
+    {DType::Q3_K, "Q3_K", 0, 256, 110, true},
+    {DType::Q4_K, "Q4_K", 0, 256, 144, true},
+    {DType::Q5_K, "Q5_K", 0, 256, 176, true},
+    {DType::Q6_K, "Q6_K", 0, 256, 210, true},
+    {DType::Q8_K, "Q8_K", 0, 256, 292, true},
+    {DType::IQ1_S, "IQ1_S", 0, 256, 50, true},
+    {DType::IQ1_M, "IQ1_M", 0, 256, 56, true},
+    {DType::IQ2_XXS, "IQ2_XXS", 0, 256, 66, true},
+    {DType::IQ2_XS, "IQ2_XS", 0, 256, 74, true},
+    {DType::IQ2_S, "IQ2_S", 0, 256, 82, true},
+    {DType::IQ3_XXS, "IQ3_XXS", 0, 256, 98, true},
+    {DType::IQ3_S, "IQ3_S", 0, 256, 110, true},
+    {DType::IQ4_NL, "IQ4_NL", 0, 32, 18, true},
+    {DType::IQ4_XS, "IQ4_XS", 0, 256, 136, true},
+    {DType::TQ1_0, "TQ1_0", 0, 256, 54, true},
+    {DType::TQ2_0, "TQ2_0", 0, 256, 66, true},
+    {DType::MXFP4, "MXFP4", 0, 32, 17, true},
+    {DType::NVFP4, "NVFP4", 0, 64, 36, true},
+    {DType::Q1_0, "Q1_0", 0, 128, 18, true},
+    {DType::Q2_0, "Q2_0", 0, 64, 18, true},
+    {DType::Q8_1, "Q8_1", 0, 32, 36, true},
 }};
+// The table is indexed by the enum's value: every DType has its row, in order.
+constexpr bool rowsInEnumOrder() {
+  for (std::size_t i = 0; i < kRows.size(); ++i)
+    if (static_cast<std::size_t>(kRows[i].type) != i) return false;
+  return static_cast<std::size_t>(DType::Q8_1) + 1 == kRows.size();
+}
+static_assert(rowsInEnumOrder(), "kRows must list every DType in enum order");
+
 const DTypeRow& row(DType t) {
-  for (const auto& r : kRows)
-    if (r.type == t) return r;
-  return kRows[1];
+  const auto i = static_cast<std::size_t>(t);
+  return i < kRows.size() ? kRows[i] : kRows[1];
 }
 
 template <class T>
@@ -64,6 +97,18 @@ std::size_t dtypeSize(DType t) { return row(t).size; }
 std::size_t blockSize(DType t) { return row(t).block; }
 std::size_t blockBytes(DType t) { return row(t).blockBytes; }
 bool isFloatingDType(DType t) { return row(t).floating; }
+bool isBlockDType(DType t) { return row(t).size == 0; }
+double bitsPerWeight(DType t) {
+  const DTypeRow& r = row(t);
+  return 8.0 * static_cast<double>(r.blockBytes) / static_cast<double>(r.block);
+}
+std::optional<std::uint64_t> storedByteCount(DType t, std::uint64_t count) {
+  const DTypeRow& r = row(t);
+  if (count % r.block != 0) return std::nullopt;
+  const std::uint64_t blocks = count / r.block;
+  if (blocks > std::numeric_limits<std::uint64_t>::max() / r.blockBytes) return std::nullopt;
+  return blocks * r.blockBytes;
+}
 
 float halfToFloat(std::uint16_t h) {
   const std::uint32_t sign = (h & 0x8000u) << 16;
@@ -178,9 +223,8 @@ void convertToFloat(DType t, const void* srcv, std::size_t n, float* dst) {
     case DType::U64:
       for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(loadLE<std::uint64_t>(s + 8 * i));
       break;
-    case DType::Q8_0:
-    case DType::Q4_0:
-      assert(false && "block formats are dequantized by their reader");
+    default:
+      assert(false && "block formats are decoded by decodeToFloat (core/io/ggml_blocks.h)");
       break;
   }
 }

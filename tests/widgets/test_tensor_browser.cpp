@@ -1,4 +1,5 @@
-// TensorBrowser: grouping by dotted prefix, the four columns, the filter, several files, selection.
+// TensorBrowser: grouping by dotted prefix, the five columns (bits per weight of block types), the
+// filter, several files, selection.
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
 #include <QTreeView>
@@ -79,27 +80,53 @@ class TestTensorBrowser : public QObject {
     TensorBrowser b;
     b.addFile("model.gguf", "/tmp/model.gguf", "gguf", llamaLike());
     const auto* m = b.proxyModel();
-    QCOMPARE(m->columnCount(), 4);
+    QCOMPARE(m->columnCount(), 5);
     QCOMPARE(m->headerData(0, Qt::Horizontal).toString(), QStringLiteral("Name"));
-    QCOMPARE(m->headerData(1, Qt::Horizontal).toString(), QStringLiteral("DType"));
-    QCOMPARE(m->headerData(2, Qt::Horizontal).toString(), QStringLiteral("Shape"));
-    QCOMPARE(m->headerData(3, Qt::Horizontal).toString(), QStringLiteral("Size"));
+    QCOMPARE(m->headerData(1, Qt::Horizontal).toString(), QStringLiteral("Type"));
+    QCOMPARE(m->headerData(2, Qt::Horizontal).toString(), QStringLiteral("Bits"));
+    QCOMPARE(m->headerData(3, Qt::Horizontal).toString(), QStringLiteral("Shape"));
+    QCOMPARE(m->headerData(4, Qt::Horizontal).toString(), QStringLiteral("Size"));
     const QModelIndex file = m->index(0, 0);
     QCOMPARE(cell(m, file, 0, 1), QStringLiteral("F16"));
-    QCOMPARE(cell(m, file, 0, 2), QString::fromUtf8("2048×512"));
-    QCOMPARE(cell(m, file, 0, 3), QStringLiteral("2.00 MiB"));  // 2048·512·2 B
-    QCOMPARE(cell(m, file, 2, 2), QStringLiteral("512"));
-    QCOMPARE(cell(m, file, 2, 3), QStringLiteral("2.00 KiB"));
+    QCOMPARE(cell(m, file, 0, 2), QStringLiteral("16"));
+    QCOMPARE(cell(m, file, 0, 3), QString::fromUtf8("2048×512"));
+    QCOMPARE(cell(m, file, 0, 4), QStringLiteral("2.00 MiB"));  // 2048·512·2 B
+    QCOMPARE(cell(m, file, 2, 3), QStringLiteral("512"));
+    QCOMPARE(cell(m, file, 2, 4), QStringLiteral("2.00 KiB"));
     const QModelIndex blk = m->index(1, 0, file);
-    QCOMPARE(cell(m, blk, 1, 2), QStringLiteral("1 tensor"));
+    QCOMPARE(cell(m, blk, 1, 3), QStringLiteral("1 tensor"));
     const QModelIndex blk1 = m->index(1, 0, blk);
     QCOMPARE(cell(m, blk1, 0, 1), QStringLiteral("Q8_0"));
-    QCOMPARE(cell(m, blk1, 0, 3), QStringLiteral("272 KiB"));  // 8192 blocks · 34 B = 278 528 B
-    // Groups and the file row sum their tensors.
-    QCOMPARE(cell(m, file, 1, 2), QStringLiteral("3 tensors"));
-    QCOMPARE(cell(m, file, 1, 3), QStringLiteral("1.52 MiB"));  // 1 048 576 + 262 144 + 278 528 B
+    QCOMPARE(cell(m, blk1, 0, 2), QStringLiteral("8.5"));      // 34 B per 32 weights
+    QCOMPARE(cell(m, blk1, 0, 4), QStringLiteral("272 KiB"));  // 8192 blocks · 34 B = 278 528 B
+    // Groups and the file row sum their tensors; their bits per weight is stored bits over
+    // elements: blk holds 1 589 248 B for 655 360 weights = 19.40 bits, the file 3 688 448 B for
+    // 1 704 448 weights = 17.31 bits.
+    QCOMPARE(cell(m, file, 1, 3), QStringLiteral("3 tensors"));
+    QCOMPARE(cell(m, file, 1, 4), QStringLiteral("1.52 MiB"));  // 1 048 576 + 262 144 + 278 528 B
+    QCOMPARE(cell(m, file, 1, 2), QStringLiteral("19.40"));
     QCOMPARE(cell(m, {}, 0, 1), QString());
-    QCOMPARE(cell(m, {}, 0, 2), QStringLiteral("5 tensors"));
+    QCOMPARE(cell(m, {}, 0, 2), QStringLiteral("17.31"));
+    QCOMPARE(cell(m, {}, 0, 3), QStringLiteral("5 tensors"));
+  }
+
+  void blockTypesShowTrueBitsPerWeight() {
+    // llama.cpp's K-quants: Q4_K stores 144 B per 256 weights (4.5 bits), Q6_K 210 B (6.5625),
+    // Q2_K 84 B (2.625); with a Q8_0 tensor of 256 (272 B) the group holds 710 B for 1024
+    // weights: 5.546875 bits.
+    TensorBrowser b;
+    b.addFile("q.gguf", "/tmp/q.gguf", "gguf",
+              {info("blk.0.a.weight", DType::Q4_K, {1, 256}, 144), info("blk.0.b.weight", DType::Q6_K, {1, 256}, 210),
+               info("blk.0.c.weight", DType::Q2_K, {1, 256}, 84), info("blk.0.d.weight", DType::Q8_0, {1, 256}, 272)});
+    const auto* m = b.proxyModel();
+    const QModelIndex blk0 = m->index(0, 0, m->index(0, 0, m->index(0, 0)));
+    QCOMPARE(cell(m, blk0, 0, 1), QStringLiteral("Q4_K"));
+    QCOMPARE(cell(m, blk0, 0, 2), QStringLiteral("4.5"));
+    QCOMPARE(cell(m, blk0, 1, 2), QStringLiteral("6.5625"));
+    QCOMPARE(cell(m, blk0, 2, 2), QStringLiteral("2.625"));
+    QCOMPARE(cell(m, blk0, 3, 2), QStringLiteral("8.5"));
+    QCOMPARE(m->index(0, 2, m->index(0, 0, m->index(0, 0))).data().toString(), QStringLiteral("5.55"));
+    QVERIFY(m->index(0, 2, m->index(0, 0, m->index(0, 0))).data(Qt::UserRole).toDouble() == 5.546875);
   }
 
   void humanBytes() {

@@ -1,6 +1,7 @@
 // quench-cli inspect, driven as a process: the JSON catalog of the published stories260K GGUF,
-// --stats figures against NumPy, and bad input (missing, truncated) giving one line on stderr and
-// a non-zero exit.
+// llama-quantize's Q4_K_M files (types and bits per weight as llama.cpp's log states them), a
+// vocabulary-only GGUF (metadata only, arrays summarized), --stats figures against NumPy, and bad
+// input (missing, truncated) giving one line on stderr and a non-zero exit.
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
@@ -20,12 +21,17 @@ const nlohmann::json* findTensor(const nlohmann::json& j, const std::string& nam
 
 const QString kGguf = quench::test::sharedData("models/stories260K-gguf/stories260K.gguf");
 const QString kBin = quench::test::sharedData("models/stories260K/stories260K.bin");
+const QString kMixQ4KM = quench::test::sharedData("gguf/llama-quantize/mix/Q4_K_M.gguf");
+const QString kVocabGpt2 = quench::test::sharedData("tokenizers/ggml-vocab-gpt-2.gguf");
 }  // namespace
 
 class TestCliInspect : public QObject {
   Q_OBJECT
  private slots:
   void ggufCatalogJson();
+  void quantizedTypesAndBitsPerWeight();
+  void vocabularyOnlyGguf();
+  void textListsTypesAndMetadata();
   void statsMatchNumpy();
   void llama2cStatsEqualGguf();
   void missingFile();
@@ -45,7 +51,72 @@ void TestCliInspect::ggufCatalogJson() {
   QCOMPARE((*down)["dtype"].get<std::string>(), std::string("F32"));
   QCOMPARE((*down)["shape"].get<std::vector<std::int64_t>>(), (std::vector<std::int64_t>{64, 172}));
   QCOMPARE((*down)["bytes"].get<std::uint64_t>(), std::uint64_t{64 * 172 * 4});
+  QCOMPARE((*down)["bits_per_weight"].get<double>(), 32.0);
   QVERIFY(!down->contains("min"));  // stats only with --stats
+  // Every GGUF key, typed; arrays summarized (512 tokens: the first 8).
+  const auto& meta = j["metadata"];
+  QCOMPARE(meta["general.architecture"].get<std::string>(), std::string("llama"));
+  QCOMPARE(meta["llama.embedding_length"].get<int>(), 64);
+  QCOMPARE(meta["tokenizer.ggml.tokens"]["length"].get<int>(), 512);
+  QCOMPARE(meta["tokenizer.ggml.tokens"]["first"].size(), std::size_t{8});
+  QCOMPARE(meta["tokenizer.ggml.tokens"]["first"][1].get<std::string>(), std::string("<s>"));
+}
+
+void TestCliInspect::quantizedTypesAndBitsPerWeight() {
+  // llama-quantize's own Q4_K_M mix of a small Llama; its log: output.weight and blk.1.attn_v,
+  // blk.1.ffn_down "converting to q6_K", the other matrices q4_K, the norms kept f32.
+  const Run r = runCli({"inspect", kMixQ4KM, "--json"});
+  QCOMPARE(r.exitCode, 0);
+  const auto j = nlohmann::json::parse(r.out.toStdString());
+  QCOMPARE(j["tensors"].size(), std::size_t{21});
+  struct Want { const char* name; const char* dtype; double bpw; std::uint64_t bytes; };
+  for (const Want& w : {Want{"output.weight", "Q6_K", 6.5625, 512 * 256 / 256 * 210},
+                        Want{"token_embd.weight", "Q4_K", 4.5, 512 * 256 / 256 * 144},
+                        Want{"blk.1.ffn_down.weight", "Q6_K", 6.5625, 256 * 768 / 256 * 210},
+                        Want{"blk.0.ffn_down.weight", "Q4_K", 4.5, 256 * 768 / 256 * 144},
+                        Want{"output_norm.weight", "F32", 32.0, 256 * 4}}) {
+    const auto* t = findTensor(j, w.name);
+    QVERIFY2(t, w.name);
+    QCOMPARE((*t)["dtype"].get<std::string>(), std::string(w.dtype));
+    QCOMPARE((*t)["bits_per_weight"].get<double>(), w.bpw);
+    QCOMPARE((*t)["bytes"].get<std::uint64_t>(), w.bytes);
+  }
+  QVERIFY((*findTensor(j, "token_embd.weight"))["layout"].get<std::string>().rfind("Q4_K: super-blocks of 256", 0) == 0);
+  QCOMPARE(j["metadata"]["general.file_type"].get<int>(), 15);  // LLAMA_FTYPE_MOSTLY_Q4_K_M
+}
+
+void TestCliInspect::vocabularyOnlyGguf() {
+  // llama.cpp's GPT-2 vocabulary file: no tensors, 16 keys (gguf-py lists the same).
+  const Run r = runCli({"inspect", kVocabGpt2, "--json"});
+  QCOMPARE(r.exitCode, 0);
+  QVERIFY(r.err.isEmpty());
+  const auto j = nlohmann::json::parse(r.out.toStdString());
+  QCOMPARE(j["tensors"].size(), std::size_t{0});
+  const auto& meta = j["metadata"];
+  QCOMPARE(meta.size(), std::size_t{16});
+  QCOMPARE(meta["tokenizer.ggml.model"].get<std::string>(), std::string("gpt2"));
+  QCOMPARE(meta["tokenizer.ggml.pre"].get<std::string>(), std::string("gpt-2"));
+  QCOMPARE(meta["tokenizer.ggml.bos_token_id"].get<int>(), 50256);
+  QCOMPARE(meta["tokenizer.ggml.tokens"]["length"].get<int>(), 50257);
+  QCOMPARE(meta["tokenizer.ggml.tokens"]["first"][0].get<std::string>(), std::string("!"));
+  QCOMPARE(meta["tokenizer.ggml.merges"]["length"].get<int>(), 50000);
+  QCOMPARE(meta["tokenizer.ggml.merges"]["first"][0].get<std::string>(), std::string("\xC4\xA0 t"));  // "Ġ t"
+  QCOMPARE(meta["tokenizer.ggml.token_type"]["element_type"].get<std::string>(), std::string("int32"));
+  QVERIFY(r.out.size() < 20000);  // summarized: not 100k strings
+}
+
+void TestCliInspect::textListsTypesAndMetadata() {
+  const Run r = runCli({"inspect", kMixQ4KM});
+  QCOMPARE(r.exitCode, 0);
+  const QString out = QString::fromUtf8(r.out);
+  // 1 130 240 bytes for 1 836 288 weights (gguf-py's GGUFReader): 4.924 bits per weight;
+  // llama-quantize printed "quant size = 1.08 MiB (4.92 BPW)" for this file.
+  QVERIFY2(out.startsWith(kMixQ4KM + " (gguf, 21 tensors, 4.924 bits per weight)\n"), qPrintable(out.left(200)));
+  QVERIFY(QRegularExpression(QStringLiteral("\n  output\\.weight +Q6_K +6\\.5625 +512×256 +107520 B\n")).match(out).hasMatch());
+  QVERIFY(QRegularExpression(QStringLiteral("\n  token_embd\\.weight +Q4_K +4\\.5 +512×256 +73728 B\n")).match(out).hasMatch());
+  QVERIFY(out.contains("\nmetadata (20 keys)\n"));  // the source's 19 and general.quantization_version
+  QVERIFY(QRegularExpression(QStringLiteral("\n  tokenizer\\.ggml\\.tokens +string\\[512\\] +\\[\"<unk>\", \"<s>\", ")).match(out).hasMatch());
+  QVERIFY(QRegularExpression(QStringLiteral("\n  llama\\.block_count +uint32 +2\n")).match(out).hasMatch());
 }
 
 void TestCliInspect::statsMatchNumpy() {

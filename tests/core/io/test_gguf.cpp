@@ -1,6 +1,7 @@
 // GGUF reader: the published stories260K.gguf (written by ggml's converter), hand-built files
 // whose every value is known (all metadata types, F16/BF16/Q8_0/Q4_0 blocks decoded by hand,
-// alignment), and hostile files (truncation at every byte, lying counts, bad offsets).
+// alignment; the other block types are in test_ggml_blocks.cpp), and hostile files (truncation at
+// every byte, lying counts, bad offsets).
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 
 #include "common/fuzzy.h"
 #include "core/io/formats.h"
+#include "core/io/ggml_blocks.h"
 
 using namespace quench;
 
@@ -66,7 +68,7 @@ std::vector<float> readAll(const TensorReader& r, const std::string& name) {
   return t->values;
 }
 
-constexpr std::uint32_t kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8, kBF16 = 30, kQ4_K = 12;
+constexpr std::uint32_t kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8, kBF16 = 30;
 
 }  // namespace
 
@@ -79,7 +81,7 @@ class TestGguf : public QObject {
   void q4_0ByHand();
   void f16Bf16AndShapeReversal();
   void alignmentHonoured();
-  void unsupportedTypeListedAndRejected();
+  void everyGgmlTypeListedWithItsGeometry();
   void largeArrayIsValidJson();
   void truncatedAtEveryByte();
   void hostileHeaders_data();
@@ -178,6 +180,24 @@ void TestGguf::everyMetadataType() {
   QCOMPARE(meta(t, "nested"), std::string("[[1,2],[],[3]]"));
   QCOMPARE(meta(t, "floats"), std::string("[1.5,null,-0.25]"));
   QCOMPARE(meta(t, "bools"), std::string("[false,true]"));
+  // The stored types, one per key, in file order; arrays with their element type and length.
+  const auto& types = t.metadataTypes();
+  QCOMPARE(types.size(), std::size_t{16});
+  const char* scalars[] = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32",
+                           "bool", "string", "uint64", "int64", "float64"};
+  for (std::size_t i = 0; i < std::size(scalars); ++i) {
+    QCOMPARE(types[i].type, std::string(scalars[i]));
+    QCOMPARE(types[i].length, std::uint64_t{0});
+  }
+  QCOMPARE(types[12].type, std::string("array"));
+  QCOMPARE(types[12].elementType, std::string("string"));
+  QCOMPARE(types[12].length, std::uint64_t{4});
+  QCOMPARE(types[12].head, meta(t, "strs"));  // 4 ≤ kMetadataHead: the whole array
+  QCOMPARE(types[13].elementType, std::string("array"));
+  QCOMPARE(types[13].length, std::uint64_t{3});
+  QCOMPARE(types[13].head, std::string("[[1,2],[],[3]]"));
+  QCOMPARE(types[14].elementType, std::string("float32"));
+  QCOMPARE(types[15].elementType, std::string("bool"));
 }
 
 void TestGguf::q8_0ByHand() {
@@ -265,17 +285,34 @@ void TestGguf::alignmentHonoured() {
   QVERIFY2(rb.error().message.find("alignment") != std::string::npos, rb.error().message.c_str());
 }
 
-void TestGguf::unsupportedTypeListedAndRejected() {
+void TestGguf::everyGgmlTypeListedWithItsGeometry() {
+  // One tensor of two rows of every ggml type the reader knows: each is listed with its own DType,
+  // the bytes of two blocks, and decodes (the values: test_ggml_blocks.cpp).
   GgufBuilder g;
-  g.header(1, 0).tensor("k", {256}, kQ4_K, 0).pad(32).bytes(std::vector<std::uint8_t>(144, 0));
+  std::vector<std::pair<std::uint32_t, const GgmlType*>> types;
+  for (std::uint32_t id = 0; id < 64; ++id)
+    if (const GgmlType* t = findGgmlType(id)) types.emplace_back(id, t);
+  g.header(types.size(), 0);
+  std::uint64_t offset = 0;
+  for (const auto& [id, t] : types) {
+    g.tensor("t" + std::to_string(id), {t->blockSize, 2}, id, offset);
+    offset += (2 * t->blockBytes + 31) / 32 * 32;
+  }
+  g.pad(32);
+  for (const auto& [id, t] : types) g.bytes(std::vector<std::uint8_t>(2 * t->blockBytes, 0)).pad(32);
   auto r = open(g.b);
   QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
-  QCOMPARE((*r)->tensors()[0].bytes, std::uint64_t{144});
-  QVERIFY((*r)->tensors()[0].layout.find("Q4_K") != std::string::npos);
-  auto t = (*r)->readFloat(0);
-  QVERIFY(!t.ok());
-  QVERIFY2(t.error().message.find("Q4_K") != std::string::npos, t.error().message.c_str());
-  QVERIFY(t.error().message.find("test.gguf") != std::string::npos);
+  QCOMPARE((*r)->tensors().size(), types.size());
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    const TensorInfo& info = (*r)->tensors()[i];
+    QCOMPARE(info.dtype, types[i].second->dtype);
+    QCOMPARE(info.bytes, std::uint64_t{2} * types[i].second->blockBytes);
+    QCOMPARE(info.shape, (Shape{2, types[i].second->blockSize}));
+    if (isBlockDType(info.dtype)) QVERIFY(info.layout.find(types[i].second->name) == 0);
+    auto t = (*r)->readFloat(i);
+    QVERIFY2(t.ok(), t.ok() ? "" : t.error().message.c_str());
+    QCOMPARE(t->values.size(), std::size_t{2} * types[i].second->blockSize);
+  }
 }
 
 void TestGguf::largeArrayIsValidJson() {
@@ -289,6 +326,10 @@ void TestGguf::largeArrayIsValidJson() {
   const auto j = nlohmann::json::parse(meta(**r, "tokenizer.ggml.tokens"));
   QCOMPARE(j.size(), std::size_t{kN});
   QCOMPARE(j[123456].get<std::string>(), std::string("t123456"));
+  // Its summary: the length and the first kMetadataHead elements only.
+  const MetadataType& type = (*r)->metadataTypes().at(0);
+  QCOMPARE(type.length, kN);
+  QCOMPARE(type.head, std::string(R"(["t0","t1","t2","t3","t4","t5","t6","t7"])"));
 }
 
 void TestGguf::truncatedAtEveryByte() {
