@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes the committed seed corpora of broken files for the reader fuzzers:
-tests/fuzz/corpus/{safetensors,npy,npz,hdf5}/. Each seed is a small valid file from
+tests/fuzz/corpus/{safetensors,safetensors_index,npy,npz,hdf5}/. Each seed is a small valid file from
 tests/data/io/ (run tools/make_test_files.py first) or a deliberately broken variant of one:
 truncated, with a lying length/offset/shape, a flipped byte, a wrong CRC. The fuzzers start from
 these and mutate further.
@@ -60,6 +60,35 @@ def safetensors():
     write("safetensors", "not_json", st(b"{\"w\": [", data))
     write("safetensors", "deep_nesting", st(b"[" * 2000 + b"]" * 2000))
     write("safetensors", "nan_inf", st({"w": w}, np.array([np.nan, np.inf, -np.inf, -0.0], dtype="<f4").tobytes()))
+
+
+def safetensors_index():
+    """Seeds of fuzz_safetensors_index: index JSON, a NUL byte, then the bytes every shard opens to."""
+    w = {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}
+    data = np.arange(4, dtype="<f4").tobytes()
+    shard = st({"w": w, "__metadata__": {"format": "pt"}}, data)
+    two = st({"w": w, "v": dict(w, dtype="BF16", shape=[4], data_offsets=[16, 24])}, data + data[:8])
+    s1, s2 = "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"
+
+    def idx(obj):
+        return json.dumps(obj).encode() if not isinstance(obj, bytes) else obj
+
+    write("safetensors_index", "valid_one_shard", idx({"metadata": {"total_size": 16}, "weight_map": {"w": s1}}) + b"\0" + shard)
+    write("safetensors_index", "valid_two_tensors", idx({"weight_map": {"w": s1, "v": s1}}) + b"\0" + two)
+    write("safetensors_index", "two_shards_same_bytes", idx({"weight_map": {"w": s1, "v": s2}}) + b"\0" + two)
+    write("safetensors_index", "listed_not_present", idx({"weight_map": {"w": s1, "ghost": s1}}) + b"\0" + shard)
+    write("safetensors_index", "present_not_listed", idx({"weight_map": {"v": s1}}) + b"\0" + two)
+    write("safetensors_index", "listed_twice", b'{"weight_map": {"w": "%s", "w": "%s"}}' % (s1.encode(), s2.encode()) + b"\0" + shard)
+    write("safetensors_index", "path_separator", idx({"weight_map": {"w": "../" + s1}}) + b"\0" + shard)
+    write("safetensors_index", "dotdot", idx({"weight_map": {"w": ".."}}))
+    write("safetensors_index", "weight_map_array", idx({"weight_map": [s1]}))
+    write("safetensors_index", "weight_map_number", idx({"weight_map": {"w": 3}}))
+    write("safetensors_index", "metadata_nested", idx({"metadata": {"a": {"b": [1, 2.5, None, True]}}, "weight_map": {}}))
+    write("safetensors_index", "many_shards", idx({"weight_map": {"t%d" % i: "s%d.safetensors" % i for i in range(300)}}))
+    write("safetensors_index", "truncated_shard", idx({"weight_map": {"w": s1}}) + b"\0" + shard[:-3])
+    write("safetensors_index", "not_json", b'{"weight_map": {"w": ')
+    write("safetensors_index", "deep_nesting", b'{"metadata": ' + b"[" * 2000 + b"]" * 2000 + b"}")
+    write("safetensors", "duplicate_key", st(b'{"w": %s, "w": %s}' % (json.dumps(w).encode(), json.dumps(w).encode()), data))
 
 
 def npy_file(header, data=b""):
@@ -125,6 +154,7 @@ def hdf5():
 
 def main():
     safetensors()
+    safetensors_index()
     npy()
     npz()
     hdf5()

@@ -11,7 +11,7 @@
 #include "app/cli/commands.h"
 #include "core/io/metadata_summary.h"
 #include "core/io/reader.h"
-#include "core/stats/summary.h"
+#include "core/stats/tensor_summary.h"
 
 namespace quench::cli {
 namespace {
@@ -30,14 +30,15 @@ int runInspect(const InspectOptions& o) {
   out["format"] = std::string(reader.format());
   out["metadata"] = metadataJson(reader);
   auto& list = out["tensors"] = nlohmann::ordered_json::array();
-  // Statistics of every tensor, one at a time (each is converted to float, summarized in
-  // parallel, then freed). A tensor that cannot be decoded fails the command.
+  // Statistics of every tensor, one at a time, from the stored values at their own precision
+  // (float64 in double), streamed over the mapped bytes in parallel chunks: memory stays about a
+  // chunk per thread however large the file. A tensor that cannot be decoded fails the command.
   std::vector<Summary> stats;
   if (o.stats) {
     for (std::size_t i = 0; i < reader.tensors().size(); ++i) {
-      auto values = reader.readFloat(i);
-      if (!values) return fail(values.error().message);
-      stats.push_back(summarize(values->values));
+      auto s = summarizeStored(reader, i);
+      if (!s) return fail(s.error().message);
+      stats.push_back(*s);
     }
   }
   for (std::size_t i = 0; i < reader.tensors().size(); ++i) {
@@ -112,7 +113,7 @@ Runner addInspectCommand(CLI::App& app) {
                                  "List the tensors of a file (name, stored type, bits per weight, shape, bytes) and "
                                  "its metadata");
   cmd->add_option("FILE", o->file, "safetensors, HDF5, .npy/.npz, GGUF or llama2.c checkpoint")->required();
-  cmd->add_flag("--stats", o->stats, "Add min, max, mean, std, absmax and NaN/Inf counts per tensor");
+  cmd->add_flag("--stats", o->stats, "Add min, max, mean, std, absmax and NaN/Inf counts per tensor (from the stored values, in double)");
   cmd->add_flag("--json", o->json, "Print JSON");
   return [o] { return runInspect(*o); };
 }

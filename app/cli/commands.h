@@ -22,6 +22,7 @@ Runner addLogitsCommand(CLI::App& app);
 Runner addEvalCommand(CLI::App& app);
 Runner addSweepCommand(CLI::App& app);
 Runner addTrainCommand(CLI::App& app);
+Runner addConvertCommand(CLI::App& app);
 
 /// Print "quench-cli: <message>" on stderr and return exit code 1.
 int fail(const std::string& message);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     if (subs.size() > before) commands.emplace_back(subs.back(), std::move(r));
   };
   add(addInspectCommand);
+  add(addConvertCommand);
   add(addQuantizeCommand);
   add(addDivergenceCommand);
   add(addLmDivergenceCommand);

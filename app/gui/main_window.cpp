@@ -245,6 +245,13 @@ void MainWindow::createActions() {
                                &MainWindow::chooseFiles);
   open->setShortcut(QKeySequence::Open);
   open->setToolTip(tr("Open safetensors, GGUF, llama2.c, NumPy or HDF5 files (Ctrl+O)"));
+  // A Hugging Face checkpoint is a folder (model.safetensors, or shards and their index).
+  auto* openFolder = file->addAction(QIcon::fromTheme(QStringLiteral("folder-open")), tr("Open &Folder…"), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a Hugging Face checkpoint folder"));
+    if (!dir.isEmpty()) openFile(dir);
+  });
+  openFolder->setToolTip(tr("Open a Hugging Face checkpoint folder: model.safetensors, or sharded with "
+                            "model.safetensors.index.json"));
   m_recentMenu = file->addMenu(tr("Open &Recent"));
   rebuildRecentMenu();
   auto* demo = file->addAction(QIcon::fromTheme(QStringLiteral("applications-science")), tr("Open &Demo"),
@@ -360,7 +367,7 @@ void MainWindow::createActions() {
 void MainWindow::chooseFiles() {
   const QStringList paths = QFileDialog::getOpenFileNames(
       this, tr("Open tensor files"), QString(),
-      tr("Tensor files (*.safetensors *.gguf *.bin *.npy *.npz *.h5 *.hdf5);;Quench sessions (*.quench);;All files (*)"));
+      tr("Tensor files (*.safetensors *.safetensors.index.json *.gguf *.bin *.npy *.npz *.h5 *.hdf5);;Quench sessions (*.quench);;All files (*)"));
   for (const QString& p : paths) {
     if (p.endsWith(QLatin1String(".quench"), Qt::CaseInsensitive))
       openSession(p);

@@ -33,11 +33,18 @@ TensorAnalysis analyzeTensor(const TensorReader& reader, std::size_t index, cons
     return out;
   }
   const std::span<const float> values(tensor->values);
-  out.summary = summarize(values, stage(0.8, 0.1));
+  // Statistics from the stored values at their own precision (float64 in double), through the same
+  // core function as `quench-cli inspect --stats`; the float32 copy is reused where it is exact.
+  auto summary = summarizeStored(reader, index, stage(0.8, 0.1), &*tensor);
   if (work.cancelled()) {
     out.cancelled = true;
     return out;
   }
+  if (!summary) {
+    out.error = QString::fromStdString(summary.error().message);
+    return out;
+  }
+  out.summary = *summary;
   // Over [min, max] of the finite values, which summarize() just gave us.
   std::optional<std::pair<double, double>> range;
   if (out.summary.count > 0 && out.summary.min < out.summary.max)

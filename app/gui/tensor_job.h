@@ -9,6 +9,7 @@
 #include "core/io/reader.h"
 #include "core/stats/histogram.h"
 #include "core/stats/summary.h"
+#include "core/stats/tensor_summary.h"
 
 namespace quench::app {
 

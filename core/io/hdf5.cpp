@@ -611,37 +611,55 @@ class Hdf5Reader final : public TensorReader {
   const Metadata& metadata() const override { return m_metadata; }
 
   Result<FloatTensor> readFloat(std::size_t index, const Work& work) const override {
-    if (index >= m_datasets.size())
-      return makeError(path() + ": tensor index " + std::to_string(index) + " out of range");
-    if (work.cancelled()) return makeError(path() + ": reading cancelled");
+    std::unique_ptr<SharedBuffer> shared;
+    if (auto st = readIsolated(index, work, shared); !st) return st.error();
     const Dataset& d = m_datasets[index];
-    const std::string ctx = path() + ": dataset '" + d.path + "': ";
-    const std::uint64_t count = d.info.bytes / dtypeSize(d.info.dtype);
-    // Checked before anything is sized by the header's claim (the shared buffer included).
-    if (d.info.bytes > m_file->size() * kMaxExpansion + kSlackBytes)
-      return makeError(ctx + "claims " + std::to_string(d.info.bytes) + " bytes of data, more than a " +
-                       std::to_string(m_file->size()) + "-byte file can hold even compressed");
-    SharedBuffer shared(static_cast<std::size_t>(d.info.bytes));
-    if (!shared.ok())
-      return makeError(ctx + "cannot map " + std::to_string(d.info.bytes) + " bytes of shared memory: " +
-                       std::strerror(errno));
-    const int timeout = kCatalogTimeoutSeconds + static_cast<int>(d.info.bytes / kReadBytesPerSecond);
-    auto reply = runIsolated(path(), "reading dataset '" + d.path + "'", timeout, &work.stop,
-                             [&] { return readInChild(*m_file, m_byPath, d, shared.data()); });
-    if (!reply) return reply.error();
     FloatTensor out;
     out.name = d.info.name;
     out.shape = d.info.shape;
-    out.values.resize(static_cast<std::size_t>(count));
-    if (count > 0) {
-      if (d.info.dtype == DType::F32) std::memcpy(out.values.data(), shared.data(), d.info.bytes);
-      else convertToFloat(d.info.dtype, shared.data(), out.values.size(), out.values.data());
+    out.values.resize(static_cast<std::size_t>(d.info.bytes / dtypeSize(d.info.dtype)));
+    if (!out.values.empty()) {
+      if (d.info.dtype == DType::F32) std::memcpy(out.values.data(), shared->data(), d.info.bytes);
+      else convertToFloat(d.info.dtype, shared->data(), out.values.size(), out.values.data());
     }
     work.report(1, 1);
     return out;
   }
 
+  // The child reads a dataset in its own type, little-endian: already what readStored promises.
+  Result<std::vector<std::uint8_t>> readStored(std::size_t index, const Work& work) const override {
+    std::unique_ptr<SharedBuffer> shared;
+    if (auto st = readIsolated(index, work, shared); !st) return st.error();
+    const auto* p = static_cast<const std::uint8_t*>(shared->data());
+    std::vector<std::uint8_t> out(p, p + m_datasets[index].info.bytes);
+    work.report(1, 1);
+    return out;
+  }
+
  private:
+  // Reads dataset `index` in a forked child into a new shared buffer (its catalog dtype, LE).
+  Status readIsolated(std::size_t index, const Work& work, std::unique_ptr<SharedBuffer>& shared) const {
+    if (index >= m_datasets.size())
+      return makeError(path() + ": tensor index " + std::to_string(index) + " out of range");
+    if (work.cancelled()) return makeError(path() + ": reading cancelled");
+    const Dataset& d = m_datasets[index];
+    const std::string ctx = path() + ": dataset '" + d.path + "': ";
+    // Checked before anything is sized by the header's claim (the shared buffer included).
+    if (d.info.bytes > m_file->size() * kMaxExpansion + kSlackBytes)
+      return makeError(ctx + "claims " + std::to_string(d.info.bytes) + " bytes of data, more than a " +
+                       std::to_string(m_file->size()) + "-byte file can hold even compressed");
+    shared = std::make_unique<SharedBuffer>(static_cast<std::size_t>(d.info.bytes));
+    if (!shared->ok())
+      return makeError(ctx + "cannot map " + std::to_string(d.info.bytes) + " bytes of shared memory: " +
+                       std::strerror(errno));
+    const int timeout = kCatalogTimeoutSeconds + static_cast<int>(d.info.bytes / kReadBytesPerSecond);
+    SharedBuffer* buffer = shared.get();
+    auto reply = runIsolated(path(), "reading dataset '" + d.path + "'", timeout, &work.stop,
+                             [&] { return readInChild(*m_file, m_byPath, d, buffer->data()); });
+    if (!reply) return reply.error();
+    return {};
+  }
+
   std::shared_ptr<MappedFile> m_file;
   bool m_byPath = false;  // libhdf5 opens the path; otherwise the in-memory image via the core driver
   std::vector<Dataset> m_datasets;

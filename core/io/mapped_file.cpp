@@ -7,8 +7,40 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 namespace quench {
+namespace {
+// The live file mappings (start → size), so that dropResidentPages never advises memory that is not
+// a read-only file mapping of ours: MADV_DONTNEED on heap or anonymous memory would zero it.
+std::mutex& registryMutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::uintptr_t, std::size_t>& registry() {
+  static std::map<std::uintptr_t, std::size_t> r;
+  return r;
+}
+}  // namespace
+
+void MappedFile::dropResidentPages(std::span<const std::uint8_t> bytes) {
+  if (bytes.empty()) return;
+  static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(bytes.data());
+  const std::uintptr_t end = begin + bytes.size();
+  std::lock_guard lock(registryMutex());
+  auto it = registry().upper_bound(begin);
+  if (it == registry().begin()) return;
+  --it;
+  if (end > it->first + it->second) return;  // not inside one mapping
+  // Whole pages only: the first and last may hold bytes of neighbouring tensors still in use.
+  const std::uintptr_t from = (begin + page - 1) / page * page;
+  const std::uintptr_t to = end / page * page;
+  // Read-only private file pages are never dirty: dropping them only costs a re-read from the page
+  // cache if touched again. Held under the lock so that the mapping cannot be unmapped meanwhile.
+  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+}
 
 Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::filesystem::path& path) {
   const std::string name = path.string();
@@ -36,6 +68,8 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::filesystem::path
     }
     f->m_map = p;
     f->m_data = static_cast<const std::uint8_t*>(p);
+    std::lock_guard lock(registryMutex());
+    registry()[reinterpret_cast<std::uintptr_t>(p)] = f->m_size;
   }
   ::close(fd);
   return f;
@@ -51,7 +85,10 @@ std::shared_ptr<MappedFile> MappedFile::fromBytes(std::string name, std::vector<
 }
 
 MappedFile::~MappedFile() {
-  if (m_map) ::munmap(m_map, m_size);
+  if (!m_map) return;
+  std::lock_guard lock(registryMutex());
+  registry().erase(reinterpret_cast<std::uintptr_t>(m_map));
+  ::munmap(m_map, m_size);
 }
 
 }  // namespace quench

@@ -25,6 +25,11 @@ class MappedFile {
   std::span<const std::uint8_t> bytes() const { return {m_data, m_size}; }
   std::size_t size() const { return m_size; }
   const std::string& name() const { return m_name; }
+  /// Tells the kernel that the pages wholly inside `bytes` are not needed any more, when `bytes`
+  /// lies in a live file mapping (a no-op otherwise, e.g. for in-memory files or heap buffers).
+  /// The pages leave this process's resident set but stay in the page cache, and a later access
+  /// reads them again: streaming over a 16 GB checkpoint then costs one window of RSS, not 16 GB.
+  static void dropResidentPages(std::span<const std::uint8_t> bytes);
   /// The bytes [offset, offset+length) or an empty optional-like nullptr span when out of range.
   bool inRange(std::uint64_t offset, std::uint64_t length) const {
     return offset <= m_size && length <= m_size - offset;

@@ -272,6 +272,39 @@ void decodeNpyPayload(const NpyHeader& h, const std::uint8_t* src, float* dst, c
   }
 }
 
+// Copies an npy payload (h.dataBytes bytes) into `dst` as little-endian, row-major elements of
+// h.dtype: what readStored promises. Element bytes are moved whole, never converted.
+void normalizeNpyPayload(const NpyHeader& h, const std::uint8_t* src, std::uint8_t* dst) {
+  const std::size_t count = static_cast<std::size_t>(h.count);
+  const std::size_t size = h.itemSize;
+  const bool fortran = h.fortranOrder && h.shape.size() > 1;
+  if (!fortran) {
+    std::memcpy(dst, src, count * size);
+  } else {
+    // Row-major walk of the output with the column-major offset kept up to date, as decodeNpyPayload.
+    const std::size_t rank = h.shape.size();
+    std::vector<std::uint64_t> stride(rank), index(rank, 0);
+    std::uint64_t s = 1;
+    for (std::size_t k = 0; k < rank; ++k) {
+      stride[k] = s;
+      s *= static_cast<std::uint64_t>(h.shape[k]);
+    }
+    std::uint64_t off = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::memcpy(dst + i * size, src + off * size, size);
+      for (std::size_t k = rank; k-- > 0;) {
+        ++index[k];
+        off += stride[k];
+        if (index[k] < static_cast<std::uint64_t>(h.shape[k])) break;
+        off -= stride[k] * index[k];
+        index[k] = 0;
+      }
+    }
+  }
+  if (h.bigEndian)
+    for (std::size_t i = 0; i < count; ++i) std::reverse(dst + i * size, dst + (i + 1) * size);
+}
+
 TensorInfo npyInfo(std::string name, const NpyHeader& h) {
   TensorInfo info;
   info.name = std::move(name);
@@ -307,6 +340,19 @@ class NpyReader final : public TensorReader {
     decodeNpyPayload(m_header, m_file->bytes().data() + m_header.dataOffset, out.values.data(), work);
     return out;
   }
+  // Mapped as stored only when the file's order is the row-major little-endian one.
+  std::span<const std::uint8_t> storedBytes(std::size_t index) const override {
+    if (index != 0 || m_header.bigEndian || (m_header.fortranOrder && m_header.shape.size() > 1)) return {};
+    return m_file->bytes().subspan(static_cast<std::size_t>(m_header.dataOffset),
+                                   static_cast<std::size_t>(m_header.dataBytes));
+  }
+  Result<std::vector<std::uint8_t>> readStored(std::size_t index, const Work& work) const override {
+    if (index != 0) return makeError(path() + ": tensor index " + std::to_string(index) + " out of range");
+    if (work.cancelled()) return makeError(path() + ": reading cancelled");
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(m_header.dataBytes));
+    normalizeNpyPayload(m_header, m_file->bytes().data() + m_header.dataOffset, out.data());
+    return out;
+  }
 
  private:
   std::shared_ptr<MappedFile> m_file;
@@ -330,6 +376,7 @@ constexpr std::uint32_t kLocalSig = 0x04034b50;
 constexpr std::uint32_t kCentralSig = 0x02014b50;
 constexpr std::uint32_t kEndSig = 0x06054b50;
 constexpr std::uint32_t kZip64LocatorSig = 0x07064b50;
+constexpr std::uint32_t kZip64EndSig = 0x06064b50;
 constexpr std::size_t kEndRecordSize = 22;
 constexpr std::size_t kCentralSize = 46;
 constexpr std::size_t kLocalSize = 30;
@@ -429,6 +476,32 @@ class NpzReader final : public TensorReader {
   const Metadata& metadata() const override { return m_metadata; }
 
   Result<FloatTensor> readFloat(std::size_t index, const Work& work) const override {
+    std::vector<std::uint8_t> inflated;
+    auto member = memberNpy(index, work, inflated);
+    if (!member) return member.error();
+    const auto& [npy, h] = *member;
+    FloatTensor out;
+    out.name = m_members[index].name;
+    out.shape = h.shape;
+    out.values.resize(static_cast<std::size_t>(h.count));
+    decodeNpyPayload(h, npy.data() + h.dataOffset, out.values.data(), work);
+    return out;
+  }
+
+  Result<std::vector<std::uint8_t>> readStored(std::size_t index, const Work& work) const override {
+    std::vector<std::uint8_t> inflated;
+    auto member = memberNpy(index, work, inflated);
+    if (!member) return member.error();
+    const auto& [npy, h] = *member;
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(h.dataBytes));
+    normalizeNpyPayload(h, npy.data() + h.dataOffset, out.data());
+    return out;
+  }
+
+  // The member's whole .npy stream (inflated into `buffer` when deflated), its CRC-32 checked and
+  // its header re-parsed and matched against the catalog.
+  Result<std::pair<std::span<const std::uint8_t>, NpyHeader>> memberNpy(std::size_t index, const Work& work,
+                                                                         std::vector<std::uint8_t>& buffer) const {
     if (index >= m_members.size())
       return makeError(path() + ": tensor index " + std::to_string(index) + " out of range");
     if (work.cancelled()) return makeError(path() + ": reading cancelled");
@@ -436,13 +509,12 @@ class NpzReader final : public TensorReader {
     const std::string ctx = path() + ": member '" + m.name + ".npy': ";
     const auto packed = m_file->bytes().subspan(static_cast<std::size_t>(m.dataStart),
                                                 static_cast<std::size_t>(m.compSize));
-    std::vector<std::uint8_t> inflated;
     std::span<const std::uint8_t> npy = packed;
     if (m.method == 8) {
-      inflated.resize(static_cast<std::size_t>(m.uncompSize));
-      auto n = inflateRaw(packed, inflated, true);
+      buffer.resize(static_cast<std::size_t>(m.uncompSize));
+      auto n = inflateRaw(packed, buffer, true);
       if (!n) return makeError(ctx + n.error().message);
-      npy = inflated;
+      npy = buffer;
     }
     // CRC-32 of the uncompressed member, computed in pieces (zlib counts in uInt).
     uLong crc = crc32(0L, Z_NULL, 0);
@@ -459,12 +531,7 @@ class NpzReader final : public TensorReader {
     if (auto err = parseNpyHeader(npy, h)) return makeError(ctx + *err);
     if (h.dataOffset != m.header.dataOffset || h.dataOffset + h.dataBytes != npy.size())
       return makeError(ctx + "npy header disagrees with the member size");
-    FloatTensor out;
-    out.name = m.name;
-    out.shape = h.shape;
-    out.values.resize(static_cast<std::size_t>(h.count));
-    decodeNpyPayload(h, npy.data() + h.dataOffset, out.values.data(), work);
-    return out;
+    return std::pair{npy, h};
   }
 
   static std::string hex(std::uint32_t v) {
@@ -578,36 +645,67 @@ Result<std::unique_ptr<TensorReader>> openNpz(std::shared_ptr<MappedFile> file) 
     }
   }
   if (!endAt) return makeError(ctx + "no ZIP end-of-central-directory record (not a ZIP archive or truncated)");
+  io::ByteCursor end(bytes, *endAt + 4);
+  std::uint16_t disk16 = 0, cdDisk16 = 0, entriesHere16 = 0, entries16 = 0;
+  std::uint32_t cdSize32 = 0, cdOffset32 = 0;
+  end.read(disk16);
+  end.read(cdDisk16);
+  end.read(entriesHere16);
+  end.read(entries16);
+  end.read(cdSize32);
+  end.read(cdOffset32);
+  std::uint64_t disk = disk16, cdDisk = cdDisk16, entriesHere = entriesHere16, entries = entries16;
+  std::uint64_t cdSize = cdSize32, cdOffset = cdOffset32;
+  // ZIP64 (over 65535 members or 4 GiB, or always for some writers): a locator just before the end
+  // record points to the ZIP64 end record, whose 64-bit counts and offsets replace the 32-bit ones.
+  std::uint64_t directoryEnd = *endAt;
   if (*endAt >= 20) {
     io::ByteCursor c(bytes, *endAt - 20);
-    std::uint32_t sig = 0;
+    std::uint32_t sig = 0, locatorDisk = 0, totalDisks = 0;
+    std::uint64_t zip64At = 0;
     c.read(sig);
-    if (sig == kZip64LocatorSig)
-      return makeError(ctx + "ZIP64 archives (over 65535 members or 4 GiB) are not supported");
+    if (sig == kZip64LocatorSig) {
+      c.read(locatorDisk);
+      c.read(zip64At);
+      c.read(totalDisks);
+      constexpr std::uint64_t kZip64EndSize = 56;
+      if (locatorDisk != 0 || totalDisks != 1) return makeError(ctx + "multi-disk ZIP archives are not supported");
+      if (zip64At > *endAt - 20 || *endAt - 20 - zip64At < kZip64EndSize)
+        return makeError(ctx + "ZIP64 end record offset " + std::to_string(zip64At) + " lies outside the archive");
+      io::ByteCursor z(bytes, zip64At);
+      std::uint32_t zsig = 0, disk32 = 0, cdDisk32 = 0;
+      std::uint64_t recordSize = 0;
+      std::uint16_t made = 0, needed = 0;
+      z.read(zsig);
+      z.read(recordSize);
+      z.read(made);
+      z.read(needed);
+      z.read(disk32);
+      z.read(cdDisk32);
+      z.read(entriesHere);
+      z.read(entries);
+      z.read(cdSize);
+      z.read(cdOffset);
+      if (zsig != kZip64EndSig) return makeError(ctx + "ZIP64 end record has a bad signature");
+      disk = disk32;
+      cdDisk = cdDisk32;
+      directoryEnd = zip64At;
+    }
   }
-  io::ByteCursor end(bytes, *endAt + 4);
-  std::uint16_t disk = 0, cdDisk = 0, entriesHere = 0, entries = 0;
-  std::uint32_t cdSize = 0, cdOffset = 0;
-  end.read(disk);
-  end.read(cdDisk);
-  end.read(entriesHere);
-  end.read(entries);
-  end.read(cdSize);
-  end.read(cdOffset);
   if (disk != 0 || cdDisk != 0 || entriesHere != entries)
     return makeError(ctx + "multi-disk ZIP archives are not supported");
-  if (static_cast<std::uint64_t>(cdOffset) + cdSize > *endAt)
+  if (cdOffset > directoryEnd || cdSize > directoryEnd - cdOffset)
     return makeError(ctx + "central directory (" + std::to_string(cdSize) + " bytes at " +
                      std::to_string(cdOffset) + ") lies outside the archive");
-  if (static_cast<std::uint64_t>(entries) * kCentralSize > cdSize)
+  if (entries > cdSize / kCentralSize)
     return makeError(ctx + std::to_string(entries) + " entries cannot fit in a central directory of " +
                      std::to_string(cdSize) + " bytes");
 
   std::vector<Member> members;
   Metadata metadata;
   std::set<std::string> names;
-  io::ByteCursor cd(bytes.first(cdOffset + std::size_t{cdSize}), cdOffset);
-  for (std::uint16_t i = 0; i < entries; ++i) {
+  io::ByteCursor cd(bytes.first(static_cast<std::size_t>(cdOffset + cdSize)), static_cast<std::size_t>(cdOffset));
+  for (std::uint64_t i = 0; i < entries; ++i) {
     std::uint32_t sig = 0, crc = 0, comp32 = 0, uncomp32 = 0, extAttr = 0, local32 = 0;
     std::uint16_t made = 0, version = 0, flags = 0, method = 0, time = 0, date = 0, nameLen = 0,
                   extraLen = 0, commentLen = 0, diskStart = 0, intAttr = 0;

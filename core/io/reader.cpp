@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "core/io/formats.h"
+#include "core/io/safetensors_index.h"
 
 namespace quench {
 
@@ -19,6 +22,25 @@ std::span<const std::uint8_t> TensorReader::storedBytes(std::size_t) const { ret
 const std::vector<MetadataType>& TensorReader::metadataTypes() const {
   static const std::vector<MetadataType> kNone;
   return kNone;
+}
+
+Result<std::vector<std::uint8_t>> TensorReader::readStored(std::size_t index, const Work& work) const {
+  if (index >= tensors().size())
+    return makeError(path() + ": tensor index " + std::to_string(index) + " out of range");
+  const TensorInfo& info = tensors()[index];
+  if (info.bytes == 0) return std::vector<std::uint8_t>{};
+  if (const auto raw = storedBytes(index); raw.size() == info.bytes) return std::vector<std::uint8_t>(raw.begin(), raw.end());
+  // A reader that neither maps nor overrides this produces float32 (the demo): its floats are its
+  // stored values.
+  if (info.dtype == DType::F32) {
+    auto values = readFloat(index, work);
+    if (!values) return values.error();
+    std::vector<std::uint8_t> out(values->values.size() * sizeof(float));
+    if (!out.empty()) std::memcpy(out.data(), values->values.data(), out.size());
+    return out;
+  }
+  return makeError(path() + ": tensor '" + info.name + "': its stored " + std::string(dtypeName(info.dtype)) +
+                   " values cannot be read as stored from a " + std::string(format()) + " file");
 }
 
 Result<FloatTensor> TensorReader::readFloat(std::string_view name, const Work& work) const {
@@ -47,17 +69,44 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
+
+// A folder is a Hugging Face checkpoint: model.safetensors (preferred when both exist, as
+// transformers does), else model.safetensors.index.json and its shards, else the folder's only
+// .safetensors file.
+Result<std::unique_ptr<TensorReader>> openFolder(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_regular_file(dir / "model.safetensors", ec)) return openTensorFile(dir / "model.safetensors");
+  if (fs::exists(dir / kSafetensorsIndexName, ec)) return openSafetensorsIndexFile(dir / kSafetensorsIndexName);
+  std::vector<std::string> found;
+  bool pickle = false;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (lower(it->path().extension().string()) == ".safetensors") found.push_back(name);
+    if (name.rfind("pytorch_model", 0) == 0 && name.find(".bin") != std::string::npos) pickle = true;
+  }
+  if (ec) return makeError(dir.string() + ": cannot list the folder: " + ec.message());
+  if (found.size() == 1) return openTensorFile(dir / found.front());
+  std::sort(found.begin(), found.end());
+  std::string msg = dir.string() + ": folder holds no model.safetensors and no " + std::string(kSafetensorsIndexName);
+  if (found.size() > 1) {
+    msg += "; its " + std::to_string(found.size()) + " .safetensors files (" + found[0] + ", " + found[1] +
+           (found.size() > 2 ? ", ..." : "") + ") need the index to be one model: open one file instead";
+  } else if (pickle) {
+    msg += " (pytorch_model*.bin are PyTorch pickles, which Quench does not read: convert them to safetensors)";
+  }
+  return makeError(msg);
+}
 }  // namespace
 
-Result<std::unique_ptr<TensorReader>> openTensorFile(const std::filesystem::path& pathIn) {
-  std::filesystem::path path = pathIn;
+Result<std::unique_ptr<TensorReader>> openTensorFile(const std::filesystem::path& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    const auto candidate = path / "model.safetensors";
-    if (!std::filesystem::exists(candidate, ec))
-      return makeError(path.string() + ": folder holds no model.safetensors");
-    path = candidate;
-  }
+  if (std::filesystem::is_directory(path, ec)) return openFolder(path);
+  const std::string fileName = lower(path.filename().string());
+  constexpr std::string_view kIndexSuffix = ".safetensors.index.json";
+  if (fileName.size() > kIndexSuffix.size() &&
+      fileName.compare(fileName.size() - kIndexSuffix.size(), kIndexSuffix.size(), kIndexSuffix) == 0)
+    return openSafetensorsIndexFile(path);
   auto mapped = MappedFile::open(path);
   if (!mapped) return mapped.error();
   auto file = std::move(mapped).value();

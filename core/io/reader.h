@@ -53,6 +53,12 @@ class TensorReader {
   /// demo). Valid while the reader lives; no copy, no conversion. Thread-safe. This is how the
   /// runtime keeps weights as stored (bf16/f16/blocks) instead of converting them to float32.
   virtual std::span<const std::uint8_t> storedBytes(std::size_t index) const;
+  /// The tensor's values as stored, copied: TensorInfo::dtype elements, little-endian, row-major
+  /// (or its ggml blocks), TensorInfo::bytes long. A copy of storedBytes when the reader maps them;
+  /// otherwise read from the file and put in that order (npy/npz big-endian or Fortran-order
+  /// arrays are byte-swapped and transposed, HDF5 datasets read in their own type). This is how
+  /// statistics and `convert --dtype keep` see float64 and integer values exactly. Thread-safe.
+  virtual Result<std::vector<std::uint8_t>> readStored(std::size_t index, const Work& work = {}) const;
 
   /// Index of the tensor called `name`, if any.
   std::optional<std::size_t> find(std::string_view name) const;
@@ -61,7 +67,9 @@ class TensorReader {
 };
 
 /// Open any supported tensor file; the format is detected from its content (magic bytes, then
-/// extension). A directory is accepted when it holds exactly one model.safetensors.
+/// extension). A *.safetensors.index.json opens its sharded checkpoint. A directory is a Hugging
+/// Face checkpoint: its model.safetensors, else its model.safetensors.index.json with the shards,
+/// else its only .safetensors file.
 Result<std::unique_ptr<TensorReader>> openTensorFile(const std::filesystem::path& path);
 
 }  // namespace quench

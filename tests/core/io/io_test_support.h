@@ -12,6 +12,7 @@
 #include "common/fuzzy.h"
 #include "core/io/formats.h"
 #include "core/io/mapped_file.h"
+#include "core/io/writer.h"
 
 namespace quench::test {
 

@@ -283,11 +283,16 @@ class TestNumpy : public QObject {
       QUENCH_VERIFY_ERROR(openError(openNpz, b, "s.npz"), "cannot fit");
     }
     {
-      auto b = good;  // ZIP64 end-of-central-directory locator before the end record
+      // A ZIP64 locator before the end record pointing at offset 0 (a local header, not a ZIP64
+      // end record), then past the archive. (Valid ZIP64 archives: test_writers npzRoundTrip.)
+      auto b = good;
       const std::vector<std::uint8_t> locator = {0x50, 0x4b, 0x06, 0x07, 0, 0, 0, 0, 0, 0,
                                                  0,    0,    0,    0,    0, 0, 1, 0, 0, 0};
       b.insert(b.begin() + static_cast<std::ptrdiff_t>(end), locator.begin(), locator.end());
-      QUENCH_VERIFY_ERROR(openError(openNpz, b, "s.npz"), "ZIP64 archives");
+      QUENCH_VERIFY_ERROR(openError(openNpz, b, "s.npz"), "ZIP64 end record has a bad signature");
+      b[end + 8] = 0xff;
+      b[end + 9] = 0xff;
+      QUENCH_VERIFY_ERROR(openError(openNpz, b, "s.npz"), "ZIP64 end record offset 65535 lies outside the archive");
     }
     QUENCH_VERIFY_ERROR(openError(openNpz, bytesOf("PK\x03\x04 short"), "s.npz"), "too short");
     QUENCH_VERIFY_ERROR(openError(openNpz, std::vector<std::uint8_t>(100, 0), "s.npz"),

@@ -1,11 +1,14 @@
 // Writers: the exact bytes of a small safetensors file (format spelled out by hand), round trips
-// through our readers for both formats, dispatch by extension, and atomicity: a failed write leaves
-// the target untouched and no temporary file behind; a reader open on the target keeps its data.
+// through our readers for the three formats, .npz (plain and ZIP64) also read back by NumPy's
+// np.load when /usr/bin/python3 has NumPy, dispatch by extension, the streaming writer's contract,
+// and atomicity: a failed write leaves the target untouched and no temporary file behind; a reader
+// open on the target keeps its data.
 #include <QtTest/QtTest>
 
 #include <QTemporaryDir>
 #include <algorithm>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
 
 #include "core/io/io_test_support.h"
@@ -163,6 +166,98 @@ class TestWriters : public QObject {
                                             {OutTensor::fromFloats("w", {3}, v)});
     QVERIFY(!missing);
     QUENCH_VERIFY_ERROR(missing.error().message, "cannot create");
+  }
+
+  void npzRoundTrip() {
+    QTemporaryDir dir;
+    // Every dtype .npz holds, a nested and a non-ASCII name, a scalar and an empty array.
+    std::vector<OutTensor> ts = sampleTensors();
+    auto bytes = [](auto v) {
+      std::vector<std::uint8_t> b(sizeof(v[0]) * v.size());
+      std::memcpy(b.data(), v.data(), b.size());
+      return b;
+    };
+    ts.push_back(raw("f64", DType::F64, {2}, bytes(std::vector<double>{0.1, -1e300})));
+    ts.push_back(raw("u8", DType::U8, {3}, {0, 7, 255}));
+    ts.push_back(raw("i16", DType::I16, {2}, bytes(std::vector<std::int16_t>{-32768, 5})));
+    ts.push_back(raw("u16", DType::U16, {1}, bytes(std::vector<std::uint16_t>{65535})));
+    ts.push_back(raw("u32", DType::U32, {1}, bytes(std::vector<std::uint32_t>{4000000000u})));
+    ts.push_back(raw("i64", DType::I64, {1}, bytes(std::vector<std::int64_t>{-(1ll << 60)})));
+    ts.push_back(raw("u64", DType::U64, {1}, bytes(std::vector<std::uint64_t>{1ull << 63})));
+    ts.push_back(raw("flags", DType::Bool, {3}, {1, 0, 1}));
+    ts.push_back(raw("scalar", DType::F32, {}, bytes(std::vector<float>{7.5f})));
+    ts.push_back(raw("empty", DType::F32, {0, 3}, {}));
+    ts.push_back(raw("gr\xc3\xbc\xc3\x9f" "e/\xce\xb1", DType::F32, {1}, bytes(std::vector<float>{2.0f})));  // "grüße/α"
+    for (bool zip64 : {false, true}) {
+      const std::string path = dir.filePath(zip64 ? "z64.npz" : "plain.npz").toStdString();
+      WriteOptions o;
+      o.forceZip64 = zip64;
+      QVERIFY(writeNpz(path, ts, o));
+      auto r = openOrDie(openNpz, path);
+      QCOMPARE(r->tensors().size(), ts.size());
+      checkSampleReadBack(*r);
+      for (const OutTensor& t : ts) {
+        const auto i = r->find(t.name);
+        QVERIFY2(i.has_value(), t.name.c_str());
+        QCOMPARE(r->tensors()[*i].dtype, t.dtype);
+        QCOMPARE(r->tensors()[*i].shape, t.shape);
+        auto stored = r->readStored(*i);
+        QVERIFY(stored.ok());
+        QCOMPARE(*stored, t.data);
+      }
+    }
+    // The same files through NumPy, where it is installed: every array's dtype, shape and values.
+    if (!QFileInfo::exists(QStringLiteral("/usr/bin/python3"))) QSKIP("no /usr/bin/python3");
+    QProcess py;
+    py.start(QStringLiteral("/usr/bin/python3"),
+             {QStringLiteral("-c"),
+              QStringLiteral("import sys, numpy as np\n"
+                             "for p in sys.argv[1:]:\n"
+                             "  z = np.load(p)\n"
+                             "  print(len(z.files), z['f64'].tolist(), z['u64'].tolist(), z['i16'].tolist(), "
+                             "z['flags'].dtype, z['flags'].tolist(), z['scalar'].shape, float(z['scalar']), "
+                             "z['empty'].shape, z['half'].tolist(), z['layers/0/weight'].tolist(), "
+                             "z['gr\\u00fc\\u00dfe/\\u03b1'].tolist())\n"),
+              dir.filePath("plain.npz"), dir.filePath("z64.npz")});
+    QVERIFY(py.waitForFinished(60000));
+    const QString out = QString::fromUtf8(py.readAllStandardOutput());
+    if (py.exitCode() != 0 && py.readAllStandardError().contains("No module named 'numpy'")) QSKIP("no NumPy");
+    const QString line = QStringLiteral(
+        "15 [0.1, -1e+300] [9223372036854775808] [-32768, 5] bool [True, False, True] () 7.5 (0, 3) [1.0, -2.0] "
+        "[[1.5, -2.0, 0.25], [3.0, -0.5, 8.0]] [2.0]\n");
+    QCOMPARE(out, line + line);
+  }
+
+  void streamingWriterContract() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("s.safetensors").toStdString();
+    const std::vector<float> v = {1, 2};
+    std::vector<std::uint8_t> b(8);
+    std::memcpy(b.data(), v.data(), 8);
+    {
+      auto w = createTensorFileWriter(path, {{"a", DType::F32, {2}}, {"b", DType::F32, {2}}});
+      QVERIFY(w.ok());
+      QUENCH_VERIFY_ERROR((*w)->write({b.data(), 4}).error().message, "tensor 'a': 4 data bytes for shape 2 of F32");
+      QVERIFY((*w)->write(b).ok());  // a refused write wrote nothing: the writer goes on
+      QCOMPARE((*w)->written(), std::size_t{1});
+    }  // destroyed uncommitted
+    QVERIFY(folderEntries(dir.path()).empty());  // the uncommitted temporary file is gone
+    {
+      auto w = createTensorFileWriter(path, {{"a", DType::F32, {2}}, {"b", DType::F32, {2}}});
+      QVERIFY(w.ok() && (*w)->write(b).ok());
+      QUENCH_VERIFY_ERROR((*w)->commit().error().message, "only 1 of 2 planned tensors were written");
+      QVERIFY((*w)->write(b).ok());
+      QUENCH_VERIFY_ERROR((*w)->write(b).error().message, "all 2 planned tensors were already written");
+    }
+    QVERIFY(folderEntries(dir.path()).empty());
+    auto w = createTensorFileWriter(path, {{"a", DType::F32, {2}}});
+    QVERIFY(w.ok() && (*w)->write(b).ok() && (*w)->commit().ok());
+    QCOMPARE(readOrDie(*openOrDie(openSafetensors, path), "a").values, v);
+    // A plan the format cannot hold fails before any file exists.
+    auto bad = createTensorFileWriter(dir.filePath("x.npz").toStdString(), {{"e", DType::F8_E4M3, {2}}});
+    QVERIFY(!bad);
+    QUENCH_VERIFY_ERROR(bad.error().message, "tensor 'e': dtype F8_E4M3 cannot be stored in .npz");
+    QCOMPARE(folderEntries(dir.path()), std::vector<std::string>{"s.safetensors"});
   }
 
   void overwritingAnOpenInputIsSafe() {
