@@ -1,19 +1,20 @@
 #pragma once
-// The Recipe dock of GUI.md: shows and edits one MethodParams (core/recipe/recipe.h) and the
+// The Recipe dock of GUI.md: shows and edits one MethodParams (core/quant/method.h) and the
 // per-part parameters of the current result. It computes nothing: the window quantizes in the
 // background and hands the parts back with setParts().
 //
-// Fields (only those of the chosen method are shown; each has a tooltip with its MATH.md formula):
-//   int:      bits (2..8, 16), symmetric/asymmetric, partition (tensor, row, column, group:G along
-//             rows or columns), calibration (absmax, minmax, percentile:P, mse, entropy, ...),
-//             rounding, scale format, and the parts table (s, b, M or L/U per part, typed or by
-//             sliders → MethodParams::overrides)
-//   float:    format (fp16, bf16, e4m3, e5m2, e3m2, e2m3, e2m1, custom ExMy), rounding, MX block
-//   nf4, fp4: block size B, double quantization (with the resulting bits per parameter)
-//   prune:    sparsity (fraction or N:M), partition (tensor or row, fraction only)
-//   llm-int8: threshold τ
-// Invalid input (bits 12, percentile 0, E9M9, a scale of 0 typed for a part, ...) never reaches
-// params(): the field shows a red note and nothing is emitted.
+// Built from the method registry: a method box, and for every registered method one panel
+// (MethodPanel) generated from its parameter list, each field with its MATH.md formula as
+// tooltip; only the chosen method's panel is shown. The parts box (PartsEditor) lists the parts of
+// the result; for methods whose parts are affine grids (int) s, b, M or L/U can be typed per part
+// or dragged with sliders (→ the method's overrides). A method registered later gets its panel
+// without a line here.
+//
+// Every value the user enters goes through the core: the parameter's own check
+// (MethodParams::set), what the change invalidates (reconcile), and the method's cross-parameter
+// rules (validate). What the core refuses (bits 12, percentile 0, E9M9, N:M 5:4, a scale of 0
+// typed for a part, ggml on the asymmetric grid) never reaches params(): the field named by the
+// error's path shows a red note and nothing is emitted.
 //
 // Every user edit is one QUndoCommand on undoStack(); consecutive slider moves on the same field
 // (and part) merge into one command until the slider is released. Undo and redo restore the exact
@@ -24,24 +25,19 @@
 #include <map>
 #include <vector>
 
+#include "core/quant/method.h"
 #include "core/quant/types.h"
-#include "core/recipe/recipe.h"
 
-class QCheckBox;
 class QComboBox;
-class QDoubleSpinBox;
-class QFormLayout;
-class QGroupBox;
 class QLabel;
-class QLineEdit;
-class QPushButton;
 class QSlider;
-class QSpinBox;
 class QTableView;
 class QUndoStack;
 
 namespace quench::widgets {
 
+class MethodPanel;
+class PartsEditor;
 class PartsTableModel;
 class PartsFilterProxy;
 
@@ -58,15 +54,15 @@ class RecipeEditor : public QWidget {
 
   /// The parts of the current result: `used` = what the quantizer used (PartReport: size, the
   /// s, b, L, U actually used, saturated count, per-part ErrorFigures) and `proposed` = the
-  /// calibrator's proposal per part before overrides (integerPartParams with the overrides
-  /// removed; may be empty: overridden parts then show "–" as proposal). Keeps the selected part.
+  /// calibrator's proposal per part before overrides (MethodParams::proposal; may be empty:
+  /// overridden parts then show "–" as proposal). Keeps the selected part.
   void setParts(const std::vector<PartReport>& used, const std::vector<PartParams>& proposed);
-  /// The tensor the recipe is applied to (its shape gives the part count of each partition,
-  /// shown beside the partition field). An empty shape clears it.
+  /// The tensor the recipe is applied to (its shape gives the part count of each partition and the
+  /// bits per parameter). An empty shape clears it.
   void setTensorInfo(const QString& name, std::vector<std::size_t> shape);
-  /// A red note under `field` (a recipe key: "method", "bits", "symmetric", "partition", "calib",
-  /// "round", "scale_format", "format", "block", "double_quant", "sparsity", "threshold",
-  /// "overrides"; anything else goes to a note at the top). An empty message clears the note.
+  /// A red note under the field of recipe key `field` of the shown method (the first key of an
+  /// error's path: "bits", "partition", "overrides"; "filter" is the parts filter); anything else
+  /// goes to a note at the top. An empty message clears the note.
   void showError(const QString& field, const QString& message);
   /// The note under `field` ("" when none); for tests and the status bar.
   QString errorText(const QString& field) const;
@@ -76,26 +72,30 @@ class RecipeEditor : public QWidget {
   QUndoStack* undoStack() const { return m_undo; }
 
   /// The selected part (−1 = none, i.e. the whole tensor). selectPart emits partSelected.
-  int selectedPart() const { return m_selectedPart; }
+  int selectedPart() const;
   void selectPart(int part);
   /// Applies the parts filter text (see PartsFilterProxy); returns the error message, if any
   /// (also shown under the filter box).
   QString setPartsFilter(const QString& text);
 
-  /// Whether the editor widget of `field` (a recipe key as in showError, or "percentile", "group",
-  /// "group_axis", "format_custom", "parts") is shown for the current method.
-  bool isFieldVisible(const QString& field) const;
+  /// The editing widget of an editor id: "method", "parts", a parameter's id (its key, unless
+  /// the method names it apart: prune's partition is "prune_partition", float's block "mx_block",
+  /// the codebooks' "codebook_block") or a Spec field's ("group", "group_axis", "percentile",
+  /// "format_custom"); else a key of the shown method ("block"). Null if unknown.
+  QWidget* fieldWidget(const QString& id) const;
+  /// Whether fieldWidget(id) is shown (its method is the current one and its row matters).
+  bool isFieldVisible(const QString& id) const;
 
   // Parts of the editor, for the window's layout and for tests.
-  PartsTableModel* partsModel() const { return m_model; }
-  PartsFilterProxy* partsProxy() const { return m_proxy; }
-  QTableView* partsView() const { return m_table; }
-  QSlider* scaleSlider() const { return m_scaleSlider; }
-  QSlider* zeroSlider() const { return m_zeroSlider; }
-  QSlider* clipSlider() const { return m_clipSlider; }
-  QSlider* bitsSlider() const { return m_bitsSlider; }
-  /// The editor widget of `field` (as in isFieldVisible), nullptr if unknown.
-  QWidget* fieldWidget(const QString& field) const;
+  PartsTableModel* partsModel() const;
+  PartsFilterProxy* partsProxy() const;
+  QTableView* partsView() const;
+  QSlider* scaleSlider() const;
+  QSlider* zeroSlider() const;
+  QSlider* clipSlider() const;
+  /// The slider of the shown method's parameter `key` (an Int with steps: "bits"), or null.
+  QSlider* slider(const QString& key) const;
+  QSlider* bitsSlider() const { return slider(QStringLiteral("bits")); }
 
   /// Resets the selected part / every part to the calibrator's proposal (one undo step each).
   void resetSelectedPart();
@@ -109,95 +109,37 @@ class RecipeEditor : public QWidget {
 
  private:
   friend class RecipeEditCommand;
-  /// Field ids of slider edits that merge (QUndoCommand::id).
-  enum MergeField { kNoMerge = -1, kMergeBits = 1, kMergeScale, kMergeZero, kMergeClip };
 
-  void buildUi();
-  QWidget* withNote(QWidget* editor, const QString& field);
-  void updateVisibility();
   void showParamsInFields();
   void updateHints();
-  void syncSliders();
+  MethodPanel* currentPanel() const;
   /// Pushes one undoable change from m_params to `next` (no-op when equal).
-  void commit(const MethodParams& next, const QString& text, MergeField merge = kNoMerge, int part = -1);
+  void commit(const MethodParams& next, const QString& text, int merge = -1, int part = -1);
   /// Called by the undo command: shows `p` and emits paramsChanged.
   void applyFromCommand(const MethodParams& p);
 
-  // Slots of the fields: read the widget, validate, commit or show the note.
   void onMethodChanged();
-  void onBitsEdited(int bits, bool fromSlider);
-  void onPartitionEdited();
-  void onCalibrationEdited();
-  void onFloatFormatEdited();
-  void onSparsityEdited();
-  void onOverrideEdited(int part, const PartOverride& o);
-  void onScaleSlider(int value);
-  void onZeroSlider(int value);
-  void onClipSlider(int value);
-  void onSelectionChanged();
+  void onValueEdited(const QString& key, const ParamValue& value, bool fromSlider);
+  void onOverridesEdited(const PartOverrides& next, const QString& text, int merge, int part);
+  /// The merge id of slider runs on parameter `key`.
+  int mergeIdOf(const QString& key);
 
   MethodParams m_params;
   /// The last parameters of each method this editor showed, restored when switching back.
-  std::map<Method, MethodParams> m_lastByMethod;
+  std::map<const MethodDescriptor*, MethodParams> m_lastByMethod;
   std::vector<std::size_t> m_shape;
   QString m_tensorName;
-  int m_selectedPart = -1;
   int m_sliderSerial = 0;  ///< bumped on slider release / part change: ends a merge run
   bool m_updating = false;  ///< true while fields are set from m_params (no edits emitted)
+  std::map<QString, int> m_mergeIds;
 
   QUndoStack* m_undo;
-  QFormLayout* m_form = nullptr;
-  std::map<QString, QWidget*> m_fields;       // field key → editor widget (for visibility, tests)
-  std::map<QString, QWidget*> m_rows;         // field key → the row widget (editor + note)
-  std::map<QString, std::vector<QLabel*>> m_notes;
+  QComboBox* m_method = nullptr;
+  QLabel* m_methodNote = nullptr;
   QLabel* m_generalNote = nullptr;
   QLabel* m_tensorLabel = nullptr;
-
-  QComboBox* m_method = nullptr;
-  QSpinBox* m_bits = nullptr;
-  QSlider* m_bitsSlider = nullptr;
-  QComboBox* m_symmetric = nullptr;
-  QComboBox* m_partition = nullptr;
-  QSpinBox* m_group = nullptr;
-  QComboBox* m_groupAxis = nullptr;
-  QLabel* m_partCountLabel = nullptr;
-  QComboBox* m_calibration = nullptr;
-  QLineEdit* m_percentile = nullptr;
-  QComboBox* m_rounding = nullptr;
-  QComboBox* m_scaleFormat = nullptr;
-  QComboBox* m_arithmetic = nullptr;
-  QComboBox* m_floatFormat = nullptr;
-  QSpinBox* m_customE = nullptr;
-  QSpinBox* m_customM = nullptr;
-  QSpinBox* m_mxBlock = nullptr;
-  QSpinBox* m_codebookBlock = nullptr;
-  QCheckBox* m_doubleQuant = nullptr;
-  QLabel* m_codebookBits = nullptr;
-  QComboBox* m_sparsityKind = nullptr;
-  QLineEdit* m_sparsityFraction = nullptr;
-  QSpinBox* m_sparsityN = nullptr;
-  QSpinBox* m_sparsityM = nullptr;
-  QComboBox* m_prunePartition = nullptr;
-  QDoubleSpinBox* m_threshold = nullptr;
-
-  QGroupBox* m_partsBox = nullptr;
-  QLineEdit* m_filter = nullptr;
-  QLabel* m_filterCount = nullptr;
-  PartsTableModel* m_model = nullptr;
-  PartsFilterProxy* m_proxy = nullptr;
-  QTableView* m_table = nullptr;
-  QWidget* m_sliderBox = nullptr;
-  QLabel* m_sliderTitle = nullptr;
-  QSlider* m_scaleSlider = nullptr;
-  QSlider* m_zeroSlider = nullptr;
-  QSlider* m_clipSlider = nullptr;
-  QLabel* m_scaleValue = nullptr;
-  QLabel* m_zeroValue = nullptr;
-  QLabel* m_clipValue = nullptr;
-  QLabel* m_clipName = nullptr;
-  QPushButton* m_resetPart = nullptr;
-  QPushButton* m_resetAll = nullptr;
-  double m_scaleSliderCentre = 1.0;  ///< the s at the middle of the logarithmic slider
+  std::vector<MethodPanel*> m_panels;  ///< one per registered method, in registry order
+  PartsEditor* m_parts = nullptr;
 };
 
 }  // namespace quench::widgets

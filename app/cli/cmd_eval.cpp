@@ -28,7 +28,7 @@ Result<Recipe> buildRecipe(const EvalOptions& o) {
 }
 
 int runEval(const EvalOptions& o) {
-  if (!o.recipe.empty() && !o.method.method.empty()) return fail("eval: give --recipe or --method, not both");
+  if (!o.recipe.empty() && !o.method.method().empty()) return fail("eval: give --recipe or --method, not both");
   auto recipe = buildRecipe(o);
   if (!recipe) return fail(recipe.error().message);
   auto src = openEvalSource(o.source);
@@ -51,7 +51,7 @@ Runner addEvalCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "KL/JS, top-1 and perplexity of a quantized model against the original");
   addEvalSourceOptions(*cmd, o->source);
   cmd->add_option("--recipe", o->recipe, "Recipe JSON applied to the weights (Q)");
-  addMethodOptions(*cmd, o->method);
+  o->method.addTo(*cmd);
   cmd->add_option("--temperature", o->temperature, "Compare softmax(z/T) of both models (MATH.md §8)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", o->json, "Print JSON");

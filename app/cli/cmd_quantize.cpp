@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/cli/commands.h"
+#include "app/cli/method_options.h"
 #include "core/io/reader.h"
 #include "core/io/writer.h"
 #include "core/quant/integer.h"
@@ -29,12 +30,11 @@ struct QuantizeOptions {
   std::string file;
   // textbook form
   std::string values, parts, scale, zero, clip;
-  // tensor form
-  std::string tensor, method = "int", partition, calib, format, sparsity, activations, out, recipe;
-  std::string round = "even", scaleFormat = "fp32", arithmetic;
-  std::optional<int> bits, block;
-  bool symmetric = false, asymmetric = false, doubleQuant = false, codes = false, json = false;
-  std::optional<double> threshold;
+  // tensor form; the method flags (--method, --bits, ...) come from the method registry, and the
+  // textbook form reads --bits, --symmetric/--asymmetric, --round and --scale-format from them too
+  std::string tensor, activations, out, recipe;
+  MethodOptions method;
+  bool codes = false, json = false;
   // Options given on the command line that belong to the other form (filled after parsing).
   std::vector<std::string> tensorOnlyGiven, textbookOnlyGiven;
 };
@@ -122,6 +122,12 @@ void printSummary(const std::string& label, const QuantResult& r) {
             << f.saturatedFraction * 100 << " %), " << f.bitsPerParam << " bits/param\n";
 }
 
+// The method flags the textbook form shares with the tensor form.
+bool textbookFlag(const std::string& flag) {
+  return flag == "--bits" || flag == "--symmetric" || flag == "--asymmetric" || flag == "--round" ||
+         flag == "--scale-format";
+}
+
 int runTextbook(const QuantizeOptions& o) {
   if (!o.tensorOnlyGiven.empty())
     return fail("quantize: " + o.tensorOnlyGiven.front() +
@@ -129,9 +135,17 @@ int runTextbook(const QuantizeOptions& o) {
                 "--parts, --scale, --zero, --clip, --bits, --asymmetric, --round and --scale-format");
   // --bits K: the default clip of every part is the K-bit grid (±(2^(K−1) − 1), or [0, 2^K − 1]
   // with --asymmetric), and a typed clip must fit a K-bit code.
-  if (o.bits && !validIntegerBits(*o.bits))
-    return fail("--bits: " + std::to_string(*o.bits) + " is not 2..8 or 16");
-  if (o.symmetric && o.asymmetric) return fail("quantize: give --symmetric or --asymmetric, not both");
+  std::optional<int> bits;
+  if (auto text = o.method.text("--bits")) {
+    auto b = parseNumber<int>(*text);
+    if (!b) return fail("--bits: '" + *text + "' is not an integer");
+    if (!validIntegerBits(*b)) return fail("--bits: " + std::to_string(*b) + " is not 2..8 or 16");
+    bits = *b;
+  }
+  const bool asymmetric = o.method.given("--asymmetric");
+  if (asymmetric && o.method.given("--symmetric")) return fail("quantize: give --symmetric or --asymmetric, not both");
+  const std::string round = o.method.text("--round").value_or("even");
+  const std::string scaleFormat = o.method.text("--scale-format").value_or("fp32");
   auto values = parseFloats(o.values, "values");
   if (!values) return fail(values.error().message);
   const auto n = static_cast<std::int64_t>(values->size());
@@ -153,10 +167,10 @@ int runTextbook(const QuantizeOptions& o) {
   auto partition = Partition::custom(n, sets);
   if (!partition) return fail("--parts: " + partition.error().message);
   const std::size_t k = sets.size();
-  const auto fmt = parseScaleFormat(o.scaleFormat);
-  if (!fmt) return fail("--scale-format: unknown '" + o.scaleFormat + "' (expected fp32, fp16, bf16 or e8m0)");
-  const auto rounding = parseRounding(o.round);
-  if (!rounding) return fail("--round: unknown '" + o.round + "' (expected even, away, up, zero or stochastic)");
+  const auto fmt = parseScaleFormat(scaleFormat);
+  if (!fmt) return fail("--scale-format: unknown '" + scaleFormat + "' (expected fp32, fp16, bf16 or e8m0)");
+  const auto rounding = parseRounding(round);
+  if (!rounding) return fail("--round: unknown '" + round + "' (expected even, away, up, zero or stochastic)");
   // One scale, zero point and clip per part, in part order.
   auto perPart = [&](const std::string& text, const std::string& what) -> Result<std::vector<std::string>> {
     auto items = split(text, ',');
@@ -169,8 +183,8 @@ int runTextbook(const QuantizeOptions& o) {
   auto scales = perPart(o.scale, "scale");
   if (!scales) return fail(scales.error().message);
   std::vector<PartParams> params(k);
-  if (o.bits)
-    for (PartParams& p : params) std::tie(p.clipLow, p.clipHigh) = integerGrid(*o.bits, !o.asymmetric);
+  if (bits)
+    for (PartParams& p : params) std::tie(p.clipLow, p.clipHigh) = integerGrid(*bits, !asymmetric);
   bool anyZero = false;
   for (std::size_t j = 0; j < k; ++j) {
     auto s = parseNumber<double>((*scales)[j]);
@@ -204,8 +218,8 @@ int runTextbook(const QuantizeOptions& o) {
         hi = parseNumber<std::int64_t>(c.substr(colon + 1));
       }
       if (!lo || !hi || *lo > *hi) return fail("--clip: part " + std::to_string(j) + ": '" + c + "' is not M ≥ 0 or L:U with L ≤ U");
-      if (o.bits)
-        if (Status s = clipFitsBits(*lo, *hi, *o.bits); !s)
+      if (bits)
+        if (Status s = clipFitsBits(*lo, *hi, *bits); !s)
           return fail("--clip: part " + std::to_string(j) + ": " + s.error().message);
       params[j].clipLow = *lo;
       params[j].clipHigh = *hi;
@@ -240,51 +254,6 @@ int runTextbook(const QuantizeOptions& o) {
   return 0;
 }
 
-// Builds the one-rule recipe the flags describe, validated by the recipe parser so that the CLI
-// and recipe files accept exactly the same values.
-Result<MethodParams> methodFromFlags(const QuantizeOptions& o) {
-  Json rule;
-  rule["tensors"] = o.tensor;
-  rule["method"] = o.method;
-  const auto method = parseMethod(o.method);
-  if (!method)
-    return makeError("--method: unknown method '" + o.method + "' (expected int, float, nf4, fp4, prune or llm-int8)");
-  if (o.symmetric && o.asymmetric) return makeError("--symmetric and --asymmetric exclude each other");
-  std::vector<std::string> given;
-  if (o.bits) rule["bits"] = *o.bits, given.push_back("--bits");
-  if (o.symmetric || o.asymmetric) rule["symmetric"] = o.symmetric, given.push_back(o.symmetric ? "--symmetric" : "--asymmetric");
-  if (!o.partition.empty()) rule["partition"] = o.partition, given.push_back("--partition");
-  if (!o.calib.empty()) rule["calib"] = o.calib, given.push_back("--calib");
-  else if (*method == Method::Int && o.asymmetric) rule["calib"] = "minmax";  // the asymmetric default
-  if (*method == Method::Int || *method == Method::Float) rule["round"] = o.round;
-  else if (o.round != "even") return makeError("--round does not apply to --method " + o.method);
-  if (*method == Method::Int) rule["scale_format"] = o.scaleFormat;
-  else if (o.scaleFormat != "fp32") return makeError("--scale-format does not apply to --method " + o.method);
-  if (!o.arithmetic.empty()) rule["arithmetic"] = o.arithmetic, given.push_back("--arithmetic");
-  if (!o.format.empty()) rule["format"] = o.format, given.push_back("--format");
-  if (o.block) rule["block"] = *o.block, given.push_back("--block");
-  if (o.doubleQuant) rule["double_quant"] = true, given.push_back("--double-quant");
-  if (!o.sparsity.empty()) rule["sparsity"] = o.sparsity, given.push_back("--sparsity");
-  if (o.threshold && *method == Method::LlmInt8) rule["threshold"] = *o.threshold;
-  Json root;
-  root["quench_recipe"] = kRecipeVersion;
-  root["rules"] = Json::array({rule});
-  auto r = recipeFromJson(root.dump());
-  if (!r) {
-    std::string msg = r.error().message;
-    const std::string prefix = "recipe: rules[0].";
-    if (msg.starts_with(prefix)) msg = msg.substr(prefix.size());
-    const auto unknown = msg.find(": unknown key for method");
-    if (unknown != std::string::npos) {
-      std::string key = msg.substr(0, unknown);
-      for (char& c : key) c = c == '_' ? '-' : c;
-      return makeError("--" + key + " does not apply to --method " + o.method);
-    }
-    return makeError("--" + msg);
-  }
-  return r->rules[0].params;
-}
-
 // Per-column max |x| and outlier columns for τ (MATH.md §5, weight-only view), 2-D tensors.
 void addColumnReport(Json& j, const FloatTensor& t, double threshold) {
   if (t.shape.size() < 2) return;
@@ -315,8 +284,14 @@ void addCodes(std::vector<OutTensor>& out, const FloatTensor& t, const QuantResu
 int runTensor(const QuantizeOptions& o) {
   auto reader = openTensorFile(o.file);
   if (!reader) return fail(reader.error().message);
-  auto params = methodFromFlags(o);
+  // --threshold also asks any method for the outlier-column report (below).
+  auto params = methodFromOptions(o.method, {"--threshold"});
   if (!params) return fail(params.error().message);
+  std::optional<double> threshold;
+  if (auto text = o.method.text("--threshold")) {
+    threshold = parseNumber<double>(*text);
+    if (!threshold) return fail("--threshold: '" + *text + "' is not a number");
+  }
   auto t = (*reader)->readFloat(o.tensor);
   if (!t) return fail(t.error().message);
   std::optional<FloatTensor> acts;
@@ -350,7 +325,7 @@ int runTensor(const QuantizeOptions& o) {
   Json parts = Json::array();
   for (const PartReport& p : r->parts) parts.push_back(partJson(p));
   out["parts"] = std::move(parts);
-  if (o.threshold) addColumnReport(out, *t, *o.threshold);
+  if (threshold) addColumnReport(out, *t, *threshold);
   std::cout << out.dump(2) << '\n';
   return 0;
 }
@@ -464,31 +439,21 @@ Runner addQuantizeCommand(CLI::App& app) {
   cmd->add_option("--zero", o->zero, "Textbook form: one zero point per part (default 0)");
   cmd->add_option("--clip", o->clip, "Textbook form: one clip per part: M for [-M, M] or L:U (default 127)");
   cmd->add_option("--tensor", o->tensor, "Tensor to quantize");
-  cmd->add_option("--method", o->method, "int, float, nf4, fp4, prune or llm-int8 (default int)");
-  cmd->add_option("--bits", o->bits, "int: 2..8 or 16 (default 8)");
-  cmd->add_flag("--symmetric", o->symmetric, "int: signed grid [-M, M], b = 0 (default)");
-  cmd->add_flag("--asymmetric", o->asymmetric, "int: unsigned grid [0, 2^k - 1] with a zero point");
-  cmd->add_option("--partition", o->partition, "int: tensor, row, column, group:G[:column] (default row); prune: tensor|row");
-  cmd->add_option("--calib", o->calib, "int: absmax, minmax, percentile:P, mse, entropy, signed-max");
-  cmd->add_option("--round", o->round, "even (default), away, up (ties toward +inf), zero, stochastic");
-  cmd->add_option("--scale-format", o->scaleFormat, "fp32 (default), fp16, bf16, e8m0");
-  cmd->add_option("--arithmetic", o->arithmetic,
-                  "int: exact (default, MATH.md §2) or ggml (llama.cpp's fp32 code arithmetic: Q8_0, Q4_0)");
-  cmd->add_option("--format", o->format, "float: fp16, bf16, e4m3, e5m2, e3m2, e2m3, e2m1, eXmY");
-  cmd->add_option("--block", o->block, "nf4/fp4: absmax block (64); float: MX block with an E8M0 scale (0 = none)");
-  cmd->add_flag("--double-quant", o->doubleQuant, "nf4/fp4: quantize the block constants too (QLoRA)");
-  cmd->add_option("--sparsity", o->sparsity, "prune: fraction F of smallest |w| or N:M");
-  cmd->add_option("--threshold", o->threshold, "llm-int8: outlier threshold τ (6); any method: report outlier columns");
-  cmd->add_option("--activations", o->activations, "llm-int8: FILE:NAME of activations (tokens × features)");
+  o->method.addTo(*cmd, "int", /*withTensors=*/false);
+  if (CLI::Option* t = cmd->get_option_no_throw("--threshold"))
+    t->description(t->get_description() + "; any method: report the outlier columns for this τ");
+  cmd->add_option("--activations", o->activations, activationsHelp());
   cmd->add_option("--recipe", o->recipe, "Apply a recipe JSON to every matching tensor of FILE");
   cmd->add_option("--out", o->out, "Write the reconstruction (.safetensors or .h5/.hdf5)");
   cmd->add_flag("--codes", o->codes, "With --out: also write codes, scales and zero points");
   cmd->add_flag("--json", o->json, "Print JSON");
   return [o, cmd] {
-    for (const char* name : {"--tensor", "--method", "--partition", "--calib", "--arithmetic", "--format", "--block",
-                             "--double-quant", "--sparsity", "--threshold", "--activations", "--recipe", "--out",
-                             "--codes"})
-      if (cmd->count(name) > 0) o->tensorOnlyGiven.emplace_back(name);
+    std::vector<std::string> tensorOnly{"--tensor", "--method"};
+    for (const std::string& flag : o->method.allFlags())
+      if (!textbookFlag(flag)) tensorOnly.push_back(flag);
+    for (const char* name : {"--activations", "--recipe", "--out", "--codes"}) tensorOnly.emplace_back(name);
+    for (const std::string& name : tensorOnly)
+      if (cmd->count(name) > 0) o->tensorOnlyGiven.push_back(name);
     for (const char* name : {"--parts", "--scale", "--zero", "--clip"})
       if (cmd->count(name) > 0) o->textbookOnlyGiven.emplace_back(name);
     return runQuantize(*o);

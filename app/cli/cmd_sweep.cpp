@@ -95,7 +95,7 @@ Runner addSweepCommand(CLI::App& app) {
   auto o = std::make_shared<SweepOptions>();
   auto* cmd = app.add_subcommand("sweep", "Divergence curve over one setting, or per-tensor sensitivity");
   addEvalSourceOptions(*cmd, o->source);
-  addMethodOptions(*cmd, o->method);
+  o->method.addTo(*cmd);
   cmd->add_option("--vary", o->vary,
                   "NAME=V1,V2,...: bits, block, group, clip (percentile), threshold, sparsity, temperature, or any "
                   "recipe key of the method");

@@ -6,6 +6,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace quench::cli {
 
@@ -26,5 +28,12 @@ Runner addConvertCommand(CLI::App& app);
 
 /// Print "quench-cli: <message>" on stderr and return exit code 1.
 int fail(const std::string& message);
+
+/// Adds every subcommand to `app`; the runner of each, to call after parsing.
+std::vector<std::pair<CLI::App*, Runner>> addCommands(CLI::App& app);
+
+/// quench-cli with these arguments (argv[0] is the program name): parses, runs the command, and
+/// returns the exit code. Output goes to std::cout / std::cerr.
+int run(int argc, const char* const* argv);
 
 }  // namespace quench::cli

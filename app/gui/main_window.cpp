@@ -63,23 +63,6 @@ struct FileOpened {
   QString error;
 };
 
-// The recipe key a core error message is about, so the note appears under that field.
-QString fieldOfError(const QString& message) {
-  const QString m = message.toLower();
-  struct Key {
-    const char* word;
-    const char* field;
-  };
-  static const Key kKeys[] = {{"override", "overrides"}, {"part ", "overrides"},  {"percentile", "calib"},
-                              {"calibrat", "calib"},     {"partition", "partition"}, {"group", "partition"},
-                              {"bits", "bits"},          {"scale format", "scale_format"},
-                              {"block", "block"},        {"format", "format"},     {"sparsity", "sparsity"},
-                              {"threshold", "threshold"}, {"τ", "threshold"},       {"round", "round"}};
-  for (const Key& k : kKeys)
-    if (m.contains(QString::fromUtf8(k.word))) return QString::fromLatin1(k.field);
-  return QString();
-}
-
 // Writes every tensor of `reader`: the reconstruction of those the recipe selects, the others
 // unchanged (float32), in file order, with the recipe in the metadata (as quench-cli quantize).
 QString writeQuantizedFile(const TensorReader& reader, const Recipe& recipe, const QString& fileName, const Work& work) {
@@ -719,8 +702,9 @@ void MainWindow::onTabChanged(int index) {
   if (missing) requestQuantization();
 }
 
-void MainWindow::showParamError(const QString& message) {
-  m_editor->showError(fieldOfError(message), message);
+void MainWindow::showParamError(const QString& message, const QString& path) {
+  // The note goes under the field the error's path names ("overrides[17].scale" → overrides).
+  m_editor->showError(path.section(QLatin1Char('.'), 0, 0).section(QLatin1Char('['), 0, 0), message);
   statusBar()->showMessage(tr("Recipe rejected: %1").arg(message), 8000);
 }
 
@@ -732,7 +716,7 @@ void MainWindow::applyOutcome(const QuantOutcome& o) {
   if (o.generation < m_tensorEpoch || o.generation < m_outcome.generation || o.cancelled) return;
   if (!o.error.isEmpty()) {
     if (newest) {
-      showParamError(o.error);
+      showParamError(o.error, o.errorPath);
       emit quantFailed(o.error);
     }
     return;

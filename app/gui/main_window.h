@@ -200,7 +200,7 @@ class MainWindow : public QMainWindow {
   void requestQuantization();
   unsigned viewsNeeded() const;
   void applyOutcome(const QuantOutcome& outcome);
-  void showParamError(const QString& message);
+  void showParamError(const QString& message, const QString& path);
   void onTabChanged(int index);
   // Menus.
   void exportFigureDialog();

@@ -259,29 +259,7 @@ void sensitivityJob(const std::shared_ptr<LoadedModel>& model, const Recipe& rec
 QString recipeShortName(const Recipe& recipe) {
   if (recipe.rules.empty()) return QObject::tr("no rule (Q = P)");
   if (recipe.rules.size() > 1) return QObject::tr("%1 rules").arg(recipe.rules.size());
-  const MethodParams& p = recipe.rules.front().params;
-  QString s;
-  switch (p.method) {
-    case Method::Int:
-      s = QStringLiteral("int%1 %2").arg(p.bits).arg(QString::fromStdString(p.partition));
-      if (!p.symmetric) s += QStringLiteral(" asym");
-      break;
-    case Method::Float:
-      s = QString::fromStdString(p.format);
-      if (p.block > 0) s += QStringLiteral(" MX%1").arg(p.block);
-      break;
-    case Method::Nf4:
-    case Method::Fp4:
-      s = QStringLiteral("%1 block %2").arg(QString::fromLatin1(methodName(p.method).data(), qsizetype(methodName(p.method).size()))).arg(p.block);
-      if (p.doubleQuant) s += QStringLiteral(" dq");
-      break;
-    case Method::Prune:
-      s = QStringLiteral("prune %1").arg(QString::fromStdString(p.sparsity));
-      break;
-    case Method::LlmInt8:
-      s = QStringLiteral("LLM.int8() τ=%1").arg(p.threshold);
-      break;
-  }
+  QString s = QString::fromStdString(recipe.rules.front().params.label(LabelStyle::Short));
   const std::string& t = recipe.rules.front().tensors;
   if (t != "*") s += QStringLiteral(" on %1").arg(QString::fromStdString(t));
   return s;

@@ -25,21 +25,21 @@ double msSince(const QElapsedTimer& t) { return static_cast<double>(t.nsecsElaps
 // regular (the histograms then show the whole tensor).
 struct PartSelection {
   bool valid = false;
-  std::optional<Partition> partition;  // Method::Int
-  std::size_t blockStart = 0, blockEnd = 0;  // codebooks and MX float blocks
+  std::optional<Partition> partition;        // PartLayout::Kind::Partition
+  std::size_t blockStart = 0, blockEnd = 0;  // PartLayout::Kind::Blocks
 };
 
-PartSelection selectPart(const FloatTensor& t, const MethodParams& p, std::size_t partCount, int part) {
+PartSelection selectPart(const FloatTensor& t, const PartLayout& layout, std::size_t partCount, int part) {
   PartSelection s;
   if (part < 0 || std::size_t(part) >= partCount) return s;
-  if (p.method == Method::Int) {
-    auto partition = Partition::fromSpec(p.partition, t.shape);
+  if (layout.kind == PartLayout::Kind::Partition && layout.partition) {
+    auto partition = layout.partition->on(t.shape);
     if (!partition || partition->partCount() != partCount) return s;
     s.partition = std::move(*partition);
     s.valid = true;
-  } else if ((p.method == Method::Nf4 || p.method == Method::Fp4 || p.method == Method::Float) && p.block > 0) {
-    s.blockStart = std::size_t(part) * p.block;
-    s.blockEnd = std::min(t.numel(), s.blockStart + p.block);
+  } else if (layout.kind == PartLayout::Kind::Blocks && layout.block > 0) {
+    s.blockStart = std::size_t(part) * layout.block;
+    s.blockEnd = std::min(t.numel(), s.blockStart + layout.block);
     s.valid = s.blockStart < s.blockEnd;
   }
   return s;
@@ -65,36 +65,13 @@ std::vector<double> integerGridLevels(const PartParams& p) {
 
 }  // namespace
 
-QString recipeLabel(const MethodParams& p) {
-  const QString name = QString::fromLatin1(methodName(p.method).data(), qsizetype(methodName(p.method).size()));
-  switch (p.method) {
-    case Method::Int:
-      return QStringLiteral("int%1 %2 · %3 · %4")
-          .arg(p.bits)
-          .arg(p.symmetric ? QStringLiteral("sym") : QStringLiteral("asym"))
-          .arg(QString::fromStdString(p.partition), QString::fromStdString(calibrationSpec(p.calibration)));
-    case Method::Float:
-      return p.block > 0 ? QStringLiteral("%1 · MX block %2").arg(QString::fromStdString(p.format)).arg(p.block)
-                         : QString::fromStdString(p.format);
-    case Method::Nf4:
-    case Method::Fp4:
-      return QStringLiteral("%1 · block %2%3")
-          .arg(name)
-          .arg(p.block)
-          .arg(p.doubleQuant ? QStringLiteral(" · double quant") : QString());
-    case Method::Prune:
-      return QStringLiteral("prune %1 · %2").arg(QString::fromStdString(p.sparsity), QString::fromStdString(p.partition));
-    case Method::LlmInt8: return QStringLiteral("llm-int8 · τ = %1").arg(p.threshold);
-  }
-  return name;
-}
-
 QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch, const Work& work) {
   QElapsedTimer timer;
   timer.start();
   QuantOutcome out;
   out.generation = request.generation;
-  out.recipeLabel = recipeLabel(request.params);
+  out.recipeLabel = QString::fromStdString(request.params.label());
+  const PartLayout layout = request.params.partLayout();
   if (!request.tensor) {
     out.error = QStringLiteral("no tensor");
     return out;
@@ -103,35 +80,23 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
   out.tensorName = QString::fromStdString(t.name);
   const std::span<const float> x(t.values);
 
-  // 1. Quantize. The integer method writes into the previous request's buffers.
+  // 1. Quantize into the previous request's buffers (the integer method reuses them).
   QuantResult& r = scratch.result;
-  if (request.params.method == Method::Int) {
-    Status s = [&]() -> Status {
-      auto partition = Partition::fromSpec(request.params.partition, t.shape);
-      if (!partition) return partition.error();
-      IntegerParams ip = integerParams(request.params);
-      // The views show x~, flags and figures, never the codes: skip writing 4 bytes per element.
-      if (Status q = quantizeIntegerInto(r, x, *partition, ip, work, IntegerOutputs{.codes = false}); !q) return q;
-      if (!ip.overrides.empty()) {  // the editor shows the calibrator's proposal beside typed values
-        ip.overrides.clear();
-        if (auto proposed = integerPartParams(x, *partition, ip, work)) out.proposed = std::move(*proposed);
-      }
-      return {};
-    }();
+  {
+    // The views show x~, flags and figures, never the codes: skip writing 4 bytes per element.
+    const QuantizeContext ctx{t, work, {}, /*codes=*/false};
+    Status s = request.params.quantize(ctx, r);
+    if (s && request.params.overrides() && !request.params.overrides()->empty()) {
+      // The editor shows the calibrator's proposal beside typed values.
+      if (auto proposed = request.params.proposal(ctx)) out.proposed = std::move(*proposed);
+    }
     if (!s) {
       r = QuantResult{};  // unspecified after an error: start clean next time
       out.cancelled = work.cancelled();
-      out.error = QString::fromStdString(s.error().message);
+      out.error = QString::fromStdString(t.name + ": " + s.error().message);
+      out.errorPath = QString::fromStdString(s.error().path);
       return out;
     }
-  } else {
-    auto q = quantizeTensor(t, request.params, work);
-    if (!q) {
-      out.cancelled = work.cancelled();
-      out.error = QString::fromStdString(q.error().message);
-      return out;
-    }
-    r = std::move(*q);
   }
   out.quantizeMs = msSince(timer);
   if (work.cancelled()) {
@@ -144,7 +109,7 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
   const std::span<const std::uint8_t> sat(r.saturated);
 
   // 2. What the histograms show: the whole tensor or one part.
-  const PartSelection sel = selectPart(t, request.params, r.parts.size(), request.part);
+  const PartSelection sel = selectPart(t, layout, r.parts.size(), request.part);
   std::span<const float> shownX = x, shownXr = xr;
   out.shownCount = x.size();
   out.saturated = r.total.saturated;
@@ -171,12 +136,11 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
   // Grid and clip lines of one part (the integer grid, or a codebook's levels × absmax).
   if (shownPart) {
     const PartParams& pp = shownPart->params;
-    if (request.params.method == Method::Int) {
+    if (layout.affineGrid) {
       out.grid = integerGridLevels(pp);
       out.clip = std::pair{dequantizeElement(pp.clipLow, pp), dequantizeElement(pp.clipHigh, pp)};
-    } else if (request.params.method == Method::Nf4 || request.params.method == Method::Fp4) {
-      if (auto cb = namedCodebook(methodName(request.params.method)))
-        for (float level : cb->levels) out.grid.push_back(double(level) * pp.scale);
+    } else if (!layout.levels.empty()) {
+      for (float level : layout.levels) out.grid.push_back(double(level) * pp.scale);
       out.clip = std::pair{-pp.scale, pp.scale};
     }
   }
@@ -193,7 +157,7 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
     }
     const auto [xlo, xhi] = scratch.cachedMinMax;
     double lo = xlo, hi = xhi;
-    if (request.params.method == Method::Int && !r.parts.empty()) {
+    if (layout.affineGrid && !r.parts.empty()) {
       // Every reconstruction lies on its part's grid: the hull of the grids bounds it exactly.
       auto widen = [&](const PartReport& p) {
         lo = std::min(lo, double(dequantizeElement(p.params.clipLow, p.params)));
@@ -253,8 +217,9 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
     if (map) out.saturationMap = std::move(*map);
   }
   if ((request.views & kViewOutliers) && rows > 0 && cols > 0) {
-    const double tau =
-        request.params.method == Method::LlmInt8 ? request.params.threshold : request.outlierThreshold;
+    // A method with a threshold τ (llm-int8) shows its own outliers; the others the view's τ.
+    const auto own = request.params.value("threshold");
+    const double tau = own && std::holds_alternative<double>(*own) ? std::get<double>(*own) : request.outlierThreshold;
     auto o = findOutlierColumns(x, std::size_t(rows), std::size_t(cols), tau);
     if (o) out.outliers = std::move(*o);
     if (const auto& a = request.activations) {
@@ -290,8 +255,8 @@ QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch
     }
   }
   if (request.views & kViewNf4) {
-    const bool codebook = request.params.method == Method::Nf4 || request.params.method == Method::Fp4;
-    out.nf4Block = codebook && request.params.block > 0 ? request.params.block : 64;
+    const bool codebook = !layout.levels.empty();  // a codebook method previews with its own block
+    out.nf4Block = codebook && layout.block > 0 ? layout.block : 64;
     auto p = codebookPreview(x, out.nf4Block, 256);
     if (p) out.nf4 = std::move(*p);
   }

@@ -58,6 +58,7 @@ struct QuantOutcome {
   QString tensorName;
   QString recipeLabel;  ///< "int8 sym · row · absmax" (titles name the tensor and the recipe)
   QString error;        ///< the core's error text when the parameters were rejected
+  QString errorPath;    ///< the path of the parameter at fault ("bits", "overrides[17].scale"), if known
   bool cancelled = false;
 
   std::vector<PartReport> parts;  ///< per part: size, parameters used, saturated count, figures
@@ -109,9 +110,6 @@ struct QuantScratch {
   std::optional<LlmInt8Report> llmReport;
   QString llmError;
 };
-
-/// "int8 sym · row · absmax", "nf4 · block 64", ... for titles and the status bar.
-QString recipeLabel(const MethodParams& params);
 
 /// Do the work of `request` (on any thread). Errors of the parameters come back in `error`.
 QuantOutcome computeQuantView(const QuantRequest& request, QuantScratch& scratch, const Work& work = {});

@@ -143,7 +143,10 @@ class GgufParser {
   explicit GgufParser(std::shared_ptr<MappedFile> file) : m_file(std::move(file)), m_cur(m_file->bytes()) {}
 
   Error fail(const std::string& what) const {
-    return makeError(m_file->name() + ": GGUF: " + what + " (at byte " + std::to_string(m_cur.pos()) + ")");
+    Error e = makeError(m_file->name() + ": GGUF: " + what + " (at byte " + std::to_string(m_cur.pos()) + ")");
+    e.file = m_file->name();
+    e.offset = m_cur.pos();
+    return e;
   }
 
   /// A GGUF string; fails on truncation.

@@ -148,6 +148,12 @@ Result<FloatFormat> makeFloatFormat(int e, int m) {
   return build(name, e, m, NanEncoding::None);
 }
 
+Result<FloatFormatSpec> FloatFormatSpec::parse(std::string_view text) {
+  auto f = parseFloatFormat(text);
+  if (!f) return f.error();
+  return FloatFormatSpec{std::string(text), std::move(*f)};
+}
+
 Result<FloatFormat> parseFloatFormat(std::string_view text) {
   const std::string s = lower(text);
   if (s == "fp16" || s == "f16" || s == "half") return float_formats::fp16();

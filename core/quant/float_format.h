@@ -64,6 +64,17 @@ FloatFormat e2m3();  ///< OCP MX FP6 E2M3: max 7.5, all finite
 FloatFormat e2m1();  ///< OCP MX FP4 E2M1: ±{0, 0.5, 1, 1.5, 2, 3, 4, 6}, all finite
 }  // namespace float_formats
 
+/// A format as recipes and the CLI name it, parsed once. The spelling is kept as written ("E4M3",
+/// "fp8_e4m3"), so a recipe writes back exactly what it read; equal when spelled alike.
+struct FloatFormatSpec {
+  std::string text = "e4m3";
+  FloatFormat format = float_formats::e4m3();  ///< parseFloatFormat(text)
+
+  static Result<FloatFormatSpec> parse(std::string_view text);
+  friend bool operator==(const FloatFormatSpec& a, const FloatFormatSpec& b) { return a.text == b.text; }
+};
+
+
 /// What happened to one value.
 enum class FloatOutcome : std::uint8_t {
   Finite,      ///< rounded to a finite value within range

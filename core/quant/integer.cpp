@@ -73,35 +73,40 @@ Status clipFitsBits(std::int64_t lo, std::int64_t hi, int bits) {
 }
 
 Status validateIntegerParams(const IntegerParams& params, std::size_t partCount) {
+  // Paths name the recipe key at fault ("bits", "overrides[17].scale") for the GUI and the CLI.
   if (!validIntegerBits(params.bits))
-    return makeError("quantize: bits must be 2..8 or 16, got " + std::to_string(params.bits));
+    return makeError("quantize: bits must be 2..8 or 16, got " + std::to_string(params.bits), "bits");
   const auto& c = params.calibration;
   if (c.method == CalibrationMethod::Percentile && !(c.percentile > 0 && c.percentile <= 100))
-    return makeError("quantize: percentile must be in (0, 100], got " + std::to_string(c.percentile));
+    return makeError("quantize: percentile must be in (0, 100], got " + std::to_string(c.percentile), "calib");
   if (c.method == CalibrationMethod::Mse && c.mseCandidates < 1)
-    return makeError("quantize: the MSE search needs at least one candidate");
+    return makeError("quantize: the MSE search needs at least one candidate", "calib");
   if (c.method == CalibrationMethod::SignedMax && !params.symmetric)
-    return makeError("quantize: the signed-max calibrator needs a symmetric grid (b = 0)");
+    return makeError("quantize: the signed-max calibrator needs a symmetric grid (b = 0)", "calib");
   if (params.arithmetic == CodeArithmetic::Ggml && !params.symmetric)
-    return makeError("quantize: ggml arithmetic (llama.cpp's Q8_0/Q4_0 codes) needs a symmetric grid (b = 0)");
+    return makeError("quantize: ggml arithmetic (llama.cpp's Q8_0/Q4_0 codes) needs a symmetric grid (b = 0)",
+                     "arithmetic");
   for (const auto& [j, o] : params.overrides) {
+    const std::string part = "overrides[" + std::to_string(j) + "]";
     if (j >= partCount)
       return makeError("quantize: override for part " + std::to_string(j) + " but there are only " +
-                       std::to_string(partCount) + " parts");
+                           std::to_string(partCount) + " parts",
+                       part);
     if (o.scale && (!(*o.scale > 0) || !std::isfinite(*o.scale)))
-      return makeError("quantize: part " + std::to_string(j) + ": scale must be positive and finite");
+      return makeError("quantize: part " + std::to_string(j) + ": scale must be positive and finite", part + ".scale");
     if (o.clipLow && o.clipHigh && *o.clipLow > *o.clipHigh)
-      return makeError("quantize: part " + std::to_string(j) + ": clip low exceeds clip high");
+      return makeError("quantize: part " + std::to_string(j) + ": clip low exceeds clip high", part + ".clip_low");
     if (o.clipLow || o.clipHigh) {
       // The clip range (a bound not given is the grid's) must be storable in k-bit codes.
       const auto [gridLow, gridHigh] = integerGrid(params.bits, params.symmetric);
       const std::int64_t lo = o.clipLow.value_or(gridLow), hi = o.clipHigh.value_or(gridHigh);
-      if (lo > hi) return makeError("quantize: part " + std::to_string(j) + ": clip low exceeds clip high");
+      const std::string at = part + (o.clipLow ? ".clip_low" : ".clip_high");
+      if (lo > hi) return makeError("quantize: part " + std::to_string(j) + ": clip low exceeds clip high", at);
       if (Status s = clipFitsBits(lo, hi, params.bits); !s)
-        return makeError("quantize: part " + std::to_string(j) + ": clip " + s.error().message);
+        return makeError("quantize: part " + std::to_string(j) + ": clip " + s.error().message, at);
     }
     if (params.arithmetic == CodeArithmetic::Ggml && o.zeroPoint && *o.zeroPoint != 0)
-      return makeError("quantize: part " + std::to_string(j) + ": ggml arithmetic has no zero point");
+      return makeError("quantize: part " + std::to_string(j) + ": ggml arithmetic has no zero point", part + ".zero");
   }
   return {};
 }

@@ -76,28 +76,52 @@ Result<Partition> Partition::custom(std::int64_t numel, std::vector<std::vector<
   return p;
 }
 
-Result<Partition> Partition::fromSpec(std::string_view spec, std::span<const std::int64_t> shape) {
-  const auto [rows, cols] = matrixView(shape);
-  if (spec == "tensor") return Partition::tensor(rows * cols);
-  if (spec == "row") return Partition::rows(rows, cols);
-  if (spec == "column") return Partition::columns(rows, cols);
-  if (spec.starts_with("group:")) {
-    std::string_view rest = spec.substr(6);
-    bool alongRow = true;
+Result<PartitionSpec> PartitionSpec::parse(std::string_view text) {
+  PartitionSpec s;
+  s.text = std::string(text);
+  if (text == "tensor") {
+    s.kind = PartitionKind::Tensor;
+  } else if (text == "row") {
+    s.kind = PartitionKind::Row;
+  } else if (text == "column") {
+    s.kind = PartitionKind::Column;
+  } else if (text.starts_with("group:")) {
+    std::string_view rest = text.substr(6);
+    s.kind = PartitionKind::GroupAlongRow;
     if (rest.ends_with(":column")) {
-      alongRow = false;
+      s.kind = PartitionKind::GroupAlongColumn;
       rest.remove_suffix(7);
     } else if (rest.ends_with(":row")) {
       rest.remove_suffix(4);
     }
-    std::int64_t g = 0;
-    const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), g);
-    if (ec != std::errc() || ptr != rest.data() + rest.size() || g < 1)
-      return makeError("partition: bad group size in '" + std::string(spec) + "' (expected group:G with G ≥ 1)");
-    return Partition::groups(rows, cols, g, alongRow);
+    const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), s.group);
+    if (ec != std::errc() || ptr != rest.data() + rest.size() || s.group < 1)
+      return makeError("partition: bad group size in '" + std::string(text) + "' (expected group:G with G ≥ 1)");
+  } else {
+    return makeError("partition: unknown partition '" + std::string(text) +
+                     "' (expected tensor, row, column, group:G or group:G:column)");
   }
-  return makeError("partition: unknown partition '" + std::string(spec) +
-                   "' (expected tensor, row, column, group:G or group:G:column)");
+  return s;
+}
+
+Result<Partition> PartitionSpec::on(std::span<const std::int64_t> shape) const {
+  const auto [rows, cols] = matrixView(shape);
+  switch (kind) {
+    case PartitionKind::Tensor: return Partition::tensor(rows * cols);
+    case PartitionKind::Row: return Partition::rows(rows, cols);
+    case PartitionKind::Column: return Partition::columns(rows, cols);
+    case PartitionKind::GroupAlongRow:
+    case PartitionKind::GroupAlongColumn:
+      return Partition::groups(rows, cols, group, kind == PartitionKind::GroupAlongRow);
+    case PartitionKind::Custom: break;
+  }
+  return makeError("partition: '" + text + "' has no regular layout");
+}
+
+Result<Partition> Partition::fromSpec(std::string_view spec, std::span<const std::int64_t> shape) {
+  auto s = PartitionSpec::parse(spec);
+  if (!s) return s.error();
+  return s->on(shape);
 }
 
 std::size_t Partition::partCount() const {

@@ -85,6 +85,21 @@ class Partition {
   std::vector<std::vector<std::int64_t>> m_custom;
 };
 
+/// A partition as recipes and the CLI spell it, parsed once: "tensor", "row", "column", "group:G"
+/// (along rows; "group:G:row" is accepted too) or "group:G:column". The spelling is kept as
+/// written, so a recipe writes back exactly what it read; two specs are equal when spelled alike.
+struct PartitionSpec {
+  PartitionKind kind = PartitionKind::Row;
+  std::int64_t group = 0;    ///< G of the group kinds
+  std::string text = "row";  ///< the spelling
+
+  /// Errors: "partition: unknown partition 'diag' (...)", "partition: bad group size in ...".
+  static Result<PartitionSpec> parse(std::string_view text);
+  /// The partition of a tensor of `shape` (see matrixView).
+  Result<Partition> on(std::span<const std::int64_t> shape) const;
+  friend bool operator==(const PartitionSpec& a, const PartitionSpec& b) { return a.text == b.text; }
+};
+
 /// (rows, cols) view of a shape used by row/column/group partitions: rank 0/1 → (1, numel),
 /// rank ≥ 2 → (shape[0], product of the rest).
 std::pair<std::int64_t, std::int64_t> matrixView(std::span<const std::int64_t> shape);

@@ -4,11 +4,36 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <numeric>
 #include <string>
 
 namespace quench {
+
+Result<Sparsity> Sparsity::parse(std::string_view s) {
+  Sparsity out;
+  if (const auto colon = s.find(':'); colon != std::string_view::npos) {
+    const auto a = std::from_chars(s.data(), s.data() + colon, out.n);
+    const auto b = std::from_chars(s.data() + colon + 1, s.data() + s.size(), out.m);
+    if (a.ec != std::errc() || a.ptr != s.data() + colon || b.ec != std::errc() || b.ptr != s.data() + s.size() ||
+        out.n < 1 || out.m < out.n)
+      return makeError("sparsity '" + std::string(s) + "' is not N:M with 1 ≤ N ≤ M");
+    out.structured = true;
+    return out;
+  }
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out.fraction);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !(out.fraction >= 0 && out.fraction <= 1))
+    return makeError("sparsity '" + std::string(s) + "' is neither a fraction in [0, 1] nor N:M");
+  return out;
+}
+
+std::string Sparsity::spec() const {
+  if (structured) return std::to_string(n) + ":" + std::to_string(m);
+  char buf[64];
+  const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, fraction);  // shortest round-trip
+  return std::string(buf, ptr);
+}
 
 namespace {
 

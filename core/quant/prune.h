@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/exec/progress.h"
@@ -32,6 +34,21 @@ struct NmPruneParams {
   int m = 4;                  ///< group size: M consecutive values along a row
   std::size_t rowLength = 0;  ///< elements per row; groups never cross rows. 0 = one row. A short
                               ///< last group of L < M values keeps min(N, L).
+};
+
+/// A pruning amount as recipes and the CLI spell it, parsed once: a fraction f ∈ [0, 1] of
+/// magnitude pruning ("0.5") or N:M structured sparsity ("2:4", 1 ≤ N ≤ M).
+struct Sparsity {
+  bool structured = false;  ///< N:M (else a fraction)
+  double fraction = 0.5;    ///< f, when !structured
+  int n = 2, m = 4;         ///< N:M, when structured
+
+  /// Errors: "sparsity '4:2' is not N:M with 1 ≤ N ≤ M", "sparsity 'x' is neither a fraction in
+  /// [0, 1] nor N:M".
+  static Result<Sparsity> parse(std::string_view text);
+  /// The canonical spelling: the shortest decimal that reads back as f, or "N:M".
+  std::string spec() const;
+  friend bool operator==(const Sparsity&, const Sparsity&) = default;
 };
 
 /// Result: QuantResult with reconstruction = θ with pruned entries set to +0, no codes, no

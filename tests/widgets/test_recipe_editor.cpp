@@ -20,13 +20,16 @@
 #include "common/fuzzy.h"
 #include "core/io/reader.h"
 #include "core/quant/float_format.h"
+#include "core/quant/float_method.h"
 #include "core/quant/integer.h"
+#include "core/quant/integer_method.h"
 #include "core/quant/partition.h"
+#include "core/quant/prune_method.h"
 #include "core/recipe/recipe.h"
 #include "widgets/parts_table_model.h"
 #include "widgets/recipe_editor.h"
 
-using quench::Method;
+using quench::IntSettings;
 using quench::MethodParams;
 using quench::PartOverride;
 using quench::PartParams;
@@ -49,8 +52,9 @@ struct Quantized {
 
 // What the window does: quantize with the editor's parameters, and calibrate once more without
 // the overrides for the proposal column.
-Quantized quantize(const std::vector<float>& x, std::vector<std::int64_t> shape, const MethodParams& p) {
-  auto part = quench::Partition::fromSpec(p.partition, shape);
+Quantized quantize(const std::vector<float>& x, std::vector<std::int64_t> shape, const MethodParams& params) {
+  const IntSettings& p = params.as<IntSettings>();
+  auto part = quench::Partition::fromSpec(p.partition.text, shape);
   if (!part) qFatal("%s", part.error().message.c_str());
   quench::IntegerParams ip;
   ip.bits = p.bits;
@@ -124,7 +128,7 @@ class TestRecipeEditor : public QObject {
       activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), method);
       QCOMPARE(changed.size(), 1);
       // Switching method gives that method's defaults (MATH.md / recipe.h), which the core accepts.
-      QCOMPARE(ed.params(), MethodParams::defaults(*quench::parseMethod(method.toStdString())));
+      QCOMPARE(ed.params(), MethodParams::defaults(method.toStdString()));
     }
     for (const QString& f : all) {
       QVERIFY2(ed.isFieldVisible(f) == shown.contains(f), qPrintable(method + ": " + f));
@@ -136,11 +140,11 @@ class TestRecipeEditor : public QObject {
       activate(qobject_cast<QComboBox*>(ed.fieldWidget("partition")), "group");
       QVERIFY(ed.isFieldVisible("group"));
       QVERIFY(ed.isFieldVisible("group_axis"));
-      QCOMPARE(ed.params().partition, std::string("group:128"));
+      QCOMPARE(ed.params().as<IntSettings>().partition.text, std::string("group:128"));
       QVERIFY(!ed.isFieldVisible("percentile"));
       activate(qobject_cast<QComboBox*>(ed.fieldWidget("calib")), "percentile");
       QVERIFY(ed.isFieldVisible("percentile"));
-      QCOMPARE(quench::calibrationSpec(ed.params().calibration), std::string("percentile:99.9"));
+      QCOMPARE(quench::calibrationSpec(ed.params().as<IntSettings>().calibration), std::string("percentile:99.9"));
     }
     if (method == QLatin1String("float")) {
       QVERIFY(!ed.isFieldVisible("format_custom"));
@@ -154,18 +158,18 @@ class TestRecipeEditor : public QObject {
     ed.show();
     auto* bits = qobject_cast<QSpinBox*>(ed.fieldWidget("bits"));
     bits->setValue(4);
-    QCOMPARE(ed.params().bits, 4);
+    QCOMPARE(ed.params().as<IntSettings>().bits, 4);
     activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), "nf4");
-    QCOMPARE(ed.params().method, Method::Nf4);
+    QCOMPARE(std::string(ed.params().name()), std::string("nf4"));
     activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), "int");
-    QCOMPARE(ed.params().bits, 4);
+    QCOMPARE(ed.params().as<IntSettings>().bits, 4);
   }
 
   void typedOverridesReachParams() {
     RecipeEditor ed;
     ed.show();
     QVERIFY(QTest::qWaitForWindowExposed(&ed));
-    MethodParams p = MethodParams::defaults(Method::Int);  // 8-bit symmetric absmax, per row
+    MethodParams p = MethodParams::defaults("int");  // 8-bit symmetric absmax, per row
     ed.setParams(p);
     ed.setTensorInfo("small", {3, 4});
     const Quantized q = quantize(kSmall, {3, 4}, p);
@@ -182,15 +186,15 @@ class TestRecipeEditor : public QObject {
     QCOMPARE(changed.size(), 1);
     PartOverride want;
     want.scale = 0.05;
-    QCOMPARE(lastEmitted(changed).overrides, (std::map<std::size_t, PartOverride>{{1, want}}));
+    QCOMPARE(lastEmitted(changed).as<IntSettings>().overrides, (std::map<std::size_t, PartOverride>{{1, want}}));
     typeInto(ed, 1, PartsTableModel::kZero, "-2");
     want.zeroPoint = -2;
-    QCOMPARE(lastEmitted(changed).overrides, (std::map<std::size_t, PartOverride>{{1, want}}));
+    QCOMPARE(lastEmitted(changed).as<IntSettings>().overrides, (std::map<std::size_t, PartOverride>{{1, want}}));
     typeInto(ed, 1, PartsTableModel::kClip, "100");
     want.clipLow = -100;
     want.clipHigh = 100;
     QCOMPARE(changed.size(), 3);
-    QCOMPARE(lastEmitted(changed).overrides, (std::map<std::size_t, PartOverride>{{1, want}}));
+    QCOMPARE(lastEmitted(changed).as<IntSettings>().overrides, (std::map<std::size_t, PartOverride>{{1, want}}));
     QCOMPARE(ed.params(), lastEmitted(changed));
     QCOMPARE(ed.errorText("overrides"), QString());
 
@@ -220,7 +224,7 @@ class TestRecipeEditor : public QObject {
     RecipeEditor ed;
     ed.show();
     QVERIFY(QTest::qWaitForWindowExposed(&ed));
-    const MethodParams p = MethodParams::defaults(Method::Int);
+    const MethodParams p = MethodParams::defaults("int");
     ed.setParams(p);
     const Quantized q = quantize(kSmall, {3, 4}, p);
     ed.setParts(q.used, q.proposed);
@@ -260,7 +264,7 @@ class TestRecipeEditor : public QObject {
     pct->setText("99.5");
     emit pct->editingFinished();
     QCOMPARE(changed.size(), 2);
-    QCOMPARE(ed.params().calibration.percentile, 99.5);
+    QCOMPARE(ed.params().as<IntSettings>().calibration.percentile, 99.5);
     QCOMPARE(ed.errorText("calib"), QString());
     ed.undoStack()->undo();
     ed.undoStack()->undo();
@@ -274,11 +278,11 @@ class TestRecipeEditor : public QObject {
     e->setValue(9);
     QVERIFY(!ed.errorText("format").isEmpty());
     QCOMPARE(changed.size(), emitted);
-    QVERIFY(static_cast<bool>(quench::parseFloatFormat(ed.params().format)));
+    QVERIFY(static_cast<bool>(quench::parseFloatFormat(ed.params().as<quench::FloatSettings>().format.text)));
 
     activate(qobject_cast<QComboBox*>(ed.fieldWidget("method")), "prune");
     activate(qobject_cast<QComboBox*>(ed.fieldWidget("sparsity")), "nm");
-    QCOMPARE(ed.params().sparsity, std::string("2:4"));
+    QCOMPARE(ed.params().as<quench::PruneSettings>().sparsity.spec(), std::string("2:4"));
     const int emitted2 = static_cast<int>(changed.size());
     const auto n = ed.findChildren<QSpinBox*>();
     QSpinBox* nSpin = nullptr;
@@ -288,7 +292,7 @@ class TestRecipeEditor : public QObject {
     nSpin->setValue(5);
     QVERIFY(ed.errorText("sparsity").contains(QStringLiteral("1 ≤ N ≤ M")));
     QCOMPARE(changed.size(), emitted2);
-    QCOMPARE(ed.params().sparsity, std::string("2:4"));
+    QCOMPARE(ed.params().as<quench::PruneSettings>().sparsity.spec(), std::string("2:4"));
   }
 
   // llama.cpp's code arithmetic: editable, one undo step, refused on the asymmetric grid and
@@ -300,31 +304,31 @@ class TestRecipeEditor : public QObject {
     QVERIFY(arith);
     QCOMPARE(arith->currentData().toString(), QStringLiteral("exact"));
     activate(arith, "ggml");
-    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Ggml);
+    QCOMPARE(ed.params().as<IntSettings>().arithmetic, quench::CodeArithmetic::Ggml);
     // The recipe JSON carries it (and reads back the same).
     const std::string json = quench::recipeToJson(quench::Recipe{{quench::RecipeRule{"*", ed.params()}}});
     QVERIFY(json.find("\"arithmetic\": \"ggml\"") != std::string::npos);
     QCOMPARE(quench::recipeFromJson(json)->rules.at(0).params, ed.params());
     ed.undoStack()->undo();
-    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Exact);
+    QCOMPARE(ed.params().as<IntSettings>().arithmetic, quench::CodeArithmetic::Exact);
     QCOMPARE(arith->currentData().toString(), QStringLiteral("exact"));
     ed.undoStack()->redo();
-    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Ggml);
+    QCOMPARE(ed.params().as<IntSettings>().arithmetic, quench::CodeArithmetic::Ggml);
     activate(qobject_cast<QComboBox*>(ed.fieldWidget("symmetric")), "asym");
-    QVERIFY(!ed.params().symmetric);
-    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Exact);
+    QVERIFY(!ed.params().as<IntSettings>().symmetric);
+    QCOMPARE(ed.params().as<IntSettings>().arithmetic, quench::CodeArithmetic::Exact);
     QCOMPARE(arith->currentData().toString(), QStringLiteral("exact"));
     QSignalSpy changed(&ed, &RecipeEditor::paramsChanged);
     activate(arith, "ggml");
     QCOMPARE(changed.size(), 0);
     QVERIFY(ed.errorText("arithmetic").contains(QStringLiteral("symmetric grid")));
-    QCOMPARE(ed.params().arithmetic, quench::CodeArithmetic::Exact);
+    QCOMPARE(ed.params().as<IntSettings>().arithmetic, quench::CodeArithmetic::Exact);
   }
 
   void undoRedoRoundTrip() {
     RecipeEditor ed;
     ed.show();
-    const MethodParams p0 = MethodParams::defaults(Method::Int);
+    const MethodParams p0 = MethodParams::defaults("int");
     ed.setParams(p0);
     ed.setTensorInfo("small", {3, 4});
     ed.setParts(quantize(kSmall, {3, 4}, p0).used, {});
@@ -342,13 +346,13 @@ class TestRecipeEditor : public QObject {
     activate(qobject_cast<QComboBox*>(ed.fieldWidget("symmetric")), "asym");
     states.push_back(ed.params());
     QCOMPARE(ed.undoStack()->count(), 5);
-    QCOMPARE(states[1].overrides.size(), std::size_t{1});
-    QCOMPARE(states[2].bits, 6);
-    QCOMPARE(states[2].overrides, states[1].overrides);  // a scale survives a bits change
-    QCOMPARE(states[3].rounding, quench::Rounding::HalfAwayFromZero);
-    QVERIFY(states[4].overrides.empty());
-    QCOMPARE(states[4].partition, std::string("column"));
-    QVERIFY(!states[5].symmetric);
+    QCOMPARE(states[1].as<IntSettings>().overrides.size(), std::size_t{1});
+    QCOMPARE(states[2].as<IntSettings>().bits, 6);
+    QCOMPARE(states[2].as<IntSettings>().overrides, states[1].as<IntSettings>().overrides);  // a scale survives a bits change
+    QCOMPARE(states[3].as<IntSettings>().rounding, quench::Rounding::HalfAwayFromZero);
+    QVERIFY(states[4].as<IntSettings>().overrides.empty());
+    QCOMPARE(states[4].as<IntSettings>().partition.text, std::string("column"));
+    QVERIFY(!states[5].as<IntSettings>().symmetric);
     QCOMPARE(changed.size(), 5);
 
     for (int i = 4; i >= 0; --i) {
@@ -370,7 +374,7 @@ class TestRecipeEditor : public QObject {
   void sliderRunIsOneUndoStep() {
     RecipeEditor ed;
     ed.show();
-    const MethodParams p0 = MethodParams::defaults(Method::Int);
+    const MethodParams p0 = MethodParams::defaults("int");
     ed.setParams(p0);
     const Quantized q = quantize(kSmall, {3, 4}, p0);
     ed.setParts(q.used, q.proposed);
@@ -387,7 +391,7 @@ class TestRecipeEditor : public QObject {
     QCOMPARE(changed.size(), 4);  // every move is shown live
     QCOMPARE(ed.undoStack()->count(), 1);
     // 100 steps per decade: 70 steps above the middle is s = 0.02·10^0.7.
-    QUENCH_COMPARE_NEAR(*ed.params().overrides.at(1).scale, static_cast<double>(q.proposed[1].scale) * std::pow(10.0, 0.7),
+    QUENCH_COMPARE_NEAR(*ed.params().as<IntSettings>().overrides.at(1).scale, static_cast<double>(q.proposed[1].scale) * std::pow(10.0, 0.7),
                         1e-12, 0);
     // A second drag is a second step; undo takes back one drag at a time.
     const MethodParams afterFirst = ed.params();
@@ -399,7 +403,7 @@ class TestRecipeEditor : public QObject {
     QCOMPARE(ed.params(), afterFirst);
     ed.undoStack()->undo();
     QCOMPARE(ed.params(), p0);
-    QVERIFY(ed.params().overrides.empty());
+    QVERIFY(ed.params().as<IntSettings>().overrides.empty());
 
     // The M slider on the same part: one step; and the bits slider merges too.
     QSlider* c = ed.clipSlider();
@@ -407,27 +411,27 @@ class TestRecipeEditor : public QObject {
     for (int v : {120, 110, 100}) c->setValue(v);
     c->setSliderDown(false);
     QCOMPARE(ed.undoStack()->count(), 1);  // redo history of the s drags was discarded
-    QCOMPARE(ed.params().overrides.at(1).clipHigh, std::optional<std::int64_t>(100));
-    QCOMPARE(ed.params().overrides.at(1).clipLow, std::optional<std::int64_t>(-100));
+    QCOMPARE(ed.params().as<IntSettings>().overrides.at(1).clipHigh, std::optional<std::int64_t>(100));
+    QCOMPARE(ed.params().as<IntSettings>().overrides.at(1).clipLow, std::optional<std::int64_t>(-100));
     QSlider* b = ed.bitsSlider();
     b->setSliderDown(true);
     for (int v : {5, 4, 3}) b->setValue(v);  // positions of 7, 6, 5 bits
     b->setSliderDown(false);
     QCOMPARE(ed.undoStack()->count(), 2);
-    QCOMPARE(ed.params().bits, 5);
-    QVERIFY(ed.params().overrides.empty());  // the typed clip belonged to the 8-bit grid
+    QCOMPARE(ed.params().as<IntSettings>().bits, 5);
+    QVERIFY(ed.params().as<IntSettings>().overrides.empty());  // the typed clip belonged to the 8-bit grid
     ed.undoStack()->undo();
-    QCOMPARE(ed.params().bits, 8);
-    QCOMPARE(ed.params().overrides.at(1).clipHigh, std::optional<std::int64_t>(100));
+    QCOMPARE(ed.params().as<IntSettings>().bits, 8);
+    QCOMPARE(ed.params().as<IntSettings>().overrides.at(1).clipHigh, std::optional<std::int64_t>(100));
 
     // Reset part / reset all: one step each.
     ed.resetSelectedPart();
-    QVERIFY(ed.params().overrides.empty());
+    QVERIFY(ed.params().as<IntSettings>().overrides.empty());
     QCOMPARE(ed.undoStack()->count(), 2);
     ed.undoStack()->undo();
-    QCOMPARE(ed.params().overrides.size(), std::size_t{1});
+    QCOMPARE(ed.params().as<IntSettings>().overrides.size(), std::size_t{1});
     ed.resetAllOverrides();
-    QVERIFY(ed.params().overrides.empty());
+    QVERIFY(ed.params().as<IntSettings>().overrides.empty());
   }
 
   // 4096 parts (a 4096 × 64 tensor, per row) from the real quantizer. Values are within ±3, so
@@ -440,14 +444,14 @@ class TestRecipeEditor : public QObject {
     std::mt19937 rng(7);
     std::normal_distribution<float> normal(0.0f, 1.0f);
     for (float& v : x) v = std::clamp(normal(rng), -3.0f, 3.0f);
-    MethodParams p = MethodParams::defaults(Method::Int);
+    MethodParams p = MethodParams::defaults("int");
     PartOverride o;
     o.scale = 0.01;
-    for (std::size_t j = 5; j < static_cast<std::size_t>(rows); j += 13) p.overrides[j] = o;
+    for (std::size_t j = 5; j < static_cast<std::size_t>(rows); j += 13) p.as<IntSettings>().overrides[j] = o;
     auto part = quench::Partition::rows(rows, cols);
     quench::IntegerParams ip;
-    ip.calibration = p.calibration;
-    ip.overrides = p.overrides;
+    ip.calibration = p.as<IntSettings>().calibration;
+    ip.overrides = p.as<IntSettings>().overrides;
     auto r = quench::quantizeInteger(x, part, ip);
     QVERIFY(r);
     std::vector<int> expected;
@@ -456,7 +460,7 @@ class TestRecipeEditor : public QObject {
       for (std::int64_t c = 0; c < cols; ++c) count += r->saturated[static_cast<std::size_t>(j * cols + c)];
       if (count > 0) expected.push_back(static_cast<int>(j));
     }
-    QCOMPARE(expected.size(), p.overrides.size());  // 316 rows: 5, 18, ..., 4090
+    QCOMPARE(expected.size(), p.as<IntSettings>().overrides.size());  // 316 rows: 5, 18, ..., 4090
     ip.overrides.clear();
     RecipeEditor ed;
     ed.resize(520, 800);
@@ -527,17 +531,17 @@ class TestRecipeEditor : public QObject {
     QVERIFY(reader);
     auto t = (*reader)->readFloat(std::string_view("model.layers.0.self_attn.q_proj.weight"));
     QVERIFY2(t, t ? "" : t.error().message.c_str());
-    MethodParams p = MethodParams::defaults(Method::Int);
-    p.bits = 4;
-    p.calibration.method = quench::CalibrationMethod::Percentile;
-    p.calibration.percentile = 99.5;
+    MethodParams p = MethodParams::defaults("int");
+    p.as<IntSettings>().bits = 4;
+    p.as<IntSettings>().calibration.method = quench::CalibrationMethod::Percentile;
+    p.as<IntSettings>().calibration.percentile = 99.5;
     PartOverride o;
     o.scale = 0.05;
-    p.overrides[3] = o;  // a scale typed too small: part 3 saturates
+    p.as<IntSettings>().overrides[3] = o;  // a scale typed too small: part 3 saturates
     PartOverride m;
     m.clipLow = -5;
     m.clipHigh = 5;
-    p.overrides[6] = m;
+    p.as<IntSettings>().overrides[6] = m;
     const Quantized q = quantize(t->values, t->shape, p);
     RecipeEditor ed;
     ed.resize(560, 860);

@@ -26,6 +26,7 @@
 #include "app/gui/model_page.h"
 #include "common/cli_run.h"
 #include "common/fuzzy.h"
+#include "core/quant/integer_method.h"
 #include "widgets/curves_view.h"
 #include "widgets/evaluation_view.h"
 #include "widgets/model_info_view.h"
@@ -63,8 +64,8 @@ QString shown(double v, int precision = 6) { return QString::number(v, 'g', prec
 
 Recipe intRecipe(int bits) {
   Recipe r;
-  MethodParams p = MethodParams::defaults(Method::Int);
-  p.bits = bits;
+  MethodParams p = MethodParams::defaults("int");
+  p.as<IntSettings>().bits = bits;
   r.rules.push_back(RecipeRule{"*", p});
   return r;
 }

@@ -24,6 +24,7 @@
 #include "common/fuzzy.h"
 #include "core/io/reader.h"
 #include "core/io/writer.h"
+#include "core/quant/integer_method.h"
 #include "core/recipe/recipe.h"
 #include "core/stats/histogram.h"
 #include "widgets/error_view.h"
@@ -146,7 +147,7 @@ class TestWorkbench : public QObject {
     auto* bits = qobject_cast<QSpinBox*>(w.recipeEditor()->fieldWidget("bits"));
     QVERIFY(bits);
     QVERIFY(afterUpdate(w, [&] { bits->setValue(4); }));
-    QCOMPARE(w.recipe().rules[0].params.bits, 4);
+    QCOMPARE(w.recipe().rules[0].params.as<IntSettings>().bits, 4);
     h = handQuantize(t.values, 128, 4);
     QUENCH_COMPARE_NEAR(fig->current().figures.mse, h.mse, 1e-9, 0);
     QUENCH_COMPARE_NEAR(fig->current().figures.sqnrDb, h.sqnrDb, 1e-9, 0);
@@ -156,7 +157,7 @@ class TestWorkbench : public QObject {
     auto* partition = qobject_cast<QComboBox*>(w.recipeEditor()->fieldWidget("partition"));
     QVERIFY(partition);
     QVERIFY(afterUpdate(w, [&] { selectCombo(partition, "tensor"); }));
-    QCOMPARE(w.recipe().rules[0].params.partition, std::string("tensor"));
+    QCOMPARE(w.recipe().rules[0].params.as<IntSettings>().partition.text, std::string("tensor"));
     h = handQuantize(t.values, 1, 4);
     QUENCH_COMPARE_NEAR(fig->current().figures.mse, h.mse, 1e-9, 0);
     const auto& d = w.histogramView()->overlay();
@@ -194,7 +195,7 @@ class TestWorkbench : public QObject {
     QVERIFY(afterUpdate(w, [&] {
       QVERIFY(model->setData(model->index(0, widgets::PartsTableModel::kScale), QStringLiteral("0.001"), Qt::EditRole));
     }));
-    const auto& ov = w.recipe().rules[0].params.overrides;
+    const auto& ov = w.recipe().rules[0].params.as<IntSettings>().overrides;
     QCOMPARE(ov.size(), std::size_t(1));
     QCOMPARE(*ov.at(0).scale, 0.001);
     const Hand h = handQuantize(t.values, 128, 8, 0.001);
@@ -222,10 +223,10 @@ class TestWorkbench : public QObject {
     QVERIFY(undo);
     QVERIFY(undo->isEnabled());
     QVERIFY(afterUpdate(w, [&] { undo->trigger(); }));
-    QVERIFY(w.recipe().rules[0].params.overrides.empty());
+    QVERIFY(w.recipe().rules[0].params.as<IntSettings>().overrides.empty());
     QCOMPARE(w.figuresPanel()->current().figures.mse, before);
     QVERIFY(afterUpdate(w, [&] { w.recipeEditor()->undoStack()->redo(); }));
-    QCOMPARE(w.recipe().rules[0].params.overrides.size(), std::size_t(1));
+    QCOMPARE(w.recipe().rules[0].params.as<IntSettings>().overrides.size(), std::size_t(1));
     QUENCH_COMPARE_NEAR(w.figuresPanel()->current().figures.mse, h.mse, 1e-9, 0);
   }
 
@@ -236,7 +237,7 @@ class TestWorkbench : public QObject {
     QVERIFY(openModel(w));
     const double mse = w.figuresPanel()->current().figures.mse;
     MethodParams p = w.currentParams();
-    p.overrides[5000].scale = 0.5;  // there are 128 parts
+    p.as<IntSettings>().overrides[5000].scale = 0.5;  // there are 128 parts
     QSignalSpy failed(&w, &MainWindow::quantFailed);
     w.applyParams(p);
     QVERIFY(failed.wait(kTimeoutMs));
@@ -280,8 +281,8 @@ class TestWorkbench : public QObject {
     QCOMPARE(w.currentRule(), 0);
     auto* bits = qobject_cast<QSpinBox*>(w.recipeEditor()->fieldWidget("bits"));
     QVERIFY(afterUpdate(w, [&] { bits->setValue(4); }));
-    QCOMPARE(w.recipe().rules[0].params.bits, 4);
-    QCOMPARE(w.recipe().rules[1].params.bits, 8);
+    QCOMPARE(w.recipe().rules[0].params.as<IntSettings>().bits, 4);
+    QCOMPARE(w.recipe().rules[1].params.as<IntSettings>().bits, 8);
     const QString recipeFile = m_dir.filePath("recipe.json");
     QCOMPARE(w.exportRecipe(recipeFile), QString());
     auto loaded = loadRecipe(recipeFile.toStdString());
@@ -336,7 +337,7 @@ class TestWorkbench : public QObject {
     QVERIFY(restored.wait(kTimeoutMs));
     QCOMPARE(w2.selectedTensorName(), QString::fromLatin1(kTensor));
     QVERIFY(w2.recipe() == recipe);
-    QCOMPARE(w2.recipeEditor()->params().bits, 6);
+    QCOMPARE(w2.recipeEditor()->params().as<IntSettings>().bits, 6);
     QCOMPARE(w2.tabs()->currentIndex(), int(MainWindow::kSaturationTab));
     QVERIFY(w2.histogramView()->logScale());
     QCOMPARE(w2.selectedPart(), 3);
@@ -363,7 +364,7 @@ class TestWorkbench : public QObject {
     s.files = {{QStringLiteral("/a/b.safetensors"), false}, {QString(), true}};
     s.selectedFile = 1;
     s.selectedTensor = QStringLiteral("blk.0.attn_q.weight");
-    s.recipe.rules = {{"*", MethodParams::defaults(Method::Nf4)}};
+    s.recipe.rules = {{"*", MethodParams::defaults("nf4")}};
     s.tab = QStringLiteral("nf4");
     s.histogramMode = QStringLiteral("error");
     s.part = 7;

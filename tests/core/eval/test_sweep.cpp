@@ -10,6 +10,8 @@
 
 #include "common/fuzzy.h"
 #include "core/eval/sweep.h"
+#include "core/quant/codebook_method.h"
+#include "core/quant/integer_method.h"
 
 using namespace quench;
 using namespace quench::model;
@@ -84,21 +86,21 @@ class TestSweep : public QObject {
     QVERIFY(bits.ok());
     QCOMPARE(bits->size(), std::size_t{2});
     QCOMPARE((*bits)[0].label, std::string("2"));
-    QCOMPARE((*bits)[0].recipe.rules.at(0).params.bits, 2);
-    QCOMPARE((*bits)[1].recipe.rules.at(0).params.bits, 8);
+    QCOMPARE((*bits)[0].recipe.rules.at(0).params.as<IntSettings>().bits, 2);
+    QCOMPARE((*bits)[1].recipe.rules.at(0).params.as<IntSettings>().bits, 8);
     QCOMPARE((*bits)[1].temperature, 1.5);  // the fixed temperature of the other points
     // Only the swept key changes.
     Recipe expect = base;
-    expect.rules[0].params.bits = 8;
+    expect.rules[0].params.as<IntSettings>().bits = 8;
     QCOMPARE((*bits)[1].recipe, expect);
 
     auto group = sweepPoints(base, {"group", {"32"}});
     QVERIFY(group.ok());
-    QCOMPARE((*group)[0].recipe.rules[0].params.partition, std::string("group:32"));
+    QCOMPARE((*group)[0].recipe.rules[0].params.as<IntSettings>().partition.text, std::string("group:32"));
     auto clip = sweepPoints(base, {"clip", {"99.9"}});
     QVERIFY(clip.ok());
-    QCOMPARE(clip->at(0).recipe.rules[0].params.calibration.method, CalibrationMethod::Percentile);
-    QCOMPARE(clip->at(0).recipe.rules[0].params.calibration.percentile, 99.9);
+    QCOMPARE(clip->at(0).recipe.rules[0].params.as<IntSettings>().calibration.method, CalibrationMethod::Percentile);
+    QCOMPARE(clip->at(0).recipe.rules[0].params.as<IntSettings>().calibration.percentile, 99.9);
     auto temp = sweepPoints(base, {"temperature", {"0.5", "2"}});
     QVERIFY(temp.ok());
     QCOMPARE(temp->at(0).temperature, 0.5);
@@ -107,7 +109,7 @@ class TestSweep : public QObject {
     auto nf4 = sweepPoints(recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "nf4"}]})"),
                            {"block", {"32", "128"}});
     QVERIFY(nf4.ok());
-    QCOMPARE(nf4->at(1).recipe.rules[0].params.block, std::size_t{128});
+    QCOMPARE(nf4->at(1).recipe.rules[0].params.as<CodebookSettings>().block, std::size_t{128});
 
     // Every rule of a two-rule recipe gets the setting.
     auto two = sweepPoints(
@@ -115,8 +117,8 @@ class TestSweep : public QObject {
                                                      {"tensors": "*", "method": "int", "bits": 6}]})"),
         {"bits", {"3"}});
     QVERIFY(two.ok());
-    QCOMPARE(two->at(0).recipe.rules[0].params.bits, 3);
-    QCOMPARE(two->at(0).recipe.rules[1].params.bits, 3);
+    QCOMPARE(two->at(0).recipe.rules[0].params.as<IntSettings>().bits, 3);
+    QCOMPARE(two->at(0).recipe.rules[1].params.as<IntSettings>().bits, 3);
     QCOMPARE(two->at(0).recipe.rules[0].tensors, std::string("blk.0.*"));
 
     // Bad values name the point; a base valid only once the setting is applied is accepted.
@@ -146,7 +148,7 @@ class TestSweep : public QObject {
     for (const SweepPoint& p : *all) {
       QCOMPARE(p.recipe.rules.size(), std::size_t{1});
       QCOMPARE(p.recipe.rules[0].tensors, p.label);
-      QCOMPARE(p.recipe.rules[0].params.bits, 4);
+      QCOMPARE(p.recipe.rules[0].params.as<IntSettings>().bits, 4);
     }
     // The rules' globs narrow the tensors (layer 0's matrices only), each tensor with the rule
     // that selects it first.
@@ -156,9 +158,9 @@ class TestSweep : public QObject {
     QVERIFY(narrow.ok());
     QCOMPARE(narrow->size(), std::size_t{7});
     QCOMPARE(narrow->at(0).label, std::string("blk.0.attn_q.weight"));
-    QCOMPARE(narrow->at(0).recipe.rules[0].params.bits, 3);
+    QCOMPARE(narrow->at(0).recipe.rules[0].params.as<IntSettings>().bits, 3);
     QCOMPARE(narrow->at(6).label, std::string("blk.0.ffn_up.weight"));
-    QCOMPARE(narrow->at(6).recipe.rules[0].params.bits, 5);
+    QCOMPARE(narrow->at(6).recipe.rules[0].params.as<IntSettings>().bits, 5);
     QVERIFY(!perTensorPoints(m, recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "nothing", "method": "int"}]})"))
                  .ok());
   }

@@ -86,6 +86,7 @@ class TestGguf : public QObject {
   void truncatedAtEveryByte();
   void hostileHeaders_data();
   void hostileHeaders();
+  void errorNamesFileAndOffset();
 };
 
 void TestGguf::publishedStories260K() {
@@ -409,6 +410,18 @@ void TestGguf::hostileHeaders() {
   QVERIFY(!r.ok());
   QVERIFY2(r.error().message.rfind("test.gguf: ", 0) == 0, r.error().message.c_str());
   QVERIFY2(r.error().message.find(expect.toStdString()) != std::string::npos, r.error().message.c_str());
+}
+
+// Beside the message, the error carries the file and the byte offset where reading stopped
+// (issue 12): an unsupported version is known once its 4 bytes after the magic are read.
+void TestGguf::errorNamesFileAndOffset() {
+  GgufBuilder g;
+  g.header(0, 0, 7);
+  auto r = open(g.b);
+  QVERIFY(!r.ok());
+  QCOMPARE(r.error().file, std::string("test.gguf"));
+  QCOMPARE(r.error().offset, std::optional<std::uint64_t>(8));
+  QVERIFY2(r.error().message.find("unsupported GGUF version 7") != std::string::npos, r.error().message.c_str());
 }
 
 QTEST_APPLESS_MAIN(TestGguf)

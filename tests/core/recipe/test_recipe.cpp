@@ -3,10 +3,14 @@
 #include <QtTest/QtTest>
 
 #include <QTemporaryDir>
+#include <fstream>
 #include <random>
 
 #include "core/io/reader.h"
 #include "core/io/writer.h"
+#include "core/quant/codebook_method.h"
+#include "core/quant/integer_method.h"
+#include "core/quant/prune_method.h"
 #include "core/recipe/recipe.h"
 
 using namespace quench;
@@ -104,7 +108,7 @@ class TestRecipe : public QObject {
     auto r = recipeFromJson(kCanonical);
     QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
     QCOMPARE(r->rules.size(), std::size_t{8});
-    const MethodParams& p = r->rules[0].params;
+    const IntSettings& p = r->rules[0].params.as<IntSettings>();
     QCOMPARE(p.bits, 4);
     QCOMPARE(p.symmetric, false);
     QCOMPARE(p.calibration.percentile, 99.9);
@@ -112,13 +116,13 @@ class TestRecipe : public QObject {
     QCOMPARE(p.scaleFormat, ScaleFormat::BF16);
     QCOMPARE(*p.overrides.at(0).scale, 0.01);
     QCOMPARE(*p.overrides.at(2).clipLow, std::int64_t{-7});
-    QCOMPARE(r->rules[1].params.doubleQuant, true);
-    QCOMPARE(r->rules[4].params.sparsity, std::string("0.25"));
+    QCOMPARE(r->rules[1].params.as<CodebookSettings>().doubleQuant, true);
+    QCOMPARE(r->rules[4].params.as<PruneSettings>().sparsity.spec(), std::string("0.25"));
     // llama.cpp's Q4_0 keys (README: "Recipes for llama.cpp and OCP MX formats").
-    QCOMPARE(r->rules[7].params.calibration.method, CalibrationMethod::SignedMax);
-    QCOMPARE(r->rules[7].params.rounding, Rounding::HalfUp);
-    QCOMPARE(r->rules[7].params.arithmetic, CodeArithmetic::Ggml);
-    QCOMPARE(r->rules[0].params.arithmetic, CodeArithmetic::Exact);
+    QCOMPARE(r->rules[7].params.as<IntSettings>().calibration.method, CalibrationMethod::SignedMax);
+    QCOMPARE(r->rules[7].params.as<IntSettings>().rounding, Rounding::HalfUp);
+    QCOMPARE(r->rules[7].params.as<IntSettings>().arithmetic, CodeArithmetic::Ggml);
+    QCOMPARE(r->rules[0].params.as<IntSettings>().arithmetic, CodeArithmetic::Exact);
     // dump(parse(text)) == canonical text, parse(dump(r)) == r.
     QCOMPARE(QString::fromStdString(recipeToJson(*r)), QString(kCanonical));
     QCOMPARE(*recipeFromJson(recipeToJson(*r)), *r);
@@ -126,16 +130,16 @@ class TestRecipe : public QObject {
 
   void builtRecipeRoundTrips() {
     Recipe r;
-    MethodParams a = MethodParams::defaults(Method::Int);
-    a.calibration = *parseCalibration("mse");
-    a.overrides[5] = PartOverride{0.1 + 0.2, std::int64_t{-1}, std::nullopt, std::int64_t{9}};  // 0.30000000000000004
+    MethodParams a = MethodParams::defaults("int");
+    a.as<IntSettings>().calibration = *parseCalibration("mse");
+    a.as<IntSettings>().overrides[5] = PartOverride{0.1 + 0.2, std::int64_t{-1}, std::nullopt, std::int64_t{9}};  // 0.30000000000000004
     r.rules.push_back({"w*", a});
-    r.rules.push_back({"b", MethodParams::defaults(Method::LlmInt8)});
-    r.rules.push_back({"c", MethodParams::defaults(Method::Float)});
+    r.rules.push_back({"b", MethodParams::defaults("llm-int8")});
+    r.rules.push_back({"c", MethodParams::defaults("float")});
     auto back = recipeFromJson(recipeToJson(r));
     QVERIFY(back.ok());
     QCOMPARE(*back, r);
-    QCOMPARE(*back->rules[0].params.overrides.at(5).scale, 0.1 + 0.2);  // shortest round-trip digits
+    QCOMPARE(*back->rules[0].params.as<IntSettings>().overrides.at(5).scale, 0.1 + 0.2);  // shortest round-trip digits
   }
 
   void defaultsAndShorthands() {
@@ -144,8 +148,8 @@ class TestRecipe : public QObject {
     QVERIFY(r.ok());
     const MethodParams& p = r->rules[0].params;
     QCOMPARE(p, ([] {
-               MethodParams d = MethodParams::defaults(Method::Int);
-               d.overrides[1] = PartOverride{std::nullopt, std::nullopt, std::int64_t{-7}, std::int64_t{7}};
+               MethodParams d = MethodParams::defaults("int");
+               d.as<IntSettings>().overrides[1] = PartOverride{std::nullopt, std::nullopt, std::int64_t{-7}, std::int64_t{7}};
                return d;
              }()));
     QVERIFY(recipeFromJson(R"({"quench_recipe": 1})")->rules.empty());
@@ -198,6 +202,58 @@ class TestRecipe : public QObject {
     QVERIFY2(QString::fromStdString(r.error().message).contains(message), r.error().message.c_str());
   }
 
+  // Errors carry the path of the offending key beside the message (issue 12), and a JSON syntax
+  // error its byte offset; the message keeps naming the rule and key.
+  void errorPaths_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("path");
+    QTest::newRow("bits") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int"},
+        {"tensors": "x", "method": "int", "bits": 9}]})" << "rules[1].bits";
+    QTest::newRow("type") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "symmetric": "yes"}]})"
+                          << "rules[0].symmetric";
+    QTest::newRow("method") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int3"}]})"
+                            << "rules[0].method";
+    QTest::newRow("override") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int",
+        "overrides": {"17": {"scale": 0}}}]})" << "rules[0].overrides[17].scale";
+    QTest::newRow("between keys") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int",
+        "symmetric": false, "arithmetic": "ggml"}]})" << "rules[0].arithmetic";
+    QTest::newRow("rule") << R"({"quench_recipe": 1, "rules": [{"method": "int"}]})" << "rules[0]";
+    QTest::newRow("version") << R"({"quench_recipe": 2, "rules": []})" << "quench_recipe";
+  }
+  void errorPaths() {
+    QFETCH(QString, text);
+    QFETCH(QString, path);
+    auto r = recipeFromJson(text.toStdString());
+    QVERIFY(!r.ok());
+    QCOMPARE(QString::fromStdString(r.error().path), path);
+    QVERIFY2(QString::fromStdString(r.error().message).contains(path), r.error().message.c_str());
+  }
+
+  void errorOffsetAndFile() {
+    // '{"quench_recipe": 1, x}': the bad literal x is byte 21 (0-based).
+    auto r = recipeFromJson(R"({"quench_recipe": 1, x})");
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error().offset, std::optional<std::uint64_t>(21));
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("r.json").toStdString();
+    {
+      std::ofstream out(path);
+      out << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "nf4", "block": 0}]})";
+    }
+    auto l = loadRecipe(path);
+    QVERIFY(!l.ok());
+    QCOMPARE(l.error().file, path);
+    QCOMPARE(l.error().path, std::string("rules[0].block"));
+    QVERIFY(QString::fromStdString(l.error().message).startsWith(QString::fromStdString(path + ": recipe: rules[0].block: ")));
+    // The quantizer's own checks name the key too: an override for a part the tensor lacks.
+    MethodParams p = MethodParams::defaults("int");
+    p.as<IntSettings>().overrides[5000].scale = 0.5;
+    auto q = quantizeTensor(FloatTensor{"w", {4, 8}, normal(32, 5)}, p);
+    QVERIFY(!q.ok());
+    QCOMPARE(q.error().path, std::string("overrides[5000]"));
+    QVERIFY(QString::fromStdString(q.error().message).startsWith("w: quantize: override for part 5000"));
+  }
+
   void globs() {
     QVERIFY(globMatch("*", "anything.weight"));
     QVERIFY(globMatch("layers.*.attn.w?", "layers.12.attn.wq"));
@@ -213,8 +269,8 @@ class TestRecipe : public QObject {
 
   void rankRule() {
     Recipe r;
-    r.rules.push_back({"*.weight", MethodParams::defaults(Method::Int)});
-    r.rules.push_back({"norm.weight", MethodParams::defaults(Method::Nf4)});
+    r.rules.push_back({"*.weight", MethodParams::defaults("int")});
+    r.rules.push_back({"norm.weight", MethodParams::defaults("nf4")});
     QCOMPARE(matchRule(r, "wq.weight", 2), std::optional<std::size_t>(0));
     // A 1-D tensor is skipped by the glob and selected only by the exact rule.
     QCOMPARE(matchRule(r, "norm.weight", 1), std::optional<std::size_t>(1));
@@ -225,23 +281,23 @@ class TestRecipe : public QObject {
   void dispatch() {
     FloatTensor t{"w", {16, 128}, normal(16 * 128, 1)};
     // int: identical to calling the integer quantizer directly.
-    MethodParams ip = MethodParams::defaults(Method::Int);
-    ip.bits = 4;
+    MethodParams ip = MethodParams::defaults("int");
+    ip.as<IntSettings>().bits = 4;
     auto a = quantizeTensor(t, ip);
     auto b = quantizeInteger(t.values, Partition::rows(16, 128), IntegerParams{4});
     QVERIFY(a.ok() && b.ok());
     QCOMPARE(a->codes, b->codes);
     QCOMPARE(a->total.bitsPerParam, 4 + 32.0 / 128);
     // nf4, B = 64: 4 + 32/64 = 4.5 bits; double quant lowers it (MATH.md §4).
-    auto n = quantizeTensor(t, MethodParams::defaults(Method::Nf4));
+    auto n = quantizeTensor(t, MethodParams::defaults("nf4"));
     QVERIFY2(n.ok(), n.ok() ? "" : n.error().message.c_str());
     QCOMPARE(n->total.bitsPerParam, 4.5);
     QVERIFY(n->total.sqnrDb > 15);
-    auto f = quantizeTensor(t, MethodParams::defaults(Method::Float));
+    auto f = quantizeTensor(t, MethodParams::defaults("float"));
     QVERIFY(f.ok());
     QCOMPARE(f->total.bitsPerParam, 8.0);
-    MethodParams pp = MethodParams::defaults(Method::Prune);
-    pp.sparsity = "2:4";
+    MethodParams pp = MethodParams::defaults("prune");
+    pp.as<PruneSettings>().sparsity = *Sparsity::parse("2:4");
     auto p = quantizeTensor(t, pp);
     QVERIFY(p.ok());
     std::size_t zeros = 0;
@@ -250,7 +306,7 @@ class TestRecipe : public QObject {
     // llm-int8 weight-only: column 5 made an outlier (|w| ≥ τ) is kept exactly.
     FloatTensor o = t;
     o.values[3 * 128 + 5] = 9.0f;
-    MethodParams lp = MethodParams::defaults(Method::LlmInt8);
+    MethodParams lp = MethodParams::defaults("llm-int8");
     auto l = quantizeTensor(o, lp);
     QVERIFY(l.ok());
     for (int r = 0; r < 16; ++r) QCOMPARE(l->reconstruction[r * 128 + 5], o.values[r * 128 + 5]);
@@ -268,7 +324,7 @@ class TestRecipe : public QObject {
     auto reader = openTensorFile(path);
     QVERIFY2(reader.ok(), reader.ok() ? "" : reader.error().message.c_str());
     Recipe r;
-    r.rules.push_back({"a.*", MethodParams::defaults(Method::Int)});
+    r.rules.push_back({"a.*", MethodParams::defaults("int")});
     std::vector<std::string> seen;
     auto n = applyRecipe(**reader, r, [&](const FloatTensor& t, std::size_t rule, QuantResult&& q) -> Status {
       seen.push_back(t.name);

@@ -14,6 +14,7 @@
 #include "common/fuzzy.h"
 #include "core/io/reader.h"
 #include "core/quant/integer.h"
+#include "core/quant/integer_method.h"
 #include "core/recipe/recipe.h"
 
 using namespace quench;
@@ -119,7 +120,7 @@ class TestRecipeFormats : public QObject {
   void exactArithmeticDiffers() {
     for (const char* text : {kQ8_0, kQ4_0}) {
       MethodParams p = rule(text);
-      p.arithmetic = CodeArithmetic::Exact;
+      p.as<IntSettings>().arithmetic = CodeArithmetic::Exact;
       auto r = quantizeTensor(m_x, p);
       QVERIFY(r.ok());
       const FloatTensor want = tensor(text == kQ8_0 ? "x.q8_0" : "x.q4_0");
