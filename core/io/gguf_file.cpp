@@ -283,6 +283,15 @@ std::uint64_t GgufValue::count() const {
   return s ? m_raw.size() / s : 0;
 }
 
+std::optional<GgufValue> GgufValue::element(std::uint64_t i) const {
+  if (!isArray() || m_elem == GgufType::String || m_elem == GgufType::Array || i >= count()) return std::nullopt;
+  const std::size_t size = ggufScalarSize(m_elem);
+  GgufValue out;
+  out.m_type = m_elem;
+  out.m_raw.assign(m_raw.begin() + static_cast<std::ptrdiff_t>(i * size), m_raw.begin() + static_cast<std::ptrdiff_t>((i + 1) * size));
+  return out;
+}
+
 std::optional<std::uint64_t> GgufValue::toUInt() const {
   const auto i = toInt();
   if (m_type == GgufType::U64) return loadRaw<std::uint64_t>(m_raw);

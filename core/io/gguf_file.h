@@ -81,6 +81,8 @@ class GgufValue {
   std::span<const std::uint8_t> raw() const { return m_raw; }
   const std::vector<std::string>& strings() const { return m_strings; }
   const std::vector<GgufValue>& arrays() const { return m_arrays; }
+  /// Element i of a numeric array as a scalar value (nullopt out of range or for other arrays).
+  std::optional<GgufValue> element(std::uint64_t i) const;
 
   /// Bytes of the encoded value (without key and type tag); nullopt on overflow.
   std::optional<std::uint64_t> encodedSize() const;
