@@ -21,6 +21,7 @@ Runner addTokenizeCommand(CLI::App& app);
 Runner addLogitsCommand(CLI::App& app);
 Runner addEvalCommand(CLI::App& app);
 Runner addSweepCommand(CLI::App& app);
+Runner addExportGgufCommand(CLI::App& app);
 
 /// Print "quench-cli: <message>" on stderr and return exit code 1.
 int fail(const std::string& message);

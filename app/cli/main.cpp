@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add(addLogitsCommand);
   add(addEvalCommand);
   add(addSweepCommand);
+  add(addExportGgufCommand);
 
   try {
     app.parse(argc, argv);
