@@ -30,6 +30,7 @@ std::vector<std::pair<CLI::App*, Runner>> addCommands(CLI::App& app) {
   add(addEvalCommand);
   add(addSweepCommand);
   add(addTrainCommand);
+  add(addExportGgufCommand);
   return commands;
 }
 

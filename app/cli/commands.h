@@ -25,6 +25,7 @@ Runner addEvalCommand(CLI::App& app);
 Runner addSweepCommand(CLI::App& app);
 Runner addTrainCommand(CLI::App& app);
 Runner addConvertCommand(CLI::App& app);
+Runner addExportGgufCommand(CLI::App& app);
 
 /// Print "quench-cli: <message>" on stderr and return exit code 1.
 int fail(const std::string& message);

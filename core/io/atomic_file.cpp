@@ -1,0 +1,84 @@
+#include "core/io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace quench {
+namespace {
+std::string errnoText() { return std::strerror(errno); }
+std::atomic<std::uint64_t> g_serial{0};  // two writers in one process never share a temp name
+}  // namespace
+
+Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::filesystem::path& target) {
+  const std::string tmp = target.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(g_serial++);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return makeError(tmp + ": cannot create: " + errnoText());
+  return std::unique_ptr<AtomicFile>(new AtomicFile(target, tmp, fd));
+}
+
+AtomicFile::~AtomicFile() {
+  if (m_fd >= 0) ::close(m_fd);
+  if (!m_committed) ::unlink(m_tmp.c_str());
+}
+
+Status AtomicFile::write(std::span<const std::uint8_t> bytes) {
+  if (m_fd < 0) return makeError(m_tmp + ": write after commit");
+  const std::uint8_t* p = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(m_fd, p, std::min<std::size_t>(left, std::size_t{1} << 30));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return makeError(m_tmp + ": write failed: " + errnoText());
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  m_size += bytes.size();
+  return {};
+}
+
+Status AtomicFile::writeZeros(std::uint64_t n) {
+  static const std::vector<std::uint8_t> kZeros(4096, 0);
+  while (n > 0) {
+    const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(n, kZeros.size()));
+    if (auto s = write(std::span(kZeros.data(), k)); !s) return s;
+    n -= k;
+  }
+  return {};
+}
+
+Status AtomicFile::commit() {
+  if (m_fd < 0) return makeError(m_tmp + ": committed twice");
+  const bool synced = ::fsync(m_fd) == 0;
+  const std::string syncErr = synced ? std::string() : errnoText();
+  const bool closed = ::close(m_fd) == 0;
+  m_fd = -1;
+  if (!synced) return makeError(m_tmp + ": fsync failed: " + syncErr);
+  if (!closed) return makeError(m_tmp + ": close failed: " + errnoText());
+  if (::rename(m_tmp.c_str(), m_target.c_str()) != 0)
+    return makeError(m_target.string() + ": cannot rename the temporary file into place: " + errnoText());
+  m_committed = true;
+  const std::string dir = m_target.has_parent_path() ? m_target.parent_path().string() : ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);  // best effort: the rename is durable once the folder is synced
+    ::close(dfd);
+  }
+  return {};
+}
+
+Status writeFileAtomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+  auto f = AtomicFile::create(path);
+  if (!f) return f.error();
+  if (auto s = (*f)->write(bytes); !s) return s;
+  return (*f)->commit();
+}
+
+}  // namespace quench

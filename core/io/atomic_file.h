@@ -1,0 +1,48 @@
+#pragma once
+// A file written beside its target and renamed into place when complete: "<target>.tmp-<pid>-<n>"
+// in the target's folder, fsync'd, then rename(2)d over the target (and the folder fsync'd). If
+// the writer is destroyed before commit() the temporary file is removed and the target is left
+// as it was; a reader that has the old target mapped keeps its unchanged inode.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/tensor/result.h"
+
+namespace quench {
+
+class AtomicFile {
+ public:
+  /// Create the temporary file beside `target` (the folder must exist).
+  static Result<std::unique_ptr<AtomicFile>> create(const std::filesystem::path& target);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  /// Append bytes; errors name the temporary file and errno's text.
+  Status write(std::span<const std::uint8_t> bytes);
+  /// Append n zero bytes.
+  Status writeZeros(std::uint64_t n);
+  /// Bytes written so far.
+  std::uint64_t size() const { return m_size; }
+  /// fsync, close, rename onto the target, fsync the folder. Only once.
+  Status commit();
+
+  const std::string& tempPath() const { return m_tmp; }
+  const std::filesystem::path& target() const { return m_target; }
+
+ private:
+  AtomicFile(std::filesystem::path target, std::string tmp, int fd) : m_target(std::move(target)), m_tmp(std::move(tmp)), m_fd(fd) {}
+  std::filesystem::path m_target;
+  std::string m_tmp;
+  int m_fd = -1;
+  std::uint64_t m_size = 0;
+  bool m_committed = false;
+};
+
+/// Write `bytes` to `path` through an AtomicFile.
+Status writeFileAtomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
+
+}  // namespace quench
