@@ -180,7 +180,7 @@ int runDistill(const DistillOptions& o) {
 
 int runQat(const QatOptions& o) {
   if (auto s = checkData(o.c); !s) return fail("train qat: " + s.error().message);
-  if (!o.recipe.empty() && !o.method.method.empty()) return fail("train qat: give --recipe or --method, not both");
+  if (!o.recipe.empty() && !o.method.method().empty()) return fail("train qat: give --recipe or --method, not both");
   train::QatRequest q;
   q.model = o.c.model;
   q.tokenizer = o.c.tokenizer;
@@ -240,7 +240,7 @@ Runner addTrainCommand(CLI::App& app) {
   auto* qat = cmd->add_subcommand("qat", "Quantization-aware training against post-training quantization");
   addCommon(*qat, q->c, "Model: llama2.c .bin, .gguf, or Hugging Face folder");
   qat->add_option("--recipe", q->recipe, "Recipe JSON: the quantizer of the forward pass");
-  addMethodOptions(*qat, q->method);
+  q->method.addTo(*qat);
   qat->add_option("--temperature", q->temperature, "T of the loss against the original model (1)")->check(CLI::PositiveNumber);
   qat->add_option("--alpha", q->alpha, "Weight of the KL to the original; 1 − α on the text's next tokens (1)")
       ->check(CLI::Range(0.0, 1.0));

@@ -447,10 +447,12 @@ int MainWindow::addReader(std::shared_ptr<const TensorReader> reader, const QStr
   const int id = m_browser->addFile(title, path, QString::fromLatin1(reader->format()), reader->tensors());
   m_files[id] = reader;
   setWindowTitle(tr("Quench — %1").arg(title));
-  // The newest file's metadata at once: a vocabulary-only GGUF has no tensor to select, and its
-  // metadata is all it holds.
-  m_metadataFileId = id;
-  m_metadata->setReader(*reader, QFileInfo(path).fileName());
+  // The dock follows the selected tensor's file. A file with no tensor to select (a vocabulary-only
+  // GGUF: its metadata is all it holds), or the first file, shows its metadata at once.
+  if (reader->tensors().empty() || m_metadataFileId == 0) {
+    m_metadataFileId = id;
+    m_metadata->setReader(*reader, QFileInfo(path).fileName());
+  }
   statusBar()->showMessage(reader->tensors().empty()
                                ? tr("Opened %1: no tensors, %2 metadata keys").arg(path).arg(reader->metadata().size())
                                : tr("Opened %1: %2 tensors").arg(path).arg(reader->tensors().size()),

@@ -96,11 +96,11 @@ class TestMainWindow : public QObject {
 
     // The metadata dock shows the demo's key/values (seed 0x5eed = 24301).
     const QTableWidget* meta = w.metadataView()->table();
-    QCOMPARE(w.metadataView()->title(), QStringLiteral("Quench demo"));
+    QCOMPARE(w.metadataView()->title(), QStringLiteral("Quench demo — 3 keys"));
     QStringList keys;
     for (int r = 0; r < meta->rowCount(); ++r) keys << meta->item(r, 0)->text();
     QCOMPARE(keys, (QStringList{"generator", "seed", "outlier_columns"}));
-    QCOMPARE(meta->item(1, 1)->text(), QStringLiteral("24301"));
+    QCOMPARE(meta->item(1, widgets::MetadataView::kValue)->text(), QStringLiteral("24301"));
 
     // Log counts from the histogram's own toggle.
     auto* log = w.findChild<QCheckBox*>("logCounts");

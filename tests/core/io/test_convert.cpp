@@ -239,11 +239,12 @@ class TestConvert : public QObject {
       for (std::size_t k = 0; k < got.values.size(); ++k)
         QCOMPARE(std::bit_cast<std::uint32_t>(got.values[k]), std::bit_cast<std::uint32_t>(want.values[k]));
     }
-    // Blocks cannot be kept in any format.
+    // Blocks cannot be kept in any format: the first selected tensor in file order (random.q4_0)
+    // is refused, naming its type.
     o.dtype = ConvertDType::Keep;
     auto bad = convertTensorFile(*src, fs::path(tmp.path().toStdString()) / "k.safetensors", o);
     QVERIFY(!bad);
-    QUENCH_VERIFY_ERROR(bad.error().message, "block dtype Q8_0 (ggml blocks) cannot be stored in safetensors");
+    QUENCH_VERIFY_ERROR(bad.error().message, "tensor 'random.q4_0': block dtype Q4_0 (ggml blocks) cannot be stored in safetensors");
   }
 
   // A cancelled conversion (after the first tensor) leaves the existing OUT byte for byte, and no
