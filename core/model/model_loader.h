@@ -1,7 +1,10 @@
 #pragma once
-// Opens a language model from its files: a llama2.c .bin (+ tokenizer.bin), a .gguf, or a Hugging
-// Face folder (model.safetensors + config.json + tokenizer.json). Tensors are read lazily: the
-// weights are loaded (optionally replaced, e.g. by quantized reconstructions) by loadTransformer.
+// Opens a language model from its files: a llama2.c .bin (+ tokenizer.bin), a .gguf (llama.cpp's
+// llama, qwen2, qwen3, gemma and phi3 architectures), or a Hugging Face folder (config.json of a
+// llama, mistral, qwen2, qwen3, gemma or phi3 model, its safetensors and tokenizer.json). The
+// config is read when the model is opened; weights are views of the memory-mapped files, taken
+// when a runtime or a layer asks for them (optionally replaced, e.g. by quantized
+// reconstructions).
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -19,7 +22,9 @@ struct ModelFiles {
   std::string path;    ///< what the user named (file or folder)
   std::string format;  ///< "llama2c", "gguf" or "hf"
   ModelConfig config;
-  std::unique_ptr<TensorReader> reader;
+  /// The tensors; shared so that weight views (and the runtimes holding them) keep the mapping
+  /// alive.
+  std::shared_ptr<TensorReader> reader;
   std::unique_ptr<Tokenizer> tokenizer;  ///< null for a Hugging Face folder without tokenizer.json
   int configBos = -1;                     ///< config.json's bos_token_id (Hugging Face folders)
 
@@ -28,7 +33,7 @@ struct ModelFiles {
 
   /// Name in the file of a canonical (GGUF-style) weight name, see canonicalWeightNames().
   std::string fileTensorName(const std::string& canonical) const;
-  /// Reads canonical tensors from the file.
+  /// Reads canonical tensors from the file as float32.
   TensorFetch fileFetch(const Work& work = {}) const;
 };
 
@@ -36,11 +41,21 @@ struct ModelFiles {
 /// `tokenizerPath` when given, else tokenizer.bin beside the checkpoint, else the only tok*.bin
 /// there. GGUF uses its embedded vocabulary, a folder its tokenizer.json when it has one (without
 /// it `tokenizer` is null: the model runs on token files only). `tokenizerOptions` say how the
-/// tokenizer is built (e.g. without the prefix space, for TinyStories-656K).
+/// tokenizer is built (e.g. without the prefix space, for TinyStories-656K). An architecture or a
+/// config value Quench does not compute exactly is an error naming it; so is a tensor in the file
+/// that the configured architecture would not use.
 Result<ModelFiles> openModel(const std::filesystem::path& path, const std::filesystem::path& tokenizerPath = {},
                              const TokenizerOptions& tokenizerOptions = {});
 
-/// Load the weights of `files` (through `fetch` when given, else from the file) into a runtime.
+/// The embedding, final norm and classifier of `files`, as stored, with `override` applied.
+Result<ModelWeights> loadModelWeights(const ModelFiles& files, const TensorOverride& override = {});
+/// Layer `layer` of `files` as stored (views of the mapped file; fused tensors split without a
+/// copy), each tensor replaced by `override`'s values when it returns some. Shapes are checked
+/// against the config; norm gains and biases must be finite.
+Result<LayerWeights> loadLayerWeights(const ModelFiles& files, int layer, const TensorOverride& override = {});
+
+/// A runtime over `files`' weights: as stored, or every tensor through `fetch` when given (then
+/// held as float32).
 Result<std::unique_ptr<Transformer>> loadTransformer(const ModelFiles& files, const Work& work = {},
                                                      const TensorFetch& fetch = {});
 

@@ -52,25 +52,33 @@ int Sampler::sample(std::span<const float> logits) {
 Result<std::vector<int>> generate(Transformer& model, std::span<const int> prompt, const GenerateOptions& options,
                                   int bos, int eos, const std::function<void(int, int)>& onToken, const Work& work) {
   const ModelConfig& c = model.config();
+  // A sliding window shorter than the context bounds what is computed exactly.
+  const int limit = exactContext(c);
   if (prompt.empty()) return makeError("the prompt has no tokens (start with BOS)");
-  if (prompt.size() > static_cast<std::size_t>(c.seqLen))
+  if (prompt.size() > static_cast<std::size_t>(limit))
     return makeError("the prompt's " + std::to_string(prompt.size()) + " tokens exceed the context of " +
-                     std::to_string(c.seqLen));
+                     std::to_string(limit));
   for (int t : prompt)
     if (t < 0 || t >= c.vocabSize) return makeError("prompt token " + std::to_string(t) + " is outside the vocabulary");
   Sampler sampler(options.temperature, options.seed);
   std::vector<int> out;
-  int pos = 0;
-  for (std::size_t i = 0; i + 1 < prompt.size(); ++i) model.forward(prompt[i], pos++);
+  // The prompt in blocks (prefill), then one token at a time; progress is in new tokens.
+  const Work quiet{work.stop, {}};
+  auto logits = model.prefill(prompt, 0, false, quiet);
+  if (!logits) return logits.error();
+  int pos = static_cast<int>(prompt.size());
   int token = prompt.back();
-  while (static_cast<int>(out.size()) < options.maxNewTokens && pos < c.seqLen) {
+  while (static_cast<int>(out.size()) < options.maxNewTokens) {
     if (work.cancelled()) return makeError("generation cancelled");
-    const int next = sampler.sample(model.forward(token, pos++));
+    const int next = sampler.sample({logits->data(), static_cast<std::size_t>(c.vocabSize)});
     out.push_back(next);
     if (onToken) onToken(token, next);
     work.report(static_cast<double>(out.size()), options.maxNewTokens);
     if (options.stopAtEos && (next == eos || next == bos)) break;
+    if (pos >= limit || static_cast<int>(out.size()) >= options.maxNewTokens) break;
     token = next;
+    logits = model.prefill({&token, 1}, pos++, false, quiet);
+    if (!logits) return logits.error();
   }
   return out;
 }

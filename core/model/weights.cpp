@@ -1,92 +1,144 @@
 #include "core/model/weights.h"
 
-#include <cmath>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace quench::model {
+
+namespace {
+bool isElementFloat(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+
+// Whether [p, p + n) lies in one file-backed mapping of this process (/proc/self/maps lines with
+// an inode): only there may pages be dropped with MADV_DONTNEED, which would zero anonymous
+// memory (a reader opened on bytes in memory).
+bool inFileMapping(const void* p, std::size_t n) {
+  std::ifstream maps("/proc/self/maps");
+  const auto lo = reinterpret_cast<std::uintptr_t>(p), hi = lo + n;
+  std::string line;
+  while (std::getline(maps, line)) {
+    std::istringstream in(line);
+    std::string range, perms, offset, dev;
+    unsigned long long inode = 0;
+    if (!(in >> range >> perms >> offset >> dev >> inode)) continue;
+    const auto dash = range.find('-');
+    if (dash == std::string::npos) continue;
+    const auto start = std::stoull(range.substr(0, dash), nullptr, 16), end = std::stoull(range.substr(dash + 1), nullptr, 16);
+    if (start <= lo && hi <= end) return inode != 0;
+  }
+  return false;
+}
+}  // namespace
+
+Result<WeightMatrix> WeightMatrix::view(DType type, int rows, int cols, std::span<const std::uint8_t> bytes,
+                                        std::shared_ptr<const void> owner, const std::string& name) {
+  if (rows <= 0 || cols <= 0) return makeError("'" + name + "': empty matrix");
+  if (!isElementFloat(type))
+    return makeError("'" + name + "': " + std::string(dtypeName(type)) + " weights are not read in place");
+  const std::size_t rowBytes = static_cast<std::size_t>(cols) * dtypeSize(type);
+  if (bytes.size() != rowBytes * static_cast<std::size_t>(rows))
+    return makeError("'" + name + "': " + std::to_string(bytes.size()) + " stored bytes for " + std::to_string(rows) +
+                     " × " + std::to_string(cols) + " " + std::string(dtypeName(type)) + " elements");
+  WeightMatrix w;
+  w.m_type = type;
+  w.m_rows = rows;
+  w.m_cols = cols;
+  w.m_data = bytes.data();
+  w.m_rowBytes = rowBytes;
+  w.m_fileBacked = inFileMapping(bytes.data(), bytes.size());
+  w.m_owner = std::move(owner);
+  return w;
+}
+
+WeightMatrix WeightMatrix::fromFloats(std::vector<float> values, int rows, int cols) {
+  assert(values.size() == static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols));
+  auto store = std::make_shared<std::vector<float>>(std::move(values));
+  WeightMatrix w;
+  w.m_type = DType::F32;
+  w.m_rows = rows;
+  w.m_cols = cols;
+  w.m_data = reinterpret_cast<const std::uint8_t*>(store->data());
+  w.m_rowBytes = static_cast<std::size_t>(cols) * sizeof(float);
+  w.m_owner = std::move(store);
+  return w;
+}
+
+WeightMatrix WeightMatrix::rowRange(int first, int count) const {
+  assert(first >= 0 && count >= 0 && first + count <= m_rows);
+  WeightMatrix w = *this;
+  w.m_rows = count;
+  w.m_data = m_data + static_cast<std::size_t>(first) * m_rowBytes;
+  return w;
+}
+
+simd::GemmOperand WeightMatrix::operand() const {
+  simd::GemmOperand op;
+  op.type = m_type;
+  op.data = m_data;
+  op.rowBytes = m_rowBytes;
+  return op;
+}
+
+void WeightMatrix::rowToFloat(int row, float* dst) const {
+  assert(row >= 0 && row < m_rows);
+  simd::decodeOperandRow(operand(), static_cast<std::size_t>(row), 0, static_cast<std::size_t>(m_cols), dst);
+}
+
+void WeightMatrix::releasePages() const {
+  if (!m_fileBacked || m_rows == 0) return;
+  // Whole pages inside the matrix only: a page shared with a neighbour tensor stays.
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto lo = reinterpret_cast<std::uintptr_t>(m_data), hi = lo + storedBytes();
+  const std::uintptr_t first = (lo + page - 1) / page * page, last = hi / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+void LayerWeights::releasePages() const {
+  for (const WeightMatrix* m : {&wq, &wk, &wv, &wo, &gate, &up, &down}) m->releasePages();
+}
+
+std::vector<std::string> canonicalLayerNames(const ModelConfig& c, int layer) {
+  const std::string p = "blk." + std::to_string(layer) + ".";
+  std::vector<std::string> names{p + "attn_norm.weight"};
+  if (c.fusedQkv) {
+    names.push_back(p + "attn_qkv.weight");
+    if (c.qkvBias) names.push_back(p + "attn_qkv.bias");
+  } else {
+    for (const char* t : {"attn_q", "attn_k", "attn_v"}) names.push_back(p + t + ".weight");
+    if (c.qkvBias)
+      for (const char* t : {"attn_q", "attn_k", "attn_v"}) names.push_back(p + t + ".bias");
+  }
+  if (c.qkNorm) {
+    names.push_back(p + "attn_q_norm.weight");
+    names.push_back(p + "attn_k_norm.weight");
+  }
+  names.push_back(p + "attn_output.weight");
+  if (c.outBias) names.push_back(p + "attn_output.bias");
+  names.push_back(p + "ffn_norm.weight");
+  if (!c.fusedGateUp) names.push_back(p + "ffn_gate.weight");
+  names.push_back(p + "ffn_down.weight");
+  names.push_back(p + "ffn_up.weight");
+  if (c.mlpBias) {
+    if (!c.fusedGateUp) names.push_back(p + "ffn_gate.bias");
+    names.push_back(p + "ffn_down.bias");
+    names.push_back(p + "ffn_up.bias");
+  }
+  return names;
+}
 
 std::vector<std::string> canonicalWeightNames(const ModelConfig& c) {
   std::vector<std::string> names{"token_embd.weight"};
   for (int l = 0; l < c.nLayers; ++l) {
-    const std::string p = "blk." + std::to_string(l) + ".";
-    for (const char* t : {"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate",
-                          "ffn_down", "ffn_up"})
-      names.push_back(p + t + ".weight");
+    auto layer = canonicalLayerNames(c, l);
+    names.insert(names.end(), layer.begin(), layer.end());
   }
   names.push_back("output_norm.weight");
   if (!c.sharedClassifier) names.push_back("output.weight");
   return names;
-}
-
-namespace {
-
-// Fetch `name` and require the row-major shape `expected` ([n] for gains, [rows, cols] else).
-Result<FloatTensor> fetchChecked(const TensorFetch& fetch, const std::string& name, const Shape& expected,
-                                 const std::string& source) {
-  auto t = fetch(name);
-  if (!t) return t.error();
-  // A [n] gain may be stored as [1, n] by some exporters; the element order is the same.
-  const bool sameShape = t->shape == expected ||
-                         (expected.size() == 1 && t->shape.size() == 2 && t->shape[0] == 1 && t->shape[1] == expected[0]);
-  if (!sameShape)
-    return makeError(source + ": tensor '" + name + "' has shape " + shapeToString(t->shape) + ", the config needs " +
-                     shapeToString(expected));
-  std::uint64_t n = 1;
-  for (auto d : expected) n *= static_cast<std::uint64_t>(d);
-  if (t->values.size() != n)
-    return makeError(source + ": tensor '" + name + "' holds " + std::to_string(t->values.size()) +
-                     " values for shape " + shapeToString(expected));
-  for (std::size_t i = 0; i < t->values.size(); ++i)
-    if (!std::isfinite(t->values[i]))
-      return makeError(source + ": tensor '" + name + "' holds a non-finite value at element " + std::to_string(i));
-  return t;
-}
-
-Status loadMatrix(const TensorFetch& fetch, const std::string& name, int rows, int cols, Matrix& out,
-                  const std::string& source) {
-  auto t = fetchChecked(fetch, name, {rows, cols}, source);
-  if (!t) return t.error();
-  out = Eigen::Map<const Matrix>(t->values.data(), rows, cols);
-  return {};
-}
-
-Status loadVector(const TensorFetch& fetch, const std::string& name, int n, Vector& out, const std::string& source) {
-  auto t = fetchChecked(fetch, name, {n}, source);
-  if (!t) return t.error();
-  out = Eigen::Map<const Vector>(t->values.data(), n);
-  return {};
-}
-
-}  // namespace
-
-Result<TransformerWeights> loadWeights(const ModelConfig& c, const TensorFetch& fetch, const std::string& source,
-                                       const Work& work) {
-  if (auto s = validateConfig(c, source); !s) return s.error();
-  TransformerWeights w;
-  const int dim = c.dim, hid = c.hiddenDim, qDim = c.nHeads * c.headDim(), kv = c.kvDim();
-  const double total = c.nLayers + 2;
-  if (auto s = loadMatrix(fetch, "token_embd.weight", c.vocabSize, dim, w.tokenEmbedding, source); !s) return s.error();
-  w.layers.resize(static_cast<std::size_t>(c.nLayers));
-  for (int l = 0; l < c.nLayers; ++l) {
-    if (work.cancelled()) return makeError(source + ": loading cancelled");
-    work.report(l + 1, total);
-    LayerWeights& L = w.layers[static_cast<std::size_t>(l)];
-    const std::string p = "blk." + std::to_string(l) + ".";
-    Status s;
-    if (s = loadVector(fetch, p + "attn_norm.weight", dim, L.attnNorm, source); !s) return s.error();
-    if (s = loadMatrix(fetch, p + "attn_q.weight", qDim, dim, L.wq, source); !s) return s.error();
-    if (s = loadMatrix(fetch, p + "attn_k.weight", kv, dim, L.wk, source); !s) return s.error();
-    if (s = loadMatrix(fetch, p + "attn_v.weight", kv, dim, L.wv, source); !s) return s.error();
-    if (s = loadMatrix(fetch, p + "attn_output.weight", dim, qDim, L.wo, source); !s) return s.error();
-    if (s = loadVector(fetch, p + "ffn_norm.weight", dim, L.ffnNorm, source); !s) return s.error();
-    if (s = loadMatrix(fetch, p + "ffn_gate.weight", hid, dim, L.w1, source); !s) return s.error();
-    if (s = loadMatrix(fetch, p + "ffn_down.weight", dim, hid, L.w2, source); !s) return s.error();
-    if (s = loadMatrix(fetch, p + "ffn_up.weight", hid, dim, L.w3, source); !s) return s.error();
-  }
-  if (auto s = loadVector(fetch, "output_norm.weight", dim, w.finalNorm, source); !s) return s.error();
-  if (!c.sharedClassifier)
-    if (auto s = loadMatrix(fetch, "output.weight", c.vocabSize, dim, w.classifier, source); !s) return s.error();
-  work.report(total, total);
-  return w;
 }
 
 }  // namespace quench::model
