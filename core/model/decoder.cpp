@@ -173,9 +173,12 @@ Status Decoder::runLayer(const LayerWeights& w, int layer, Matrix& x, std::span<
   m_q.resize(tokens, qDim);
   m_k.resize(tokens, kvDim);
   m_v.resize(tokens, kvDim);
-  linear(m_h, w.wq, m_q.data(), static_cast<std::size_t>(qDim));
-  linear(m_h, w.wk, m_k.data(), static_cast<std::size_t>(kvDim));
-  linear(m_h, w.wv, m_v.data(), static_cast<std::size_t>(kvDim));
+  {  // one packing of h for the three products
+    const simd::GemmTarget qkv[3] = {{w.wq.operand(), qDim, m_q.data(), static_cast<std::size_t>(qDim)},
+                                     {w.wk.operand(), kvDim, m_k.data(), static_cast<std::size_t>(kvDim)},
+                                     {w.wv.operand(), kvDim, m_v.data(), static_cast<std::size_t>(kvDim)}};
+    simd::gemmNTShared(tokens, c.dim, m_h.data(), static_cast<std::size_t>(c.dim), qkv);
+  }
   addBias(m_q, w.bq);
   addBias(m_k, w.bk);
   addBias(m_v, w.bv);
@@ -239,8 +242,12 @@ Status Decoder::runLayer(const LayerWeights& w, int layer, Matrix& x, std::span<
   if (observe) observe(layer, LinearSite::MlpIn, m_h);
   m_gate.resize(tokens, c.hiddenDim);
   m_up.resize(tokens, c.hiddenDim);
-  linear(m_h, w.gate, m_gate.data(), static_cast<std::size_t>(c.hiddenDim));
-  linear(m_h, w.up, m_up.data(), static_cast<std::size_t>(c.hiddenDim));
+  {
+    const auto ld = static_cast<std::size_t>(c.hiddenDim);
+    const simd::GemmTarget gateUp[2] = {{w.gate.operand(), c.hiddenDim, m_gate.data(), ld},
+                                        {w.up.operand(), c.hiddenDim, m_up.data(), ld}};
+    simd::gemmNTShared(tokens, c.dim, m_h.data(), static_cast<std::size_t>(c.dim), gateUp);
+  }
   addBias(m_gate, w.bGate);
   addBias(m_up, w.bUp);
   tbb::parallel_for(tbb::blocked_range<int>(0, tokens, 8), [&](const tbb::blocked_range<int>& r) {

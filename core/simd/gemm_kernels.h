@@ -16,6 +16,7 @@
 // the element's place in the block (batch-invariant), on a given SIMD target.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,20 @@ inline constexpr int kGemmKc = 256;
 /// unless `parallel` is false (then on the calling thread: for callers that parallelise outside).
 void gemmNT(int m, int n, int k, const float* a, std::size_t lda, const GemmOperand& b, float* c, std::size_t ldc,
             bool accumulate = false, bool parallel = true);
+
+/// One product of gemmNTShared: C (m × n, row stride ldc) (+)= A · Bᵀ.
+struct GemmTarget {
+  GemmOperand b;
+  int n = 0;
+  float* c = nullptr;
+  std::size_t ldc = 0;
+  bool accumulate = false;
+};
+
+/// Several products of the same A (q, k and v of one input; gate and up): A is packed once and
+/// the tasks of all of them share the threads. Each C is what gemmNT would give.
+void gemmNTShared(int m, int k, const float* a, std::size_t lda, std::span<const GemmTarget> targets,
+                  bool parallel = true);
 
 /// C (m × n) = A (m × k) · B with B (k × n) float32 row-major (row stride ldb), e.g. attention
 /// weights times values; C += when `accumulate`. Same kernels as gemmNT.

@@ -192,6 +192,34 @@ class TestGemmKernels : public QObject {
     }
   }
 
+  void sharedAMatchesSeparateProducts() {
+    // gemmNTShared packs A once for several products (q, k, v of one input; gate and up): each C
+    // is bit for bit what gemmNT gives alone, for the dot-product path (m ≤ 4) and the tiled one,
+    // with different widths, stored types, strides and accumulation per product.
+    std::mt19937 rng(5);
+    const int k = 300;
+    const Stored b0 = makeB(40, k, k, DType::BF16, rng), b1 = makeB(13, k, k + 7, DType::F16, rng),
+                 b2 = makeB(29, k, k, DType::F32, rng);
+    for (int m : {3, 37}) {
+      const auto a = randomVec(static_cast<std::size_t>(m) * (k + 2), rng);
+      const std::size_t lda = k + 2;
+      const auto start = randomVec(static_cast<std::size_t>(m) * 16, rng);  // c1's prior content
+      std::vector<float> s0(static_cast<std::size_t>(m) * 40), s1(start), s2(static_cast<std::size_t>(m) * 29);
+      std::vector<float> g0(s0.size()), g1(start), g2(s2.size());
+      const GemmTarget targets[3] = {{b0.op, 40, s0.data(), 40, false},
+                                     {b1.op, 13, s1.data(), 16, true},
+                                     {b2.op, 29, s2.data(), 29, false}};
+      gemmNTShared(m, k, a.data(), lda, targets);
+      gemmNT(m, 40, k, a.data(), lda, b0.op, g0.data(), 40);
+      gemmNT(m, 13, k, a.data(), lda, b1.op, g1.data(), 16, true);
+      gemmNT(m, 29, k, a.data(), lda, b2.op, g2.data(), 29);
+      QVERIFY(s0 == g0);
+      QVERIFY(s1 == g1);
+      QVERIFY(s2 == g2);
+      QVERIFY(s1 != start);  // the accumulating product did write
+    }
+  }
+
   void batchInvariantAndThreadIndependent() {
     // Row i of C does not depend on the other rows of A (its place in a panel, how many rows the
     // batch has) nor on the number of threads: the decoder's logits of a sequence are the same
