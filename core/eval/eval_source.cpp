@@ -24,7 +24,8 @@ bool needsOriginal(SourceKind kind) { return kind != SourceKind::LlamaKld; }
 Result<EvalData> prepareEvalData(const model::ModelFiles& files, model::Transformer* p, const EvalSource& source,
                                  const Work& work) {
   EvalData d;
-  const int seqLen = files.config.seqLen;
+  // The longest context computed exactly: seq_len, or a sliding window when shorter (Mistral).
+  const int seqLen = model::exactContext(files.config);
   const int context = source.context > 0 ? std::min(source.context, seqLen) : seqLen;
   switch (source.kind) {
     case SourceKind::TextFile: {

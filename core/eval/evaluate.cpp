@@ -70,8 +70,9 @@ std::vector<std::vector<int>> chunkTokens(const std::vector<int>& tokens, int co
 
 Result<std::vector<std::vector<int>>> sampleSequences(Transformer& p, int count, int length, int bos,
                                                       std::uint64_t seed, const Work& work) {
-  if (count <= 0 || length < 2 || length > p.config().seqLen)
-    return makeError("sampling needs N ≥ 1 sequences of 2 ≤ L ≤ " + std::to_string(p.config().seqLen) + " tokens");
+  const int limit = model::exactContext(p.config());
+  if (count <= 0 || length < 2 || length > limit)
+    return makeError("sampling needs N ≥ 1 sequences of 2 ≤ L ≤ " + std::to_string(limit) + " tokens");
   std::vector<std::vector<int>> seqs;
   for (int s = 0; s < count; ++s) {
     GenerateOptions g;
