@@ -42,9 +42,32 @@ fs::path tokenizerJsonOf(const model::ModelFiles& files) {
   return fs::is_regular_file(p, ec) ? p : fs::path();
 }
 
+namespace {
+
+// The training engine computes the plain Llama decoder (network.h): SwiGLU, no biases, full RoPE
+// without scaling, heads that tile the width. The runtime opens more (Qwen, Gemma, Phi-3, Llama 3's
+// RoPE scaling, ...); training such a model here would follow other equations than its own, so it
+// is refused with the feature named.
+Status checkTrainable(const model::ModelConfig& c, const std::string& src) {
+  std::string what;
+  if (c.arch != model::Architecture::Llama) what = std::string("the ") + std::string(model::architectureName(c.arch)) + " architecture";
+  else if (c.ropeScaling != model::RopeScaling::None || !c.ropeFreqDivisors.empty()) what = "RoPE scaling";
+  else if (c.qkvBias || c.outBias || c.mlpBias) what = "biases";
+  else if (c.activation != model::Activation::Silu) what = "an activation other than SiLU";
+  else if (c.qkNorm || c.normAddsOne || c.embedScale != 1.0f) what = "q/k norms, 1 + w norms or an embedding scale";
+  else if (c.fusedQkv || c.fusedGateUp) what = "fused projections";
+  else if (c.qDim() != c.dim || c.rotaryDims() != c.headDim()) what = "a head width other than hidden / heads, or partial RoPE";
+  else if (c.slidingWindow > 0) what = "a sliding window";
+  if (what.empty()) return {};
+  return makeError(src + ": the training engine computes plain Llama decoders; this model has " + what);
+}
+
+}  // namespace
+
 Result<LoadedModel> loadModel(const fs::path& path, const fs::path& tokenizerPath, const Work& work) {
   auto files = model::openModel(path, tokenizerPath);
   if (!files) return files.error();
+  if (auto s = checkTrainable(files->config, files->path); !s) return s.error();
   LoadedModel m;
   m.files = std::move(files).value();
   const std::string& src = m.files.path;

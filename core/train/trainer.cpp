@@ -124,6 +124,8 @@ Result<model::ModelConfig> studentConfig(const model::ModelConfig& teacher, cons
   c.nHeads = spec.nHeads;
   c.nKvHeads = spec.nKvHeads;
   c.sharedClassifier = spec.tied;
+  c.headSize = 0;  // the student's heads tile its own width (dim / nHeads), not the teacher's
+  c.ropeDims = 0;
   if (auto s = model::validateConfig(c, "student"); !s) return s.error();
   if (spec.init == StudentSpec::Init::TeacherLayers) {
     if (c.dim != teacher.dim || c.hiddenDim != teacher.hiddenDim || c.nHeads != teacher.nHeads ||

@@ -391,6 +391,19 @@ class TestTrainer : public QObject {
     QVERIFY(!out.ok());
     QVERIFY(QString::fromStdString(out.error().message).contains("fewer than one window"));
   }
+
+  void otherArchitecturesAreRefused() {
+    // The runtime opens Qwen2 / Llama 3 checkpoints (tests/data/model, tools/make_arch_checkpoints.py);
+    // the training engine computes plain Llama only and says which feature it lacks.
+    const fs::path data(QUENCH_TEST_DATA);
+    auto qwen = loadModel(data / "model" / "qwen2" / "hf");
+    QVERIFY(!qwen.ok());
+    QVERIFY2(QString::fromStdString(qwen.error().message).contains("the qwen2 architecture"), qwen.error().message.c_str());
+    auto llama3 = loadModel(data / "model" / "llama3" / "hf");
+    QVERIFY(!llama3.ok());
+    QVERIFY2(QString::fromStdString(llama3.error().message).contains("RoPE scaling"), llama3.error().message.c_str());
+    QVERIFY(loadModel(data / "model" / "llama" / "hf").ok());  // plain Llama, two shards
+  }
 };
 
 QTEST_GUILESS_MAIN(TestTrainer)
