@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/io/ggml_blocks.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/model/tokenizer_hf.h"
 #include "core/model/tokenizer_llama2c.h"
@@ -465,7 +466,11 @@ class WeightReader {
       return makeError(m_files.path + ": tensor '" + name + "' has shape " + shapeToString(info.shape) +
                        ", the config needs " + shapeToString(expected));
     const auto bytes = m_files.reader->storedBytes(*index);
-    if (!bytes.empty() && (info.dtype == DType::F32 || info.dtype == DType::F16 || info.dtype == DType::BF16)) {
+    // Element floats and ggml blocks are used in place; other stored types (FP8, integers) are
+    // converted per tensor.
+    const bool inPlace = info.dtype == DType::F32 || info.dtype == DType::F16 || info.dtype == DType::BF16 ||
+                         (isBlockDType(info.dtype) && ggmlTypeId(info.dtype).has_value());
+    if (!bytes.empty() && inPlace) {
       auto w = WeightMatrix::view(info.dtype, rows, cols, bytes, m_files.reader, m_files.path + ": " + name);
       if (w) return w;
     }

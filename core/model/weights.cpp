@@ -8,10 +8,21 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/io/ggml_blocks.h"
+
 namespace quench::model {
 
 namespace {
 bool isElementFloat(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+
+// ggml block rows decoded inside the products: a KC column range of a row is whole blocks
+// (KC = 256 and every row length are multiples of the block size), decoded by llama.cpp's
+// reference dequantization (core/io/ggml_blocks.h).
+void decodeBlockRows(const void* context, std::size_t row, std::size_t first, std::size_t count, float* dst) {
+  const auto* b = static_cast<const BlockRows*>(context);
+  const std::size_t perBlock = blockSize(b->type);
+  decodeToFloat(b->type, b->data + row * b->rowBytes + first / perBlock * blockBytes(b->type), count, dst);
+}
 
 // Whether [p, p + n) lies in one file-backed mapping of this process (/proc/self/maps lines with
 // an inode): only there may pages be dropped with MADV_DONTNEED, which would zero anonymous
@@ -37,9 +48,18 @@ bool inFileMapping(const void* p, std::size_t n) {
 Result<WeightMatrix> WeightMatrix::view(DType type, int rows, int cols, std::span<const std::uint8_t> bytes,
                                         std::shared_ptr<const void> owner, const std::string& name) {
   if (rows <= 0 || cols <= 0) return makeError("'" + name + "': empty matrix");
-  if (!isElementFloat(type))
+  std::size_t rowBytes = 0;
+  if (isElementFloat(type)) {
+    rowBytes = static_cast<std::size_t>(cols) * dtypeSize(type);
+  } else if (isBlockDType(type) && ggmlTypeId(type)) {
+    const auto per = storedByteCount(type, static_cast<std::uint64_t>(cols));
+    if (!per || static_cast<std::size_t>(cols) % blockSize(type) != 0)
+      return makeError("'" + name + "': rows of " + std::to_string(cols) + " elements are not whole " +
+                       std::string(dtypeName(type)) + " blocks");
+    rowBytes = static_cast<std::size_t>(*per);
+  } else {
     return makeError("'" + name + "': " + std::string(dtypeName(type)) + " weights are not read in place");
-  const std::size_t rowBytes = static_cast<std::size_t>(cols) * dtypeSize(type);
+  }
   if (bytes.size() != rowBytes * static_cast<std::size_t>(rows))
     return makeError("'" + name + "': " + std::to_string(bytes.size()) + " stored bytes for " + std::to_string(rows) +
                      " × " + std::to_string(cols) + " " + std::string(dtypeName(type)) + " elements");
@@ -51,7 +71,16 @@ Result<WeightMatrix> WeightMatrix::view(DType type, int rows, int cols, std::spa
   w.m_rowBytes = rowBytes;
   w.m_fileBacked = inFileMapping(bytes.data(), bytes.size());
   w.m_owner = std::move(owner);
+  w.bindBlocks();
   return w;
+}
+
+void WeightMatrix::bindBlocks() {
+  if (isElementFloat(m_type)) {
+    m_blocks.reset();
+    return;
+  }
+  m_blocks = std::make_shared<const BlockRows>(BlockRows{m_type, m_data, m_rowBytes});
 }
 
 WeightMatrix WeightMatrix::fromFloats(std::vector<float> values, int rows, int cols) {
@@ -72,6 +101,7 @@ WeightMatrix WeightMatrix::rowRange(int first, int count) const {
   WeightMatrix w = *this;
   w.m_rows = count;
   w.m_data = m_data + static_cast<std::size_t>(first) * m_rowBytes;
+  w.bindBlocks();
   return w;
 }
 
@@ -80,6 +110,10 @@ simd::GemmOperand WeightMatrix::operand() const {
   op.type = m_type;
   op.data = m_data;
   op.rowBytes = m_rowBytes;
+  if (m_blocks) {
+    op.decode = decodeBlockRows;
+    op.decodeContext = m_blocks.get();
+  }
   return op;
 }
 

@@ -26,8 +26,17 @@ namespace quench::model {
 using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using Vector = Eigen::VectorXf;
 
+/// Where the rows of a ggml block matrix are (the context of its products' row decoder).
+struct BlockRows {
+  DType type;
+  const std::uint8_t* data;
+  std::size_t rowBytes;
+};
+
 /// A (rows, cols) row-major weight as stored, or a float32 matrix owned by the caller's values.
-/// Cheap to copy (a view plus shared ownership of what it points into).
+/// Cheap to copy (a view plus shared ownership of what it points into). ggml block types
+/// (Q8_0, Q4_K, IQ4_XS, ...) stay blocks too: each product decodes a 256-column panel of a row at
+/// a time, so a quantized GGUF is never held as float32.
 class WeightMatrix {
  public:
   WeightMatrix() = default;
@@ -66,6 +75,9 @@ class WeightMatrix {
   std::size_t m_rowBytes = 0;
   bool m_fileBacked = false;
   std::shared_ptr<const void> m_owner;
+  std::shared_ptr<const BlockRows> m_blocks;  // block types: the decoder's context
+
+  void bindBlocks();
 };
 
 /// One decoder layer. Biases and the q/k norms are empty when the architecture has none.

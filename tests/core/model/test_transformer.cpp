@@ -4,6 +4,7 @@
 #include <QtTest/QtTest>
 
 #include <cmath>
+#include <set>
 #include <vector>
 
 #include "common/fuzzy.h"
@@ -182,6 +183,37 @@ class TestTransformer : public QObject {
     QVERIFY(text.ok());
     // Same continuation as the NumPy reference's greedy loop.
     QVERIFY2(text->rfind("Once upon a time, there was a little girl named Lily. She had a toy car", 0) == 0, text->c_str());
+  }
+
+  void ggmlBlocksStayBlocks() {
+    // llama.cpp's own per-tensor mix (llama-quantize Q4_K_M, shared data) runs with every matrix
+    // kept as its blocks, decoded a 256-column panel at a time inside the products: the logits are
+    // bit for bit those of the same model with every tensor converted to float32 first (the
+    // reader's decoding, itself checked against gguf-py value for value in core/io's tests).
+    const ModelFiles m = openOrDie(shared("gguf/llama-quantize/mix/Q4_K_M.gguf"));
+    auto t = loadOrDie(m);
+    std::set<DType> types;
+    for (int l = 0; l < m.config.nLayers; ++l) {
+      const LayerWeights& w = t->layerWeights(l);
+      for (const WeightMatrix* x : {&w.wq, &w.wk, &w.wv, &w.wo, &w.gate, &w.up, &w.down}) {
+        QVERIFY2(isBlockDType(x->dtype()), dtypeName(x->dtype()).data());
+        QVERIFY(x->fileBacked());
+        types.insert(x->dtype());
+      }
+    }
+    QVERIFY(types.size() >= 2);  // a mix of block types
+    const std::vector<int> tokens{1, 15, 200, 37, 99, 410, 8, 3, 77, 256, 500, 12};
+    auto inPlace = t->logitsFor(tokens);
+    QVERIFY(inPlace.ok());
+    auto floats = loadTransformer(m, {}, m.fileFetch());
+    QVERIFY(floats.ok());
+    QVERIFY((*floats)->layerWeights(0).wq.dtype() == DType::F32);
+    auto converted = (*floats)->logitsFor(tokens);
+    QVERIFY(converted.ok());
+    QVERIFY(*inPlace == *converted);
+    // One token at a time (the dot-product path of the products) agrees with the prefill.
+    const auto last = t->forward(tokens[0], 0);
+    QVERIFY(inPlace->row(0).isApprox(Eigen::Map<const Eigen::RowVectorXf>(last.data(), static_cast<Eigen::Index>(last.size())), 1e-5f));
   }
 
   void logitsForRejectsBadInput() {
