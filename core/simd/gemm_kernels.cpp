@@ -234,47 +234,56 @@ void GemmTask(const detail::GemmJob& plan, const detail::GemmProduct& job, const
   }
 }
 
-// Few rows of A (decoding, one token): each element is a dot product along k, B read once and
-// decoded a KC block at a time (the same decoding as the tiled path).
+// Few rows of A (decoding, one token at a time): the lanes of a vector hold N consecutive rows of
+// B (output features). A KC block of those rows is decoded (the same decoding as the tiled path)
+// and transposed, and every element of C accumulates A[i][t]·B[j][t] one t after the other with
+// fused multiply-adds, from zero, then is added to C when accumulating: the very order of the
+// tiled kernel (MicroTile), so a token's result does not depend on how many rows its batch has.
 void GemvRows(const detail::GemmJob& plan, const detail::GemmProduct& job, int j0, int j1) {
   const DF d;
+  constexpr std::size_t kMaxN = HWY_MAX_BYTES / sizeof(float);
   const std::size_t N = hn::Lanes(d);
-  const std::size_t k = static_cast<std::size_t>(plan.k);
-  if (job.bnn) {  // B (k × n): C[i][j] = Σ_t A[i][t]·B[t][j], rows of B added with a broadcast
-    for (int i = 0; i < plan.m; ++i) {
-      const float* a = plan.a + static_cast<std::size_t>(i) * plan.lda;
-      float* c = job.c + static_cast<std::size_t>(i) * job.ldc;
-      for (int j = j0; j < j1; ++j) c[j] = job.accumulate ? c[j] : 0.0f;
-      for (std::size_t t = 0; t < k; ++t) {
-        const float* b = job.bnn + t * job.ldbnn;
-        for (int j = j0; j < j1; ++j) c[j] += a[t] * b[j];
-      }
-    }
-    return;
-  }
-  alignas(64) float buf[kKc];
-  for (int j = j0; j < j1; ++j) {
-    VF s0[4], s1[4];
-    for (int i = 0; i < plan.m; ++i) s0[i] = s1[i] = hn::Zero(d);
-    float tail[4] = {0, 0, 0, 0};
-    for (std::size_t k0 = 0; k0 < k; k0 += kKc) {
-      const std::size_t kc = std::min<std::size_t>(kKc, k - k0);
-      DecodeRow(job.b, static_cast<std::size_t>(j), k0, kc, buf);
-      for (int i = 0; i < plan.m; ++i) {
-        const float* a = plan.a + static_cast<std::size_t>(i) * plan.lda + k0;
-        std::size_t t = 0;
-        for (; t + 2 * N <= kc; t += 2 * N) {
-          s0[i] = hn::MulAdd(hn::LoadU(d, a + t), hn::Load(d, buf + t), s0[i]);
-          s1[i] = hn::MulAdd(hn::LoadU(d, a + t + N), hn::Load(d, buf + t + N), s1[i]);
+  const int m = plan.m;  // ≤ 4
+  alignas(64) float rows[kMaxN * kKc];  // N decoded rows of B, row stride kKc
+  alignas(64) float cols[kKc * kMaxN];  // the same transposed: cols[t·N + r]
+  alignas(64) float lanes[kMaxN];
+  for (int jb = j0; jb < j1; jb += static_cast<int>(N)) {
+    const int count = std::min(static_cast<int>(N), j1 - jb);
+    VF acc[4];
+    for (int i = 0; i < m; ++i) acc[i] = hn::Zero(d);
+    for (int k0 = 0; k0 < plan.k; k0 += kKc) {
+      const int kc = std::min(kKc, plan.k - k0);
+      if (job.bnn) {  // B (k × n): the N columns jb.. of B's rows are already lanes
+        for (int t = 0; t < kc; ++t) {
+          const float* src = job.bnn + static_cast<std::size_t>(k0 + t) * job.ldbnn + jb;
+          float* dst = cols + static_cast<std::size_t>(t) * N;
+          for (int r = 0; r < count; ++r) dst[r] = src[r];
+          for (std::size_t r = static_cast<std::size_t>(count); r < N; ++r) dst[r] = 0.0f;
         }
-        for (; t + N <= kc; t += N) s0[i] = hn::MulAdd(hn::LoadU(d, a + t), hn::Load(d, buf + t), s0[i]);
-        for (; t < kc; ++t) tail[i] += a[t] * buf[t];
+      } else {
+        for (int r = 0; r < count; ++r)
+          DecodeRow(job.b, static_cast<std::size_t>(jb + r), static_cast<std::size_t>(k0), static_cast<std::size_t>(kc),
+                    rows + static_cast<std::size_t>(r) * kKc);
+        for (int t = 0; t < kc; ++t) {
+          float* dst = cols + static_cast<std::size_t>(t) * N;
+          for (int r = 0; r < count; ++r) dst[r] = rows[static_cast<std::size_t>(r) * kKc + t];
+          for (std::size_t r = static_cast<std::size_t>(count); r < N; ++r) dst[r] = 0.0f;
+        }
+      }
+      for (int t = 0; t < kc; ++t) {
+        const VF b = hn::Load(d, cols + static_cast<std::size_t>(t) * N);
+        for (int i = 0; i < m; ++i)
+          acc[i] = hn::MulAdd(hn::Set(d, plan.a[static_cast<std::size_t>(i) * plan.lda + static_cast<std::size_t>(k0 + t)]), b,
+                              acc[i]);
       }
     }
-    for (int i = 0; i < plan.m; ++i) {
-      const float sum = hn::GetLane(hn::SumOfLanes(d, hn::Add(s0[i], s1[i]))) + tail[i];
-      float& out = job.c[static_cast<std::size_t>(i) * job.ldc + j];
-      out = job.accumulate ? out + sum : sum;
+    for (int i = 0; i < m; ++i) {
+      hn::Store(acc[i], d, lanes);
+      float* out = job.c + static_cast<std::size_t>(i) * job.ldc + jb;
+      if (job.accumulate)
+        for (int r = 0; r < count; ++r) out[r] += lanes[r];
+      else
+        for (int r = 0; r < count; ++r) out[r] = lanes[r];
     }
   }
 }
@@ -290,7 +299,7 @@ void Gemm(const detail::GemmJob& plan) {
     }
     return;
   }
-  // Up to 4 rows: dot products (B streamed once, no packing). Above: the tiled kernel.
+  // Up to 4 rows: B streamed once, no packing (same order of sums). Above: the tiled kernel.
   if (plan.m <= 4) {
     for (std::size_t q = 0; q < plan.count; ++q) {
       const detail::GemmProduct& job = plan.products[q];

@@ -230,13 +230,24 @@ class TestGemmKernels : public QObject {
     const auto a = randomVec(static_cast<std::size_t>(70) * k, rng);
     std::vector<float> all(static_cast<std::size_t>(70) * n);
     gemmNT(70, n, k, a.data(), k, b.op, all.data(), n);
-    for (int first : {0, 5, 33}) {
-      const int rows = 37;  // a different panel alignment for the same rows
+    // A different panel alignment for the same rows, and 1–4 rows (a token at a time: B
+    // streamed without packing) — the same sums in the same order.
+    for (const auto [first, rows] : {std::pair{0, 37}, {5, 37}, {33, 37}, {0, 1}, {9, 1}, {40, 2}, {66, 4}, {17, 3}}) {
       std::vector<float> part(static_cast<std::size_t>(rows) * n);
       gemmNT(rows, n, k, a.data() + static_cast<std::size_t>(first) * k, k, b.op, part.data(), n);
       for (int i = 0; i < rows; ++i)
         for (int j = 0; j < n; ++j)
           QCOMPARE(part[static_cast<std::size_t>(i) * n + j], all[static_cast<std::size_t>(first + i) * n + j]);
+      // gemmNN (attention weights · values) likewise, with B = the float values of W as k × n.
+      std::vector<float> bnn(static_cast<std::size_t>(k) * n), nnAll(static_cast<std::size_t>(70) * n),
+          nnPart(part.size());
+      for (int j = 0; j < n; ++j)
+        for (int kk = 0; kk < k; ++kk) bnn[static_cast<std::size_t>(kk) * n + j] = b.values[static_cast<std::size_t>(j) * k + kk];
+      gemmNN(70, n, k, a.data(), k, bnn.data(), n, nnAll.data(), n);
+      gemmNN(rows, n, k, a.data() + static_cast<std::size_t>(first) * k, k, bnn.data(), n, nnPart.data(), n);
+      for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < n; ++j)
+          QCOMPARE(nnPart[static_cast<std::size_t>(i) * n + j], nnAll[static_cast<std::size_t>(first + i) * n + j]);
     }
     std::vector<float> one(all.size());
     {
