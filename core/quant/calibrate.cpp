@@ -265,4 +265,41 @@ Result<CalibrationResult> calibrate(std::span<const float> x, const Calibration&
   return out;
 }
 
+Result<CalibrationResult> calibrateWeightedMse(std::span<const float> x, std::span<const double> weights, int bits,
+                                               bool symmetric, ScaleFormat scaleFormat, Rounding rounding,
+                                               int candidates) {
+  if (weights.size() != x.size()) return makeError("calibration: one importance weight per value is needed");
+  if (candidates < 1) return makeError("calibration: MSE grid needs at least 1 candidate");
+  CalibrationResult out;
+  if (x.empty()) {
+    out.params = paramsForRange(0, 0, bits, symmetric, scaleFormat);
+    return out;
+  }
+  const auto [fmn, fmx] = simd::minMax(x.data(), x.size());
+  const double mn = fmn, mx = fmx;
+  const double amax = std::max(std::abs(mn), std::abs(mx));
+  double lo = symmetric ? -amax : mn, hi = symmetric ? amax : mx;
+  double best = std::numeric_limits<double>::infinity();
+  for (int i = candidates; i >= 1; --i) {
+    const double f = static_cast<double>(i) / candidates;
+    const double cl = symmetric ? -amax * f : mn * f, ch = symmetric ? amax * f : mx * f;
+    const PartParams p = paramsForRange(cl, ch, bits, symmetric, scaleFormat);
+    double err = 0;
+    for (std::size_t k = 0; k < x.size(); ++k) {
+      const auto q = quantizeElement(x[k], p, rounding, rounding == Rounding::Stochastic ? stochasticDraw(0, k) : 0.0);
+      const double e = static_cast<double>(x[k]) - static_cast<double>(dequantizeElement(q.code, p));
+      err += weights[k] * e * e;
+    }
+    if (err < best) {
+      best = err;
+      lo = cl;
+      hi = ch;
+    }
+  }
+  out.rangeLow = lo;
+  out.rangeHigh = hi;
+  out.params = paramsForRange(lo, hi, bits, symmetric, scaleFormat);
+  return out;
+}
+
 }  // namespace quench

@@ -68,6 +68,13 @@ struct CalibrationResult {
 Result<CalibrationResult> calibrate(std::span<const float> x, const Calibration& calibration, int bits,
                                     bool symmetric, ScaleFormat scaleFormat, Rounding rounding = Rounding::HalfEven);
 
+/// The importance-weighted MSE calibrator (`wmse`, MATH.md §13): the clip range on the MSE grid of
+/// §2 (symmetric [−c, c], c = max|x|·i/G; asymmetric [min·i/G, max·i/G], i = G..1) minimizing
+/// Σ_e v_e·(x_e − x̃_e)², ties keeping the wider range. `weights` has one v per value of `x`.
+Result<CalibrationResult> calibrateWeightedMse(std::span<const float> x, std::span<const double> weights, int bits,
+                                               bool symmetric, ScaleFormat scaleFormat,
+                                               Rounding rounding = Rounding::HalfEven, int candidates = 100);
+
 /// NumPy's default percentile (method "linear"): sorted a, h = (n − 1)·p/100,
 /// a[⌊h⌋] + (h − ⌊h⌋)·(a[⌊h⌋+1] − a[⌊h⌋]). Reorders `a` (selection, O(n)). n ≥ 1, p ∈ [0, 100].
 double percentileLinear(std::span<float> a, double p);

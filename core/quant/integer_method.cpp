@@ -1,5 +1,7 @@
 #include "core/quant/integer_method.h"
 
+#include <charconv>
+
 #include "core/quant/scale_format.h"
 
 namespace quench {
@@ -37,6 +39,65 @@ const char* const kArithmetic =
     "grid sets it back to exact)";
 }  // namespace integer_tips
 
+std::shared_ptr<const SpecSyntax> alphaSyntax() {
+  static const auto syntax = [] {
+    auto s = std::make_shared<SpecSyntax>();
+    s->expected = "a number in [0, 1] or \"auto\"";
+    s->acceptsNumber = true;
+    s->alternatives = {{"auto", "auto", {}}, {"value", "fixed", {"alpha"}}};
+    SpecArg a;
+    a.id = "alpha";
+    a.type = ParamType::Number;
+    a.name = "α";
+    a.label = "α =";
+    a.placeholder = "α";
+    a.tip = "α ∈ [0, 1]";
+    a.min = 0;
+    a.max = 1;
+    a.initial = 0.5;
+    s->args = {a};
+    s->toForm = [](const ParamValue& v) {
+      SpecForm f;
+      f.args["alpha"] = 0.5;
+      auto a = alphaFromValue(v);
+      f.alternative = a && *a ? "value" : "auto";
+      if (a && *a) f.args["alpha"] = **a;
+      return f;
+    };
+    s->fromForm = [](const SpecForm& f) {
+      if (f.alternative != "value") return ParamValue(std::string("auto"));
+      auto it = f.args.find("alpha");
+      if (it != f.args.end()) {
+        if (const auto* d = std::get_if<double>(&it->second)) return ParamValue(*d);
+        if (const auto* i = std::get_if<std::int64_t>(&it->second)) return ParamValue(static_cast<double>(*i));
+      }
+      return ParamValue(0.5);
+    };
+    return std::shared_ptr<const SpecSyntax>(s);
+  }();
+  return syntax;
+}
+
+Result<std::optional<double>> alphaFromValue(const ParamValue& v) {
+  double a = 0;
+  if (const auto* text = std::get_if<std::string>(&v)) {
+    if (*text == "auto") return std::optional<double>();
+    const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), a);
+    if (text->empty() || ec != std::errc() || ptr != text->data() + text->size())
+      return makeError("alpha must be a number in [0, 1] or \"auto\", got '" + *text + "'");
+  } else if (const auto* d = std::get_if<double>(&v)) {
+    a = *d;
+  } else if (const auto* i = std::get_if<std::int64_t>(&v)) {
+    a = static_cast<double>(*i);
+  } else {
+    return makeError("alpha must be a number in [0, 1] or \"auto\"");
+  }
+  if (!(a >= 0 && a <= 1)) return makeError("alpha must be in [0, 1], got " + paramValueText(ParamValue(a)));
+  return std::optional<double>(a);
+}
+
+ParamValue alphaValue(const std::optional<double>& a) { return a ? ParamValue(*a) : ParamValue(std::string("auto")); }
+
 std::vector<EnumChoice<Rounding>> roundingChoices() {
   return {{Rounding::HalfEven, "even", "half to even"},
           {Rounding::HalfAwayFromZero, "away", "half away from zero"},
@@ -55,10 +116,20 @@ class IntegerMethod final : public TypedMethod<IntSettings> {
 
  protected:
   std::string label(const IntSettings& s, LabelStyle style) const override {
+    const bool hqq = s.aware == AwareMethod::Hqq;
+    const bool symmetric = s.symmetric && !hqq;
+    std::string step;
+    if (s.aware != AwareMethod::None) {
+      step = std::string(awareStep(s.aware).name);
+      if (s.aware == AwareMethod::Gptq && s.actOrder) step += " act-order";
+      if (s.aware == AwareMethod::Rotate) step += " seed " + std::to_string(s.seed);
+    }
     if (style == LabelStyle::Short)
-      return "int" + std::to_string(s.bits) + " " + s.partition.text + (s.symmetric ? "" : " asym");
-    return "int" + std::to_string(s.bits) + (s.symmetric ? " sym" : " asym") + " · " + s.partition.text + " · " +
-           calibrationSpec(s.calibration);
+      return "int" + std::to_string(s.bits) + " " + s.partition.text + (symmetric ? "" : " asym") +
+             (step.empty() ? "" : " " + step);
+    return "int" + std::to_string(s.bits) + (symmetric ? " sym" : " asym") + " · " + s.partition.text + " · " +
+           (hqq ? std::string("hqq") : s.aware == AwareMethod::Wmse ? std::string("wmse") : calibrationSpec(s.calibration)) +
+           (step.empty() || hqq || s.aware == AwareMethod::Wmse ? "" : " · " + step);
   }
 
   // quantizeInteger's storage: k bits per element, one scale per part in its format, and k bits
@@ -68,7 +139,9 @@ class IntegerMethod final : public TypedMethod<IntSettings> {
     const auto part = s.partition.on(shape);
     if (!part || part->numel() == 0) return std::nullopt;
     const double n = static_cast<double>(part->numel()), parts = static_cast<double>(part->partCount());
-    const double perPart = scaleFormatBits(s.scaleFormat) + (s.symmetric ? 0 : s.bits);
+    // HQQ stores its fractional zero point as fp32.
+    const double perPart = scaleFormatBits(s.scaleFormat) +
+                           (s.aware == AwareMethod::Hqq ? 32 : s.symmetric ? 0 : s.bits);
     return (s.bits * n + parts * perPart) / n;
   }
 
@@ -78,7 +151,7 @@ class IntegerMethod final : public TypedMethod<IntSettings> {
     l.partition = s.partition;
     l.affineGrid = true;
     l.gridBits = s.bits;
-    l.symmetricGrid = s.symmetric;
+    l.symmetricGrid = s.symmetric && s.aware != AwareMethod::Hqq;
     return l;
   }
 
@@ -88,7 +161,22 @@ class IntegerMethod final : public TypedMethod<IntSettings> {
                        "arithmetic");
     if (!s.symmetric && s.calibration.method == CalibrationMethod::SignedMax)
       return makeError("signed-max needs \"symmetric\": true", "calib");
+    if (s.aware == AwareMethod::Hqq && s.arithmetic == CodeArithmetic::Ggml)
+      return makeError("hqq's zero point is fractional; ggml arithmetic has none", "arithmetic");
+    if ((s.aware == AwareMethod::Hqq || s.aware == AwareMethod::Wmse) && !s.overrides.empty())
+      return makeError(std::string(awareStep(s.aware).name) + " chooses every part's parameters; drop the typed ones",
+                       "overrides");
     return {};
+  }
+
+  bool relevant(const IntSettings& s, std::string_view key) const override {
+    if (key == "damp" || key == "act_order") return s.aware == AwareMethod::Gptq;
+    if (key == "alpha") return s.aware == AwareMethod::Awq || s.aware == AwareMethod::SmoothQuant;
+    if (key == "seed") return s.aware == AwareMethod::Rotate || s.rounding == Rounding::Stochastic;
+    if (key == "symmetric" || key == "arithmetic") return s.aware != AwareMethod::Hqq;
+    if (key == "calib") return s.aware != AwareMethod::Hqq && s.aware != AwareMethod::Wmse;
+    if (key == "overrides") return s.aware != AwareMethod::Hqq && s.aware != AwareMethod::Wmse;
+    return true;
   }
 
   // What a change makes meaningless: the other grid's b and L/U (and ggml, which has no zero
@@ -118,6 +206,8 @@ class IntegerMethod final : public TypedMethod<IntSettings> {
   }
 
   Status quantize(const IntSettings& s, const QuantizeContext& ctx, QuantResult& out) const override {
+    if (s.aware != AwareMethod::None) return quantizeAware(s, ctx, out);
+    out.aware.reset();
     auto partition = s.partition.on(ctx.tensor.shape);
     if (!partition) return nestError("partition", partition.error());
     return quantizeIntegerInto(out, ctx.tensor.values, *partition, s, ctx.work, IntegerOutputs{.codes = ctx.codes});

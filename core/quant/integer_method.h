@@ -3,16 +3,21 @@
 // calibrated or hand-typed s, b, L, U per part. Its parameter list is a template so that methods
 // built on the same grid (GPTQ, AWQ, rotation + RTN, MATH.md §13) derive their settings from
 // IntSettings and reuse it: integerParamList<GptqSettings>() plus their own keys.
+#include <limits>
+#include <memory>
+#include <optional>
 #include <vector>
 
+#include "core/quant/aware.h"
 #include "core/quant/integer.h"
 #include "core/quant/method.h"
 #include "core/quant/param_specs.h"
 
 namespace quench {
 
-/// Settings of "int": the integer quantizer's parameters and the partition.
-struct IntSettings : IntegerParams {
+/// Settings of "int": the integer quantizer's parameters, the partition and the activation-aware
+/// step (MATH.md §13) run on that grid.
+struct IntSettings : IntegerParams, AwareParams {
   PartitionSpec partition;  ///< "row" by default
   friend bool operator==(const IntSettings&, const IntSettings&) = default;
 };
@@ -33,6 +38,11 @@ extern const char* const kArithmetic;
 
 /// The rounding modes every method that rounds offers, in the editor's order.
 std::vector<EnumChoice<Rounding>> roundingChoices();
+
+/// The "alpha" key: a number in [0, 1] or "auto" (awq: search the grid i/20; smoothquant: 0.5).
+std::shared_ptr<const SpecSyntax> alphaSyntax();
+Result<std::optional<double>> alphaFromValue(const ParamValue& v);
+ParamValue alphaValue(const std::optional<double>& a);
 
 /// The keys of "int" in recipe order, for a settings struct S derived from IntSettings.
 template <class S>
@@ -83,6 +93,30 @@ std::vector<ParamDescriptor> integerParamList() {
                      .withNoun("arithmetic")
                      .withHelp("exact (MATH.md §2) or ggml (llama.cpp's fp32 code arithmetic: Q8_0, Q4_0)")
                      .withFormula(t::kArithmetic));
+  std::vector<EnumChoice<AwareMethod>> steps;
+  for (const AwareStep& st : awareSteps()) steps.push_back({st.method, std::string(st.name), std::string(st.label)});
+  list.push_back(P::choice("aware", &S::aware, steps)
+                     .withLabel("aware step")
+                     .withNoun("aware step")
+                     .withHelp("activation-aware step on this grid: none, gptq, awq, smoothquant, rotate, hqq, wmse")
+                     .withFormula("MATH.md §13: gptq, awq, smoothquant and wmse need the layer's activations X\n"
+                                  "(wmse: or an importance matrix); rotate and hqq are data-free"));
+  list.push_back(P::number("damp", &S::damp, 0, INFINITY)
+                     .withLabel("dampening λ")
+                     .withSpin(0.01, 4)
+                     .withHelp("gptq dampening λ: H += λ·mean(diag H)·I")
+                     .withFormula("H += λ·mean(diag H)·I before the Cholesky factorization (λ = 0.01)"));
+  list.push_back(P::boolean("act_order", &S::actOrder)
+                     .withCheckText("act-order")
+                     .withHelp("gptq: columns by decreasing H_jj, groups from the original W (static groups)")
+                     .withFormula("process columns by decreasing H_jj (stable); group parameters from the original W"));
+  list.push_back(P::spec("alpha", &S::alpha, alphaSyntax(), &alphaFromValue, &alphaValue)
+                     .withLabel("α")
+                     .withHelp("awq: fixed α (auto: search i/20); smoothquant: migration strength (auto: 0.5)")
+                     .withFormula("awq: s_j = max(a_j^α, 1e−4); smoothquant: s_j = max|x_j|^α / max|W_j|^(1−α)"));
+  list.push_back(P::integer("seed", &S::seed, 0, std::numeric_limits<std::int64_t>::max())
+                     .withHelp("seed of the rotation's signs (SplitMix64) and of stochastic rounding")
+                     .withFormula("σ_j = −1 when bit 63 of the j-th SplitMix64 output from state = seed is set"));
   list.push_back(P::overrides("overrides", &S::overrides)
                      .withLabel("parts")
                      .withHelp("per part: scale, zero, clip_low, clip_high (or clip M)")

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/stats/error_figures.h"
@@ -123,6 +124,25 @@ struct PartReport {
   ErrorFigures figures;         ///< §7 figures of this part alone (bitsPerParam includes its metadata)
 };
 
+/// What an activation-aware step (MATH.md §13: gptq, awq, smoothquant, rotate, hqq, wmse) reports
+/// beside the figures of Ŵ against W.
+struct AwareReport {
+  std::string method;  ///< "gptq", ...
+  /// ‖XWᵀ − XŴᵀ‖²_F / N on the activations X (N × in) given (smoothquant: ‖XWᵀ − Qa(X')·Ŵ'ᵀ‖²_F / N);
+  /// nullopt without activations.
+  std::optional<double> layerOutputError;
+  /// The same with the recipe alone (no aware step; smoothquant: W8A8 without smoothing).
+  std::optional<double> layerOutputErrorRtn;
+  std::optional<double> alpha;  ///< awq: the chosen α; smoothquant: the α used
+  /// awq: (α, ‖XWᵀ − XŴ(α)ᵀ‖²_F / N) for every α of the grid, in grid order.
+  std::vector<std::pair<double, double>> alphaCurve;
+  /// awq, smoothquant: the per-input-column factor s_j (W' = W·diag(s)).
+  std::vector<double> smoothing;
+  /// hqq: the fractional zero point b of each part as stored (fp32), in part order.
+  std::vector<double> zeroPoints;
+  std::int64_t rotationBlock = 0;  ///< rotate: the Hadamard block m
+};
+
 /// What every quantization-like method returns.
 struct QuantResult {
   std::vector<float> reconstruction;  ///< dequantized values, same length and order as the input
@@ -132,6 +152,7 @@ struct QuantResult {
   std::vector<std::uint8_t> saturated;  ///< per element 0/1; empty when the method cannot saturate
   std::vector<PartReport> parts;        ///< in part order (blocks for codebooks, one for per-tensor)
   ErrorFigures total;                   ///< whole-tensor figures, bitsPerParam with all metadata
+  std::optional<AwareReport> aware;     ///< set by an activation-aware step (MATH.md §13)
 };
 
 }  // namespace quench

@@ -325,15 +325,15 @@ std::optional<std::size_t> matchRule(const Recipe& recipe, std::string_view name
 }
 
 Result<QuantResult> quantizeTensor(const FloatTensor& t, const MethodParams& p, const Work& work,
-                                   const FloatTensor* activations) {
+                                   const FloatTensor* activations, std::span<const float> importance) {
   QuantResult out;
-  const QuantizeContext ctx{t, work, CalibrationInputs{activations, {}}, true};
+  const QuantizeContext ctx{t, work, CalibrationInputs{activations, importance}, true};
   if (Status s = p.quantize(ctx, out); !s) return prefixError(t.name + ": ", s.error());
   return out;
 }
 
 Result<std::size_t> applyRecipe(const TensorReader& reader, const Recipe& recipe, const RecipeSink& sink,
-                                const Work& work) {
+                                const Work& work, const Imatrix* imatrix) {
   std::size_t done = 0;
   const auto& infos = reader.tensors();
   for (std::size_t i = 0; i < infos.size(); ++i) {
@@ -342,7 +342,10 @@ Result<std::size_t> applyRecipe(const TensorReader& reader, const Recipe& recipe
     if (!rule) continue;
     auto t = reader.readFloat(i, work);
     if (!t) return t.error();
-    auto r = quantizeTensor(*t, recipe.rules[*rule].params, work);
+    std::vector<float> importance;
+    if (imatrix)
+      if (const ImatrixEntry* e = imatrix->find(t->name); e && e->matrices() == 1) importance = importanceOf(*imatrix, *e);
+    auto r = quantizeTensor(*t, recipe.rules[*rule].params, work, nullptr, importance);
     if (!r) {
       Error e = nestError("rules[" + std::to_string(*rule) + "]", prefixError(reader.path() + ": ", r.error()));
       e.file = reader.path();

@@ -26,11 +26,13 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/exec/progress.h"
+#include "core/io/imatrix.h"
 #include "core/io/reader.h"
 #include "core/quant/method.h"
 #include "core/quant/types.h"
@@ -71,14 +73,18 @@ std::optional<std::size_t> matchRule(const Recipe& recipe, std::string_view name
 /// activations (llm-int8: its outlier columns pick the weight's input channels kept in full
 /// precision; without them the weight's own per-column max |W| ≥ τ is used). Errors start with
 /// the tensor's name and keep the path of the parameter at fault ("overrides[5000]").
+/// `importance` (one v_j per input column, e.g. an imatrix entry) goes to the int method's `wmse`
+/// step (MATH.md §13).
 Result<QuantResult> quantizeTensor(const FloatTensor& tensor, const MethodParams& params, const Work& work = {},
-                                   const FloatTensor* activations = nullptr);
+                                   const FloatTensor* activations = nullptr, std::span<const float> importance = {});
 
 /// Called for each transformed tensor, in file order. Returning an error stops applyRecipe.
 using RecipeSink = std::function<Status(const FloatTensor& original, std::size_t rule, QuantResult&& result)>;
 /// Applies the recipe to every tensor of `reader` it selects (one at a time, so memory holds one
 /// tensor and its result); returns the number of tensors transformed.
+/// With `imatrix`, each tensor that has a single-matrix entry of its name gets that entry's
+/// importance (llama-quantize's per-column weights) as its calibration input.
 Result<std::size_t> applyRecipe(const TensorReader& reader, const Recipe& recipe, const RecipeSink& sink,
-                                const Work& work = {});
+                                const Work& work = {}, const Imatrix* imatrix = nullptr);
 
 }  // namespace quench
