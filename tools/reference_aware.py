@@ -374,7 +374,8 @@ def main():
     for name, bits, sym, calib, part, act in (("gptq_row_sym4", 4, True, "absmax", "row", False),
                                               ("gptq_group48_asym3", 3, False, "minmax", "group:48", False),
                                               ("gptq_actorder_group64_sym4", 4, True, "absmax", "group:64", True),
-                                              ("gptq_actorder_row_asym4", 4, False, "minmax", "row", True)):
+                                              ("gptq_actorder_row_asym4", 4, False, "minmax", "row", True),
+                                              ("gptq_tensor_sym3", 3, True, "absmax", "tensor", False)):
         codes, rec = gptq(W, X, bits, sym, calib, part, 0.01, act)
         add(name, {"aware": "gptq", "bits": bits, "symmetric": sym, "calib": calib, "partition": part,
                    "act_order": act, "damp": 0.01}, codes, rec,

@@ -14,9 +14,12 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/method_options.h"
+#include "core/io/imatrix.h"
 #include "core/io/reader.h"
 #include "core/io/writer.h"
+#include "core/quant/aware.h"
 #include "core/quant/integer.h"
+#include "core/quant/integer_method.h"
 #include "core/quant/llm_int8.h"
 #include "core/quant/scale_format.h"
 #include "core/recipe/recipe.h"
@@ -32,7 +35,7 @@ struct QuantizeOptions {
   std::string values, parts, scale, zero, clip;
   // tensor form; the method flags (--method, --bits, ...) come from the method registry, and the
   // textbook form reads --bits, --symmetric/--asymmetric, --round and --scale-format from them too
-  std::string tensor, activations, out, recipe;
+  std::string tensor, activations, out, recipe, imatrix;
   MethodOptions method;
   bool codes = false, json = false;
   // Options given on the command line that belong to the other form (filled after parsing).
@@ -68,11 +71,12 @@ void mergeInto(Json& into, const Json& from) {
   for (const auto& [key, v] : from.items()) into[key] = v;
 }
 
-Json partJson(const PartReport& p) {
+Json partJson(const PartReport& p, std::optional<double> fractionalZero = std::nullopt) {
   Json j;
   j["size"] = p.size;
   j["scale"] = p.params.scale;
-  j["zero_point"] = p.params.zeroPoint;
+  if (fractionalZero) j["zero_point"] = *fractionalZero;  // HQQ: b is fractional (fp32)
+  else j["zero_point"] = p.params.zeroPoint;
   j["clip_low"] = p.params.clipLow;
   j["clip_high"] = p.params.clipHigh;
   j["saturated"] = p.saturated;
@@ -254,6 +258,48 @@ int runTextbook(const QuantizeOptions& o) {
   return 0;
 }
 
+// The parts of a result (HQQ's fractional zero points in place of the integer ones).
+Json partsJson(const QuantResult& r) {
+  Json parts = Json::array();
+  const std::vector<double>* zeros = r.aware && !r.aware->zeroPoints.empty() ? &r.aware->zeroPoints : nullptr;
+  for (std::size_t j = 0; j < r.parts.size(); ++j)
+    parts.push_back(partJson(r.parts[j], zeros && j < zeros->size() ? std::optional<double>((*zeros)[j]) : std::nullopt));
+  return parts;
+}
+
+// What an aware step adds to a tensor's JSON (issue 15's contract): "aware", "layer_output_error"
+// (‖XWᵀ − XŴᵀ‖²_F / N), "layer_output_error_rtn" (the recipe without the step; smoothquant: W8A8
+// without smoothing), "alpha" (awq: the chosen α; smoothquant: the α used), null where the step
+// has no such figure; awq adds "alpha_curve", awq/smoothquant "smoothing", rotate "rotation_block".
+void addAwareJson(Json& j, const QuantResult& r) {
+  if (!r.aware) return;
+  const AwareReport& a = *r.aware;
+  j["aware"] = a.method;
+  j["layer_output_error"] = a.layerOutputError ? number(*a.layerOutputError) : Json(nullptr);
+  j["layer_output_error_rtn"] = a.layerOutputErrorRtn ? number(*a.layerOutputErrorRtn) : Json(nullptr);
+  j["alpha"] = a.alpha ? Json(*a.alpha) : Json(nullptr);
+  if (!a.alphaCurve.empty()) {
+    Json curve = Json::array();
+    for (const auto& [alpha, err] : a.alphaCurve) curve.push_back({{"alpha", alpha}, {"layer_output_error", number(err)}});
+    j["alpha_curve"] = std::move(curve);
+  }
+  if (!a.smoothing.empty()) j["smoothing"] = a.smoothing;
+  if (a.rotationBlock > 0) j["rotation_block"] = a.rotationBlock;
+}
+
+// The aware step of int parameters (None for other methods).
+AwareMethod awareOf(const MethodParams& p) {
+  const IntSettings* s = p.get<IntSettings>();
+  return s ? s->aware : AwareMethod::None;
+}
+
+// llama.cpp's importance matrix of FILE; errors name the file.
+Result<Imatrix> loadImatrix(const std::string& path) {
+  auto m = readImatrix(path);
+  if (!m) return prefixError("--imatrix: ", m.error());
+  return m;
+}
+
 // Per-column max |x| and outlier columns for τ (MATH.md §5, weight-only view), 2-D tensors.
 void addColumnReport(Json& j, const FloatTensor& t, double threshold) {
   if (t.shape.size() < 2) return;
@@ -292,8 +338,29 @@ int runTensor(const QuantizeOptions& o) {
     threshold = parseNumber<double>(*text);
     if (!threshold) return fail("--threshold: '" + *text + "' is not a number");
   }
+  // The aware steps that need X say so before anything is read (issue 15's contract).
+  const AwareMethod aware = awareOf(*params);
+  if (aware != AwareMethod::None && o.activations.empty()) {
+    const AwareStep& step = awareStep(aware);
+    if (step.activations == Need::Required && !(step.importance != Need::None && !o.imatrix.empty()))
+      return fail("--aware " + std::string(step.name) + " needs --activations FILE:NAME (the layer's inputs X, tokens × " +
+                  "in features)" + (step.importance != Need::None ? " or --imatrix FILE" : ""));
+  }
+  if (!o.imatrix.empty() && aware != AwareMethod::Wmse)
+    return fail("--imatrix applies to --aware wmse (the importance of each input column)");
   auto t = (*reader)->readFloat(o.tensor);
   if (!t) return fail(t.error().message);
+  std::vector<float> importance;
+  if (!o.imatrix.empty()) {
+    auto m = loadImatrix(o.imatrix);
+    if (!m) return fail(m.error().message);
+    const ImatrixEntry* e = m->find(t->name);
+    if (!e) return fail("--imatrix: " + o.imatrix + " has no entry for '" + t->name + "'");
+    if (e->matrices() != 1)
+      return fail("--imatrix: " + o.imatrix + ": entry '" + t->name + "' holds " + std::to_string(e->matrices()) +
+                  " matrices (experts); one weight matrix is quantized here");
+    importance = importanceOf(*m, *e);
+  }
   std::optional<FloatTensor> acts;
   if (!o.activations.empty()) {
     const auto colon = o.activations.rfind(':');
@@ -304,7 +371,7 @@ int runTensor(const QuantizeOptions& o) {
     if (!a) return fail(a.error().message);
     acts = std::move(*a);
   }
-  auto r = quantizeTensor(*t, *params, {}, acts ? &*acts : nullptr);
+  auto r = quantizeTensor(*t, *params, {}, acts ? &*acts : nullptr, importance);
   if (!r) return fail(o.file + ": " + r.error().message);
   if (!o.out.empty()) {
     std::vector<OutTensor> out{OutTensor::fromFloats(t->name, t->shape, r->reconstruction)};
@@ -315,6 +382,10 @@ int runTensor(const QuantizeOptions& o) {
   }
   if (!o.json) {
     printSummary(t->name, *r);
+    if (r->aware && r->aware->layerOutputError)
+      std::cout << "layer output error " << *r->aware->layerOutputError << " (" << r->aware->method << ")"
+                << (r->aware->layerOutputErrorRtn ? ", without it " + std::to_string(*r->aware->layerOutputErrorRtn) : "")
+                << (r->aware->alpha ? ", alpha " + std::to_string(*r->aware->alpha) : "") << '\n';
     return 0;
   }
   Json out;
@@ -322,9 +393,8 @@ int runTensor(const QuantizeOptions& o) {
   out["shape"] = t->shape;
   out["method"] = Json::parse(methodParamsToJson(*params));
   mergeInto(out, figuresJson(r->total));
-  Json parts = Json::array();
-  for (const PartReport& p : r->parts) parts.push_back(partJson(p));
-  out["parts"] = std::move(parts);
+  addAwareJson(out, *r);
+  out["parts"] = partsJson(*r);
   if (threshold) addColumnReport(out, *t, *threshold);
   std::cout << out.dump(2) << '\n';
   return 0;
@@ -363,9 +433,8 @@ int runRecipe(const QuantizeOptions& o) {
     j["rule"] = rule;
     j["method"] = Json::parse(methodParamsToJson(recipe->rules[rule].params));
     mergeInto(j, figuresJson(r.total));
-    Json parts = Json::array();
-    for (const PartReport& p : r.parts) parts.push_back(partJson(p));
-    j["parts"] = std::move(parts);
+    addAwareJson(j, r);
+    j["parts"] = partsJson(r);
     tensors.push_back(std::move(j));
     if (!o.out.empty()) {
       out.push_back(OutTensor::fromFloats(t.name, t.shape, r.reconstruction));
@@ -374,7 +443,13 @@ int runRecipe(const QuantizeOptions& o) {
     }
     return {};
   };
-  auto n = applyRecipe(**reader, *recipe, sink);
+  std::optional<Imatrix> imatrix;
+  if (!o.imatrix.empty()) {
+    auto m = loadImatrix(o.imatrix);
+    if (!m) return fail(m.error().message);
+    imatrix = std::move(*m);
+  }
+  auto n = applyRecipe(**reader, *recipe, sink, {}, imatrix ? &*imatrix : nullptr);
   if (!n) return fail(n.error().message);
   if (!o.out.empty()) {
     // Tensors no rule selected are written unchanged (as float32), so the output is a whole model.
@@ -443,6 +518,8 @@ Runner addQuantizeCommand(CLI::App& app) {
   if (CLI::Option* t = cmd->get_option_no_throw("--threshold"))
     t->description(t->get_description() + "; any method: report the outlier columns for this τ");
   cmd->add_option("--activations", o->activations, activationsHelp());
+  cmd->add_option("--imatrix", o->imatrix,
+                  "llama.cpp importance matrix (GGUF or legacy .dat): the per-column importance of --aware wmse");
   cmd->add_option("--recipe", o->recipe, "Apply a recipe JSON to every matching tensor of FILE");
   cmd->add_option("--out", o->out, "Write the reconstruction (.safetensors or .h5/.hdf5)");
   cmd->add_flag("--codes", o->codes, "With --out: also write codes, scales and zero points");
@@ -451,7 +528,7 @@ Runner addQuantizeCommand(CLI::App& app) {
     std::vector<std::string> tensorOnly{"--tensor", "--method"};
     for (const std::string& flag : o->method.allFlags())
       if (!textbookFlag(flag)) tensorOnly.push_back(flag);
-    for (const char* name : {"--activations", "--recipe", "--out", "--codes"}) tensorOnly.emplace_back(name);
+    for (const char* name : {"--activations", "--recipe", "--out", "--codes", "--imatrix"}) tensorOnly.emplace_back(name);
     for (const std::string& name : tensorOnly)
       if (cmd->count(name) > 0) o->tensorOnlyGiven.push_back(name);
     for (const char* name : {"--parts", "--scale", "--zero", "--clip"})

@@ -1,5 +1,7 @@
 #include "app/cli/method_options.h"
 
+#include "core/quant/aware.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -166,6 +168,9 @@ void MethodOptions::addTo(CLI::App& cmd, std::string defaultMethod, bool withTen
     cmd.add_option("--tensors", m_tensors, "Glob over tensor names (default *: every tensor of rank >= 2)");
   for (const auto& [flag, uses] : flagTable()) {
     const std::string name = "--" + flag;
+    // A command's own option of the same name wins (eval's --seed samples its sequences); the key
+    // is still set from a recipe there.
+    if (cmd.get_option_no_throw(name)) continue;
     const bool isSwitch = uses.front().param->type == ParamType::Bool;
     if (isSwitch) cmd.add_flag(name, m_switches[flag], helpOf(uses));
     else cmd.add_option(name, m_texts[flag], helpOf(uses));
@@ -244,6 +249,12 @@ std::string activationsHelp() {
     const Need need = m->info().needs.activations;
     if (need == Need::None) continue;
     out += (out.empty() ? "" : ", ") + std::string(m->name()) + (need == Need::Required ? " (required)" : " (optional)");
+  }
+  for (const AwareStep& s : awareSteps()) {
+    if (s.activations == Need::None) continue;
+    out += (out.empty() ? "" : ", ") + std::string("--aware ") + std::string(s.name) +
+           (s.activations == Need::Required ? (s.importance != Need::None ? " (required, or --imatrix)" : " (required)")
+                                            : " (optional: the layer-output errors)");
   }
   return out + ": FILE:NAME of the layer's activations X (tokens × in features)";
 }

@@ -88,8 +88,13 @@ Status gptqQuantize(std::span<const float> w, std::size_t rows, std::size_t cols
                     std::span<const std::uint8_t> dead, const Partition& partition, const IntegerParams& ip,
                     const GptqOptions& options, QuantResult& out, const Work& work) {
   if (!partition.isStrided()) return makeError("gptq: custom partitions are not supported", "partition");
-  if (static_cast<std::size_t>(partition.rowCount()) != rows || static_cast<std::size_t>(partition.colCount()) != cols)
-    return makeError("gptq: the partition does not match the weight's shape", "partition");
+  // A per-tensor partition is one part of numel elements whatever its view; the others must view
+  // the weight as (rows × cols).
+  const bool shapeOk = partition.kind() == PartitionKind::Tensor
+                           ? static_cast<std::size_t>(partition.numel()) == rows * cols
+                           : static_cast<std::size_t>(partition.rowCount()) == rows &&
+                                 static_cast<std::size_t>(partition.colCount()) == cols;
+  if (!shapeOk) return makeError("gptq: the partition does not match the weight's shape", "partition");
   if (options.batch == 0) return makeError("gptq: the batch size must be at least 1");
   const std::size_t n = cols, parts = partition.partCount();
   const PartIndex partOf{partition.kind(), cols, static_cast<std::size_t>(std::max<std::int64_t>(partition.groupSize(), 1)),

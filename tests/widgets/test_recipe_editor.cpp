@@ -107,7 +107,7 @@ class TestRecipeEditor : public QObject {
     QTest::addColumn<QStringList>("shown");
     QTest::newRow("int") << "int"
                          << QStringList{"method", "bits", "symmetric", "partition", "calib", "round", "scale_format",
-                                        "arithmetic", "parts"};
+                                        "arithmetic", "aware", "parts"};
     QTest::newRow("float") << "float" << QStringList{"method", "format", "round", "block", "mx_block"};
     QTest::newRow("nf4") << "nf4" << QStringList{"method", "block", "codebook_block", "double_quant"};
     QTest::newRow("fp4") << "fp4" << QStringList{"method", "block", "codebook_block", "double_quant"};
@@ -120,7 +120,7 @@ class TestRecipeEditor : public QObject {
     const QStringList all{"method",   "bits",       "symmetric",      "partition",    "calib",
                           "round",    "scale_format", "format",       "mx_block",     "codebook_block",
                           "block",    "double_quant", "sparsity",     "prune_partition", "threshold",
-                          "arithmetic"};
+                          "arithmetic", "aware",        "damp",       "act_order",    "alpha",           "seed"};
     RecipeEditor ed;
     ed.show();
     QSignalSpy changed(&ed, &RecipeEditor::paramsChanged);
@@ -145,6 +145,12 @@ class TestRecipeEditor : public QObject {
       activate(qobject_cast<QComboBox*>(ed.fieldWidget("calib")), "percentile");
       QVERIFY(ed.isFieldVisible("percentile"));
       QCOMPARE(quench::calibrationSpec(ed.params().as<IntSettings>().calibration), std::string("percentile:99.9"));
+      // The aware step's own keys appear with it (MATH.md §13): damp and act-order with gptq, α with awq.
+      activate(qobject_cast<QComboBox*>(ed.fieldWidget("aware")), "gptq");
+      QCOMPARE(ed.params().as<IntSettings>().aware, quench::AwareMethod::Gptq);
+      QVERIFY(ed.isFieldVisible("damp") && ed.isFieldVisible("act_order") && !ed.isFieldVisible("alpha"));
+      activate(qobject_cast<QComboBox*>(ed.fieldWidget("aware")), "awq");
+      QVERIFY(!ed.isFieldVisible("damp") && ed.isFieldVisible("alpha"));
     }
     if (method == QLatin1String("float")) {
       QVERIFY(!ed.isFieldVisible("format_custom"));

@@ -52,8 +52,9 @@ class TestMethod : public QObject {
   // The built-in methods and their keys in recipe order (recipe.h documents the same lists).
   void builtins() {
     QCOMPARE(methodNamesText(), std::string("int, float, nf4, fp4, prune or llm-int8"));
-    QCOMPARE(keys(*findMethod("int")), (std::vector<std::string>{"bits", "symmetric", "partition", "calib", "round",
-                                                                  "scale_format", "arithmetic", "overrides"}));
+    QCOMPARE(keys(*findMethod("int")),
+             (std::vector<std::string>{"bits", "symmetric", "partition", "calib", "round", "scale_format", "arithmetic",
+                                       "aware", "damp", "act_order", "alpha", "seed", "overrides"}));
     QCOMPARE(keys(*findMethod("float")), (std::vector<std::string>{"format", "round", "block"}));
     QCOMPARE(keys(*findMethod("nf4")), (std::vector<std::string>{"block", "double_quant"}));
     QCOMPARE(keys(*findMethod("fp4")), (std::vector<std::string>{"block", "double_quant"}));

@@ -29,6 +29,11 @@ const char* kCanonical = R"({
       "round": "away",
       "scale_format": "bf16",
       "arithmetic": "exact",
+      "aware": "none",
+      "damp": 0.01,
+      "act_order": false,
+      "alpha": "auto",
+      "seed": 0,
       "overrides": {
         "0": {
           "scale": 0.01,
@@ -86,6 +91,11 @@ const char* kCanonical = R"({
       "round": "up",
       "scale_format": "fp16",
       "arithmetic": "ggml",
+      "aware": "gptq",
+      "damp": 0.05,
+      "act_order": true,
+      "alpha": 0.3,
+      "seed": 7,
       "overrides": {}
     }
   ]
@@ -123,6 +133,15 @@ class TestRecipe : public QObject {
     QCOMPARE(r->rules[7].params.as<IntSettings>().rounding, Rounding::HalfUp);
     QCOMPARE(r->rules[7].params.as<IntSettings>().arithmetic, CodeArithmetic::Ggml);
     QCOMPARE(r->rules[0].params.as<IntSettings>().arithmetic, CodeArithmetic::Exact);
+    // The aware step's keys (MATH.md §13) live in the rule.
+    const IntSettings& g = r->rules[7].params.as<IntSettings>();
+    QCOMPARE(g.aware, AwareMethod::Gptq);
+    QCOMPARE(g.damp, 0.05);
+    QCOMPARE(g.actOrder, true);
+    QCOMPARE(*g.alpha, 0.3);
+    QCOMPARE(g.seed, std::uint64_t{7});
+    QCOMPARE(p.aware, AwareMethod::None);
+    QVERIFY(!p.alpha);
     // dump(parse(text)) == canonical text, parse(dump(r)) == r.
     QCOMPARE(QString::fromStdString(recipeToJson(*r)), QString(kCanonical));
     QCOMPARE(*recipeFromJson(recipeToJson(*r)), *r);
@@ -191,6 +210,15 @@ class TestRecipe : public QObject {
     QTest::newRow("signed-max asymmetric")
         << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "symmetric": false, "calib": "signed-max"}]})"
         << "signed-max needs \"symmetric\": true";
+    QTest::newRow("aware") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "aware": "spinquant"}]})"
+                           << "rules[0].aware: unknown aware step 'spinquant'";
+    QTest::newRow("alpha") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "alpha": 2}]})"
+                           << "rules[0].alpha: alpha must be in [0, 1], got 2";
+    QTest::newRow("damp") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "damp": -1}]})"
+                          << "rules[0].damp";
+    QTest::newRow("hqq overrides")
+        << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "aware": "hqq", "overrides": {"0": {"scale": 1}}}]})"
+        << "rules[0].overrides: hqq chooses every part's parameters";
     QTest::newRow("arithmetic float") << R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "float", "arithmetic": "ggml"}]})"
                                       << "rules[0].arithmetic: unknown key for method 'float'";
   }
