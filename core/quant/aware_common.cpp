@@ -52,17 +52,15 @@ Result<Activations> checkActivations(const FloatTensor& x, std::size_t in, std::
   return Activations{x.values.data(), x.values.size() / in, in};
 }
 
-std::vector<double> gram(const Activations& a) {
+std::vector<double> gram(const Activations& a, double alpha) {
   const std::size_t n = a.features;
   std::vector<double> g(n * n, 0.0), buf;
   for (std::size_t t0 = 0; t0 < a.tokens; t0 += kChunk) {
     const std::size_t c = std::min(kChunk, a.tokens - t0);
     buf.assign(a.x + t0 * n, a.x + (t0 + c) * n);
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<int>(n), static_cast<int>(c), 1.0, buf.data(),
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<int>(n), static_cast<int>(c), alpha, buf.data(),
                 static_cast<int>(n), 1.0, g.data(), static_cast<int>(n));
   }
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < i; ++j) g[i * n + j] = g[j * n + i];
   return g;
 }
 

@@ -29,8 +29,9 @@ Result<std::pair<std::size_t, std::size_t>> checkWeight(const FloatTensor& w, st
 /// the step and say what was expected.
 Result<Activations> checkActivations(const FloatTensor& x, std::size_t in, std::string_view step);
 
-/// G = XᵀX (in × in, row-major, both triangles), accumulated in double.
-std::vector<double> gram(const Activations& a);
+/// G = alpha·XᵀX (in × in, row-major), accumulated in double; only the upper triangle (j ≥ i) is
+/// written, the rest is 0.
+std::vector<double> gram(const Activations& a, double alpha = 1.0);
 /// Per input column j: (1/N) Σ_t x_tj² (the importance v_j), (1/N) Σ_t |x_tj|, max_t |x_tj|.
 std::vector<double> columnMeanSquares(const Activations& a);
 std::vector<double> columnMeanAbs(const Activations& a);

@@ -17,9 +17,7 @@ namespace quench {
 
 std::vector<double> gptqHessian(const aware::Activations& x, double damp, std::vector<std::uint8_t>& dead) {
   const std::size_t n = x.features;
-  std::vector<double> h = aware::gram(x);
-  const double f = 2.0 / static_cast<double>(x.tokens);
-  for (double& v : h) v *= f;
+  std::vector<double> h = aware::gram(x, 2.0 / static_cast<double>(x.tokens));
   dead.assign(n, 0);
   double sum = 0;
   for (std::size_t j = 0; j < n; ++j) {
@@ -37,30 +35,27 @@ std::vector<double> gptqHessian(const aware::Activations& x, double damp, std::v
 
 Result<std::vector<double>> gptqInverseFactor(std::vector<double> h, std::size_t n) {
   // H⁻¹ = UᵀU with U upper ⇔ H = V·Vᵀ with V = U⁻¹ upper. With J the reversal, J·H·J = (JVJ)(JVJ)ᵀ
-  // and JVJ is lower: its Cholesky factor L. So U = J·L⁻¹·J: one Cholesky and one triangular
-  // inverse (2n³/3 flops), instead of Cholesky, inverse and Cholesky again.
-  std::vector<double> a(n * n);
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t c = 0; c < n; ++c) a[r * n + c] = h[(n - 1 - r) * n + (n - 1 - c)];
-  h.clear();
-  h.shrink_to_fit();
+  // and JVJ is lower: the Cholesky factor L of J·H·J. So U = J·L⁻¹·J: one Cholesky factorization
+  // and one triangular inverse (2n³/3 flops), instead of Cholesky, inverse and Cholesky again.
+  // In memory: reversing the row-major buffer gives J·H·J with H's upper triangle landing in the
+  // row-major lower = column-major upper triangle, which LAPACK's "U" routines read; their
+  // column-major upper factor is the row-major L, their inverse the row-major L⁻¹, and reversing
+  // again gives U. No copy of the n × n matrix is made.
+  if (h.size() != n * n) return makeError("gptq: H must be n × n");
+  std::reverse(h.begin(), h.end());
   const int ni = static_cast<int>(n);
   int info = 0;
-  dpotrf_("L", &ni, a.data(), &ni, &info);  // symmetric: row- and column-major read alike
+  dpotrf_("U", &ni, h.data(), &ni, &info);
   if (info > 0)
     return makeError("gptq: H + λ·mean(diag H)·I is not positive definite (leading minor " +
                          std::to_string(info) + " of the reversed H); raise the dampening (--damp)",
                      "damp");
   if (info < 0) return makeError("gptq: dpotrf rejected argument " + std::to_string(-info));
-  dtrtri_("L", "N", &ni, a.data(), &ni, &info);
+  dtrtri_("U", "N", &ni, h.data(), &ni, &info);
   if (info != 0) return makeError("gptq: the Cholesky factor is singular at " + std::to_string(info), "damp");
-  // a holds L⁻¹ column-major: L⁻¹(i, k) = a[i + k·n], i ≥ k. U(r, c) = L⁻¹(n−1−r, n−1−c).
-  std::vector<double> u(n * n, 0.0);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 64), [&](const tbb::blocked_range<std::size_t>& rr) {
-    for (std::size_t r = rr.begin(); r < rr.end(); ++r)
-      for (std::size_t c = r; c < n; ++c) u[r * n + c] = a[(n - 1 - r) + (n - 1 - c) * n];
-  });
-  return u;
+  std::reverse(h.begin(), h.end());
+  for (std::size_t r = 1; r < n; ++r) std::fill_n(h.data() + r * n, r, 0.0);  // what LAPACK left untouched
+  return h;
 }
 
 namespace {
@@ -111,17 +106,18 @@ Status gptqQuantize(std::span<const float> w, std::size_t rows, std::size_t cols
     std::stable_sort(perm.begin(), perm.end(), [&](std::size_t a, std::size_t b) { return h[a * n + a] > h[b * n + b]; });
 
   // W with dead columns zeroed (their reconstruction is 0), in processing order, in double.
-  std::vector<float> wz(w.begin(), w.end());
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t c = 0; c < cols; ++c)
-      if (dead[c]) wz[i * cols + c] = 0.0f;
+  auto wzAt = [&](std::size_t i, std::size_t c) { return dead[c] ? 0.0f : w[i * cols + c]; };
   std::vector<double> wp(rows * n);
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t a = 0; a < n; ++a) wp[i * n + a] = wz[i * cols + perm[a]];
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 64), [&](const tbb::blocked_range<std::size_t>& rr) {
+    for (std::size_t i = rr.begin(); i < rr.end(); ++i)
+      for (std::size_t a = 0; a < n; ++a) wp[i * n + a] = wzAt(i, perm[a]);
+  });
   if (options.actOrder) {
-    std::vector<double> hp(n * n);
+    // The permuted H, upper triangle from H's upper triangle.
+    std::vector<double> hp(n * n, 0.0);
     for (std::size_t a = 0; a < n; ++a)
-      for (std::size_t b = 0; b < n; ++b) hp[a * n + b] = h[perm[a] * n + perm[b]];
+      for (std::size_t b = a; b < n; ++b)
+        hp[a * n + b] = h[std::min(perm[a], perm[b]) * n + std::max(perm[a], perm[b])];
     h.swap(hp);
   }
   auto uf = gptqInverseFactor(std::move(h), n);
@@ -148,7 +144,7 @@ Status gptqQuantize(std::span<const float> w, std::size_t rows, std::size_t cols
         values.clear();
         partition.forEachIndex(p, [&](std::int64_t flat) {
           const auto i = static_cast<std::size_t>(flat) / cols, c = static_cast<std::size_t>(flat) % cols;
-          values.push_back(options.actOrder ? wz[i * cols + c] : static_cast<float>(wp[i * n + inverse[c]]));
+          values.push_back(options.actOrder ? wzAt(i, c) : static_cast<float>(wp[i * n + inverse[c]]));
         });
         auto pp = aware::calibratePart(values, ip, p);
         if (!pp) errors[k] = pp.error().message;
@@ -160,8 +156,9 @@ Status gptqQuantize(std::span<const float> w, std::size_t rows, std::size_t cols
     return {};
   };
 
-  out = QuantResult{};
-  out.reconstruction.assign(rows * cols, 0.0f);
+  out.parts.clear();
+  out.aware.reset();
+  out.reconstruction.assign(rows * cols, 0.0f);  // reuses the buffers of an earlier result
   out.codes.assign(rows * cols, 0);
   out.saturated.assign(rows * cols, 0);
   std::vector<double> err;

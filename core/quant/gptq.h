@@ -17,12 +17,13 @@ struct GptqOptions {
   std::size_t batch = kGptqBatch; ///< 128 by definition; tests may vary it
 };
 
-/// H = (2/N)·XᵀX with dead columns (H_jj = 0) set to H_jj = 1, and the dampening added.
-/// `dead` receives the dead columns' flags.
+/// H = (2/N)·XᵀX with dead columns (H_jj = 0) set to H_jj = 1, and the dampening added; only the
+/// upper triangle (row-major, j ≥ i) is filled, the rest is 0. `dead` receives the dead columns.
 std::vector<double> gptqHessian(const aware::Activations& x, double damp, std::vector<std::uint8_t>& dead);
 
 /// U (n × n, row-major, upper triangular, positive diagonal) with H⁻¹ = UᵀU, from H (n × n,
-/// symmetric positive definite; consumed). Error when H is not positive definite.
+/// symmetric positive definite, read from its upper triangle; consumed: U is computed in its
+/// buffer). Error when H is not positive definite.
 Result<std::vector<double>> gptqInverseFactor(std::vector<double> h, std::size_t n);
 
 /// GPTQ of `w` (rows × cols, row-major) given H (cols × cols, from gptqHessian; consumed) and the

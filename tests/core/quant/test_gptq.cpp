@@ -135,6 +135,8 @@ class TestGptq : public QObject {
     const aware::Activations acts{x.data(), tokens, n};
     std::vector<std::uint8_t> dead;
     std::vector<double> h = gptqHessian(acts, 0.01, dead);
+    for (std::size_t i = 0; i < n; ++i)  // gptqHessian fills the upper triangle; the OBS reference needs both
+      for (std::size_t j = 0; j < i; ++j) h[i * n + j] = h[j * n + i];
     const IntegerParams ip = grid(3);
     GptqOptions o;
     o.batch = static_cast<std::size_t>(batch);
