@@ -62,8 +62,8 @@ void BM_Gptq(benchmark::State& state, const char* partition) {
     benchmark::DoNotOptimize(r.reconstruction.data());
   }
 }
-BENCHMARK_CAPTURE(BM_Gptq, int4_group128, "group:128")->Unit(benchmark::kSecond)->Iterations(1)->Repetitions(3);
-BENCHMARK_CAPTURE(BM_Gptq, int4_row, "row")->Unit(benchmark::kSecond)->Iterations(1)->Repetitions(3);
+BENCHMARK_CAPTURE(BM_Gptq, int4_group128, "group:128")->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_Gptq, int4_row, "row")->Unit(benchmark::kSecond)->Iterations(1);
 
 // Through the int method: GPTQ plus the layer-output errors of GPTQ and RTN.
 void BM_GptqWithErrors(benchmark::State& state) {
@@ -75,7 +75,7 @@ void BM_GptqWithErrors(benchmark::State& state) {
     benchmark::DoNotOptimize(r.reconstruction.data());
   }
 }
-BENCHMARK(BM_GptqWithErrors)->Name("gptq+errors/int4_group128")->Unit(benchmark::kSecond)->Iterations(1)->Repetitions(3);
+BENCHMARK(BM_GptqWithErrors)->Name("gptq+errors/int4_group128")->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace
 
