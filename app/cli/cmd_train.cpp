@@ -240,10 +240,12 @@ Runner addTrainCommand(CLI::App& app) {
   auto* qat = cmd->add_subcommand("qat", "Quantization-aware training against post-training quantization");
   addCommon(*qat, q->c, "Model: llama2.c .bin, .gguf, or Hugging Face folder");
   qat->add_option("--recipe", q->recipe, "Recipe JSON: the quantizer of the forward pass");
-  q->method.addTo(*qat);
   qat->add_option("--temperature", q->temperature, "T of the loss against the original model (1)")->check(CLI::PositiveNumber);
   qat->add_option("--alpha", q->alpha, "Weight of the KL to the original; 1 − α on the text's next tokens (1)")
       ->check(CLI::Range(0.0, 1.0));
+  // After the command's own options: the int method's --alpha and --seed (MATH.md §13) give way to
+  // the loss's α and the run's seed here (a recipe still sets those keys).
+  q->method.addTo(*qat);
 
   return [distill, d, q] { return distill->parsed() ? runDistill(*d) : runQat(*q); };
 }
