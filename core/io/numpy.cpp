@@ -279,7 +279,7 @@ void normalizeNpyPayload(const NpyHeader& h, const std::uint8_t* src, std::uint8
   const std::size_t size = h.itemSize;
   const bool fortran = h.fortranOrder && h.shape.size() > 1;
   if (!fortran) {
-    std::memcpy(dst, src, count * size);
+    if (count * size != 0) std::memcpy(dst, src, count * size);  // an empty array may have null buffers
   } else {
     // Row-major walk of the output with the column-major offset kept up to date, as decodeNpyPayload.
     const std::size_t rank = h.shape.size();

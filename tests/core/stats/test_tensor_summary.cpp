@@ -64,7 +64,7 @@ OutTensor rawTensor(std::string name, DType dtype, Shape shape, const std::vecto
   t.dtype = dtype;
   t.shape = std::move(shape);
   t.data.resize(v.size() * sizeof(T));
-  std::memcpy(t.data.data(), v.data(), t.data.size());
+  if (!v.empty()) std::memcpy(t.data.data(), v.data(), t.data.size());
   return t;
 }
 
