@@ -27,6 +27,7 @@
 #include <cmath>
 
 #include "app/gui/job_runner.h"
+#include "app/gui/training_tool.h"
 #include "core/divergence/pmf_terms.h"
 #include "core/quant/calibrate.h"
 #include "core/quant/worked.h"
@@ -36,6 +37,7 @@
 #include "widgets/lm_divergence_view.h"
 #include "widgets/plot_style.h"
 #include "widgets/table_export.h"
+#include "widgets/training_curves_view.h"
 #include "widgets/worked_quantization_view.h"
 // The export dialog (size presets, dpi) and the plots' right-click "Export figure…" when the
 // widgets library has them; otherwise a plain file dialog at the slide size.
@@ -180,6 +182,7 @@ ClassroomPage::ClassroomPage(QWidget* parent) : QWidget(parent) {
   m_tools->addTab(buildWorkedTab(), tr("Worked quantization"));
   m_tools->addTab(buildDivergenceTab(), tr("KL / JS calculator"));
   m_tools->addTab(buildLmTab(), tr("Explicit LM"));
+  m_tools->addTab(m_training = new TrainingTool(this), tr("Training"));
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(bar);
@@ -754,6 +757,8 @@ bool ClassroomPage::applyPreset(int index) {
       startLm();
       break;
     }
+    case kTraining:  // the Training tool has its own presets
+      break;
   }
   m_loading = outer;
   setCurrentTool(pr.tool);
@@ -765,6 +770,7 @@ ClassroomPage::Tool ClassroomPage::currentTool() const { return Tool(m_tools->cu
 void ClassroomPage::setCurrentTool(Tool tool) { m_tools->setCurrentIndex(int(tool)); }
 
 QString ClassroomPage::inputError(Tool tool) const {
+  if (tool == kTraining) return m_training->errorText();
   const QLabel* l = tool == kWorked ? m_workedError : tool == kDivergence ? m_divError : m_lmError;
   return l->isHidden() ? QString() : l->text();
 }
@@ -781,6 +787,7 @@ void ClassroomPage::setPresentation(bool on) {
   m_divView->setPresentation(on);
   m_lmView->setPresentation(on);
   m_lmEditor->setPresentation(on);
+  m_training->setPresentation(on);
   applyPresentationFonts();
 }
 
@@ -809,6 +816,7 @@ QString ClassroomPage::exportFigure(const QString& fileName, widgets::FigurePres
     return tr("%1: unknown figure format (use .png, .svg or .pdf)").arg(fileName);
   QCustomPlot* plot = currentTool() == kWorked       ? m_workedView->plot()
                       : currentTool() == kDivergence ? m_divView->plot()
+                      : currentTool() == kTraining   ? m_training->curves()->plot()
                                                      : m_lmView->plot();
   return widgets::exportFigure(*plot, fileName, format, widgets::presetSize(preset));
 }
@@ -833,6 +841,8 @@ QString ClassroomPage::exportTable(const QString& fileName) {
       if (m_lmView->rowCount() == 0) return tr("nothing to export yet");
       text = widgets::formatTable(m_lmView->table(), format);
       break;
+    case kTraining:
+      return tr("the training curves have no table: export the figure, or run quench-cli train … --json");
   }
   QFile file(fileName);
   if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
@@ -845,11 +855,13 @@ QString ClassroomPage::exportTable(const QString& fileName) {
 void ClassroomPage::showExportMenu(bool figure) {
   const QString name = currentTool() == kWorked ? QStringLiteral("worked-quantization")
                        : currentTool() == kDivergence ? QStringLiteral("kl-js")
+                       : currentTool() == kTraining   ? QStringLiteral("training")
                                                       : QStringLiteral("explicit-lm");
 #ifdef QUENCH_HAS_EXPORT_DIALOG
   if (figure) {
     QCustomPlot* plot = currentTool() == kWorked       ? m_workedView->plot()
                         : currentTool() == kDivergence ? m_divView->plot()
+                        : currentTool() == kTraining   ? m_training->curves()->plot()
                                                        : m_lmView->plot();
     widgets::FigureExportDialog::openFor(plot, name + QStringLiteral(".png"), this);
     return;

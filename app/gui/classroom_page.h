@@ -44,11 +44,12 @@ class WorkedQuantizationView;
 namespace quench::app {
 
 class JobRunner;
+class TrainingTool;
 
 class ClassroomPage : public QWidget {
   Q_OBJECT
  public:
-  enum Tool { kWorked = 0, kDivergence = 1, kExplicitLm = 2 };
+  enum Tool { kWorked = 0, kDivergence = 1, kExplicitLm = 2, kTraining = 3 };
 
   explicit ClassroomPage(QWidget* parent = nullptr);
   ~ClassroomPage() override;
@@ -100,6 +101,8 @@ class ClassroomPage : public QWidget {
   widgets::DivergenceCalculatorView* divergenceView() const { return m_divView; }
   widgets::ExplicitLmEditor* lmEditor() const { return m_lmEditor; }
   widgets::LmDivergenceView* lmView() const { return m_lmView; }
+  /// Distillation and QAT, live (app/gui/training_tool.h).
+  TrainingTool* trainingTool() const { return m_training; }
   /// The red note under the inputs of a tool ("" when all is well).
   QString inputError(Tool tool) const;
 
@@ -162,6 +165,7 @@ class ClassroomPage : public QWidget {
   widgets::LmDivergenceView* m_lmView;
   QTimer* m_lmTimer;
   JobRunner* m_lmJobs;  ///< the explicit-LM computation, newest request wins (JobPolicy::Supersede)
+  TrainingTool* m_training;
 
   QString m_workedTitle, m_divTitle, m_lmTitle;
   bool m_presentation = false;
