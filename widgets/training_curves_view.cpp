@@ -32,6 +32,22 @@ void setPanelTitle(QCPAxisRect& rect, const QString& text) {
   top->setLabel(text);
 }
 
+// Ticks of the log perplexity axis: 1, 2, 5 × 10^k when the range spans a factor of 3 or more
+// (20, 50, 100, 200, 500 for a student that starts at 800 and ends near its teacher's 39); plain
+// evenly spaced ticks over a narrower range (35, 40, …, 55 for QAT), which read the same.
+void setPerplexityTicks(QCPAxis& y) {
+  const QCPRange r = y.range();
+  if (!(r.lower > 0) || r.upper / r.lower < 3) {
+    if (y.ticker().dynamicCast<QCPAxisTickerText>()) y.setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    return;
+  }
+  QSharedPointer<QCPAxisTickerText> t(new QCPAxisTickerText);
+  for (double decade = std::pow(10.0, std::floor(std::log10(r.lower))); decade <= r.upper; decade *= 10)
+    for (double m : {1.0, 2.0, 5.0})
+      if (m * decade >= r.lower && m * decade <= r.upper) t->addTick(m * decade, QString::number(m * decade, 'g', 6));
+  y.setTicker(t);
+}
+
 }  // namespace
 
 TrainingCurvesView::TrainingCurvesView(QWidget* parent) : QWidget(parent) {
@@ -69,9 +85,6 @@ TrainingCurvesView::TrainingCurvesView(QWidget* parent) : QWidget(parent) {
   setPanelTitle(*m_rects[kPerplexity], tr("Held-out perplexity"));
   m_rects[kPerplexity]->axis(QCPAxis::atLeft)->setLabel(tr("perplexity (log scale)"));
   m_rects[kPerplexity]->axis(QCPAxis::atLeft)->setScaleType(QCPAxis::stLogarithmic);
-  QSharedPointer<QCPAxisTickerLog> logTicker(new QCPAxisTickerLog);
-  logTicker->setSubTickCount(8);
-  m_rects[kPerplexity]->axis(QCPAxis::atLeft)->setTicker(logTicker);
   m_rects[kTop1]->axis(QCPAxis::atLeft)->setLabel(tr("fraction of positions"));
 
   auto* layout = new QVBoxLayout(this);
@@ -101,6 +114,9 @@ void TrainingCurvesView::setRuns(const QStringList& labels, int steps, Reference
                                        : tr("Held-out KL(original ‖ model) at T = 1"));
   setPanelTitle(*m_rects[kTop1], teacher ? tr("Top-1 agreement with the teacher")
                                          : tr("Top-1 agreement with the original"));
+  // Legend entries left to right, all in one row when they fit (≤ 5 with the reference line), else
+  // rows of 3 (set before the entries are added: the legend places each as it comes).
+  m_plot->legend->setWrap(labels.size() + 1 <= 5 ? int(labels.size()) + 1 : 3);
   for (int p = 0; p < kPanelCount; ++p) {
     QCPAxisRect* r = m_rects[p];
     for (int run = 0; run < labels.size(); ++run) {
@@ -117,8 +133,6 @@ void TrainingCurvesView::setRuns(const QStringList& labels, int steps, Reference
   m_reference->setName(teacher ? tr("teacher's perplexity") : tr("original's perplexity"));
   m_reference->removeFromLegend();
   m_title->setText(title);
-  // All entries in one row when they fit (≤ 5), else rows of 3.
-  m_plot->legend->setWrap(labels.size() + 1 <= 5 ? labels.size() + 1 : 3);
   m_rects[kLoss]->axis(QCPAxis::atLeft)->setRange(0, 1);
   m_rects[kKl]->axis(QCPAxis::atLeft)->setRange(0, 1);
   m_rects[kPerplexity]->axis(QCPAxis::atLeft)->setRange(10, 1000);
@@ -176,6 +190,7 @@ void TrainingCurvesView::rescale() {
     QCPAxis* y = m_rects[p]->axis(QCPAxis::atLeft);
     if (p == kPerplexity) {
       y->setRange(lo / 1.15, hi * 1.15);
+      setPerplexityTicks(*y);
     } else if (p == kTop1) {
       y->setRange(0, std::min(1.0, std::max(hi * 1.1, 0.1)));
     } else {
@@ -210,6 +225,8 @@ void TrainingCurvesView::applyStyle() {
       axis->setBasePen(thick);
       axis->setTickPen(thick);
     }
+  // Room on the right for the last step's tick label, which is centred on the panel's edge.
+  for (QCPAxisRect* r : m_rects) r->setMinimumMargins(QMargins(0, 0, int(std::ceil(22 * scale)), 0));
   const double w = m_presentation ? 3.5 : 2.0;
   for (int p = 0; p < kPanelCount; ++p)
     for (int run = 0; run < runCount(); ++run) {

@@ -249,8 +249,8 @@ QWidget* TrainingTool::buildForm() {
   m_presets->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   m_presets->setMinimumContentsLength(24);
   m_mode = new QComboBox(form);
-  m_mode->addItem(tr("Distillation: a student learns from the teacher"));
-  m_mode->addItem(tr("QAT vs PTQ: int-k fine-tuning of the model itself"));
+  m_mode->addItem(tr("Distillation (student ← teacher)"));
+  m_mode->addItem(tr("QAT vs PTQ (int-k, the model itself)"));
   m_mode->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   m_mode->setMinimumContentsLength(24);
   m_model = new QLineEdit(form);
@@ -755,7 +755,7 @@ void TrainingTool::applyEvent(const Event& e) {
                                   .arg(m_stepsDone)
                                   .arg(clock(o.seconds))
                                   .arg(widgets::formatReal(o.cpuSeconds, 3))
-                                  .arg(finals.join(QLatin1String(" · ")));
+                                  .arg(finals.join(QStringLiteral(" · ")));
       setStatus(message);
       m_save->setEnabled(!isRunning() && canSave());
       emit finished(true, message);

@@ -362,6 +362,15 @@ class TestTrainingTool : public QObject {
                              .arg(QLatin1String(names[p]))
                              .arg(size.width())));
       }
+      if (p == 0) {  // presentation mode, as projected in a lecture hall
+        page.resize(1920, 1200);
+        page.setPresentation(true);
+        QTest::qWait(200);
+        tool->curves()->plot()->replot();
+        QVERIFY(page.grab().toImage().save(
+            QStringLiteral(QUENCH_SOURCE_DIR "/resources/screenshots/tab-classroom-training-distill-presentation.png")));
+        page.setPresentation(false);
+      }
     }
   }
 };
