@@ -71,6 +71,13 @@ QJsonObject cliJson(const QStringList& args) {
   return QJsonDocument::fromJson(r.out).object();
 }
 
+// Exact equality of two doubles (QCOMPARE on doubles is a fuzzy compare).
+#define EXACT(actual, expected)                                                                           \
+  do {                                                                                                    \
+    const double a_ = (actual), e_ = (expected);                                                          \
+    QVERIFY2(a_ == e_, qPrintable(QStringLiteral("%1 = %2, expected %3").arg(#actual).arg(a_, 0, 'g', 17).arg(e_, 0, 'g', 17))); \
+  } while (false)
+
 // Every plotted point of every run equals the CLI's curve (exact doubles: the same code, the same
 // seed, and nlohmann's shortest round-trip printing).
 void compareCurves(const View& view, const QJsonObject& cli) {
@@ -88,14 +95,14 @@ void compareCurves(const View& view, const QJsonObject& cli) {
     for (int i = 0; i < curve.size(); ++i) {
       const QJsonObject p = curve[i].toObject();
       const double step = p[QStringLiteral("step")].toDouble();
-      QCOMPARE(view.graph(View::kKl, r)->data()->at(i)->key, step);
-      QCOMPARE(view.graph(View::kKl, r)->data()->at(i)->value, p[QStringLiteral("kl")].toDouble());
-      QCOMPARE(view.graph(View::kPerplexity, r)->data()->at(i)->value, p[QStringLiteral("ppl")].toDouble());
-      QCOMPARE(view.graph(View::kTop1, r)->data()->at(i)->value, p[QStringLiteral("top1")].toDouble());
+      EXACT(view.graph(View::kKl, r)->data()->at(i)->key, step);
+      EXACT(view.graph(View::kKl, r)->data()->at(i)->value, p[QStringLiteral("kl")].toDouble());
+      EXACT(view.graph(View::kPerplexity, r)->data()->at(i)->value, p[QStringLiteral("ppl")].toDouble());
+      EXACT(view.graph(View::kTop1, r)->data()->at(i)->value, p[QStringLiteral("top1")].toDouble());
       const QJsonValue loss = p[QStringLiteral("train_loss")];
       if (loss.isNull()) continue;  // step 0, an untrained run: not drawn
-      QCOMPARE(view.graph(View::kLoss, r)->data()->at(losses)->key, step);
-      QCOMPARE(view.graph(View::kLoss, r)->data()->at(losses)->value, loss.toDouble());
+      EXACT(view.graph(View::kLoss, r)->data()->at(losses)->key, step);
+      EXACT(view.graph(View::kLoss, r)->data()->at(losses)->value, loss.toDouble());
       ++losses;
     }
     QCOMPARE(view.graph(View::kLoss, r)->dataCount(), losses);
@@ -216,8 +223,9 @@ class TestTrainingTool : public QObject {
     QVERIFY(!cli.isEmpty());
     QCOMPARE(cli[QStringLiteral("runs")].toArray().size(), 3);
     compareCurves(*tool.curves(), cli);
+    if (QTest::currentTestFailed()) return;
     // The teacher's perplexity line on the perplexity panel.
-    QCOMPARE(tool.curves()->referenceGraph()->data()->at(0)->value, cli[QStringLiteral("teacher_ppl")].toDouble());
+    EXACT(tool.curves()->referenceGraph()->data()->at(0)->value, cli[QStringLiteral("teacher_ppl")].toDouble());
 
     QSignalSpy saved(&tool, &TrainingTool::saved);
     tool.saveModels(guiOut);
@@ -243,14 +251,15 @@ class TestTrainingTool : public QObject {
         cliJson(tool.cliArguments() << QStringLiteral("--json") << QStringLiteral("--out") << tmp.filePath("cli"));
     QVERIFY(!cli.isEmpty());
     compareCurves(*tool.curves(), cli);
+    if (QTest::currentTestFailed()) return;
     const View& v = *tool.curves();
     QCOMPARE(v.runLabels(), QStringList({"PTQ int3", "QAT int3"}));
     // PTQ: evaluated once, the same KL at every point, no training loss.
     const QCPGraph* ptq = v.graph(View::kKl, 0);
-    for (int i = 1; i < ptq->dataCount(); ++i) QCOMPARE(ptq->data()->at(i)->value, ptq->data()->at(0)->value);
+    for (int i = 1; i < ptq->dataCount(); ++i) EXACT(ptq->data()->at(i)->value, ptq->data()->at(0)->value);
     QCOMPARE(v.graph(View::kLoss, 0)->dataCount(), 0);
     // QAT starts where PTQ is (the same quantized weights).
-    QCOMPARE(v.graph(View::kKl, 1)->data()->at(0)->value, ptq->data()->at(0)->value);
+    EXACT(v.graph(View::kKl, 1)->data()->at(0)->value, ptq->data()->at(0)->value);
     // Saved: the QAT reconstruction, byte for byte the CLI's.
     QSignalSpy saved(&tool, &TrainingTool::saved);
     tool.saveModels(tmp.filePath("gui"));
