@@ -108,6 +108,8 @@ Result<Imatrix> parseLegacyImatrix(std::span<const std::uint8_t> bytes, const st
     std::int32_t ncall = 0, nval = 0;
     if (!cur.read(ncall) || !cur.read(nval)) return fail(which + " ('" + std::string(ename) + "'): header truncated");
     if (nval < 1) return fail(which + " ('" + std::string(ename) + "'): " + std::to_string(nval) + " values");
+    // A call count is a number of chunks: a negative one is a corrupt file, not data.
+    if (ncall < 0) return fail(which + " ('" + std::string(ename) + "'): negative call count " + std::to_string(ncall));
     std::span<const std::uint8_t> raw;
     if (!cur.take(static_cast<std::uint64_t>(nval) * 4, raw))
       return fail(which + " ('" + std::string(ename) + "'): " + std::to_string(nval) + " values run past the end of the file");
@@ -203,6 +205,8 @@ Result<std::vector<std::uint8_t>> encodeImatrixGguf(const Imatrix& m, const Imat
     std::int64_t mx = 0;
     for (const auto& e : entries)
       for (const auto c : e.counts) mx = std::max(mx, c);
+    if (mx / chunkSize > std::numeric_limits<std::int32_t>::max())
+      return makeError("imatrix: " + std::to_string(mx) + " tokens make a chunk count the GGUF format cannot hold");
     chunkCount = static_cast<std::int32_t>(mx / chunkSize);
   }
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -249,6 +253,9 @@ Result<std::vector<std::uint8_t>> encodeImatrixDat(const Imatrix& m, const Imatr
     if (m.format == Imatrix::Format::Gguf && std::all_of(e.counts.begin(), e.counts.end(), [](auto c) { return c == 0; })) continue;
     keep.push_back(&e);
   }
+  // The legacy format has no empty file: its reader (llama.cpp's and ours) refuses a count below 1.
+  if (keep.empty())
+    return makeError("imatrix: no entry with data to write in the legacy format (every matrix saw no token)");
   std::sort(keep.begin(), keep.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
   std::vector<std::uint8_t> out;
   putI32(out, static_cast<std::int32_t>(keep.size()));
@@ -258,7 +265,11 @@ Result<std::vector<std::uint8_t>> encodeImatrixDat(const Imatrix& m, const Imatr
     auto c = conversionChunk(m, conv);
     if (!c) return c.error();
     chunk = *c;
-    if (conv.chunkSize > 0) trailerChunks = static_cast<std::int32_t>(maxCount(m) / chunk);
+    if (conv.chunkSize > 0) {
+      if (maxCount(m) / chunk > std::numeric_limits<std::int32_t>::max())
+        return makeError("imatrix: " + std::to_string(maxCount(m)) + " tokens make a chunk count the legacy format cannot hold");
+      trailerChunks = static_cast<std::int32_t>(maxCount(m) / chunk);
+    }
   }
   for (const ImatrixEntry* e : keep) {
     putI32(out, static_cast<std::int32_t>(e->name.size()));
@@ -273,7 +284,11 @@ Result<std::vector<std::uint8_t>> encodeImatrixDat(const Imatrix& m, const Imatr
     // ncall = ⌈max count / chunk⌉ ("ceiling division to avoid accidental zeros"), values
     // (sum/count)·ncall, 1 for matrices without data.
     const std::int64_t mx = *std::max_element(e->counts.begin(), e->counts.end());
-    const auto ncall = static_cast<std::int32_t>((mx + (chunk - 1)) / chunk);
+    const std::int64_t ncall64 = (mx + (chunk - 1)) / chunk;
+    if (ncall64 < 0 || ncall64 > std::numeric_limits<std::int32_t>::max())
+      return makeError("imatrix: entry '" + e->name + "': " + std::to_string(mx) +
+                       " tokens make a call count the legacy format cannot hold");
+    const auto ncall = static_cast<std::int32_t>(ncall64);
     putI32(out, ncall);
     const auto nval = static_cast<std::int32_t>(e->sums.size());
     const auto nmat = static_cast<std::int32_t>(e->counts.size());

@@ -4,6 +4,7 @@
 // header that parses to the same key/values. Never a crash, a leak or an unchecked allocation.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -12,10 +13,14 @@
 #include "core/io/imatrix.h"
 
 namespace {
-void check(bool ok) {
-  if (!ok) std::abort();
+// Aborts naming the failed property's line, so a crash file says which invariant broke.
+void checkAt(bool ok, int line) {
+  if (ok) return;
+  std::fprintf(stderr, "fuzz_imatrix: property at line %d violated\n", line);
+  std::abort();
 }
 }  // namespace
+#define check(ok) checkAt((ok), __LINE__)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> bytes(data, size);
@@ -46,12 +51,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto dat = quench::encodeImatrixDat(*m, conv);
   if (dat) {
     auto back = quench::parseImatrix(*dat, "back.dat");
+    if (!back && std::getenv("FUZZ_IMATRIX_DEBUG")) std::fprintf(stderr, "%s\n", back.error().message.c_str());
     check(back.ok());
     check(back->entries.size() <= m->entries.size());
   }
   auto gguf = quench::encodeImatrixGguf(*m, conv);
   if (gguf) {
     auto back = quench::parseImatrix(*gguf, "back.gguf");
+    if (!back && std::getenv("FUZZ_IMATRIX_DEBUG")) std::fprintf(stderr, "%s\n", back.error().message.c_str());
     check(back.ok() && back->entries.size() == m->entries.size());
     for (std::size_t i = 0; i < m->entries.size(); ++i) check(back->entries[i].sums.size() == m->entries[i].sums.size());
   }
