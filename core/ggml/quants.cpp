@@ -282,78 +282,13 @@ float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, std:
   return scale;
 }
 
-/// make_qkx3_quants: make_qkx2_quants' search as the importance-weighted quantizers call it
-/// (weights always given here), with `max <= min` as the degenerate test.
+/// make_qkx3_quants: llama.cpp's copy of make_qkx2_quants for the importance-weighted quantizers.
+/// With weights always given its arithmetic is make_qkx2_quants' operation for operation (its
+/// degenerate test `max <= min` equals `max == min`: min, the minimum clamped down to ≤ 0, never exceeds max), so
+/// it is that function under llama.cpp's name, kept so call sites read like ggml-quants.c.
 float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L, float* theMin,
                      std::uint8_t* Laux, float rmin, float rdelta, int nstep, bool useMad) {
-  float min = x[0];
-  float max = x[0];
-  float sumW = weights[0];
-  float sumX = sumW * x[0];
-  for (int i = 1; i < n; ++i) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
-    const float w = weights[i];
-    sumW += w;
-    sumX += w * x[i];
-  }
-  if (min > 0) min = 0;
-  if (max <= min) {
-    std::memset(L, 0, static_cast<std::size_t>(n));
-    *theMin = -min;
-    return 0.f;
-  }
-  float iscale = static_cast<float>(nmax) / (max - min);
-  float scale = 1.0f / iscale;
-  float bestMad = 0;
-  for (int i = 0; i < n; ++i) {
-    const int l = nearestInt(iscale * (x[i] - min));
-    L[i] = static_cast<std::uint8_t>(clampInt(l, 0, nmax));
-    float diff = scale * static_cast<float>(L[i]) + min - x[i];
-    diff = useMad ? std::fabs(diff) : diff * diff;
-    bestMad += weights[i] * diff;
-  }
-  if (nstep < 1) {
-    *theMin = -min;
-    return scale;
-  }
-  for (int is = 0; is <= nstep; ++is) {
-    iscale = (rmin + rdelta * static_cast<float>(is) + static_cast<float>(nmax)) / (max - min);
-    float sumL = 0, sumL2 = 0, sumXL = 0;
-    for (int i = 0; i < n; ++i) {
-      int l = nearestInt(iscale * (x[i] - min));
-      l = clampInt(l, 0, nmax);
-      Laux[i] = static_cast<std::uint8_t>(l);
-      const float w = weights[i];
-      const float fl = static_cast<float>(l);
-      sumL += w * fl;
-      sumL2 += w * fl * fl;
-      sumXL += w * fl * x[i];
-    }
-    const float D = sumW * sumL2 - sumL * sumL;
-    if (D > 0) {
-      float thisScale = (sumW * sumXL - sumX * sumL) / D;
-      float thisMin = (sumL2 * sumX - sumL * sumXL) / D;
-      if (thisMin > 0) {
-        thisMin = 0;
-        thisScale = sumXL / sumL2;
-      }
-      float mad = 0;
-      for (int i = 0; i < n; ++i) {
-        float diff = thisScale * static_cast<float>(Laux[i]) + thisMin - x[i];
-        diff = useMad ? std::fabs(diff) : diff * diff;
-        mad += weights[i] * diff;
-      }
-      if (mad < bestMad) {
-        for (int i = 0; i < n; ++i) L[i] = Laux[i];
-        bestMad = mad;
-        scale = thisScale;
-        min = thisMin;
-      }
-    }
-  }
-  *theMin = -min;
-  return scale;
+  return makeQkx2Quants(n, nmax, x, weights, L, theMin, Laux, rmin, rdelta, nstep, useMad);
 }
 
 /// make_qp_quants: the super-block scale of non-negative sub-block scales (or mins) on [0, nmax],
