@@ -15,8 +15,39 @@ std::string errnoText() { return std::strerror(errno); }
 std::atomic<std::uint64_t> g_serial{0};  // two writers in one process never share a temp name
 }  // namespace
 
+std::string temporaryPathBeside(const std::filesystem::path& target) {
+  return target.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(g_serial++);
+}
+
+Status writeFully(int fd, const std::string& where, std::span<const std::uint8_t> bytes) {
+  const std::uint8_t* p = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, std::min<std::size_t>(left, std::size_t{1} << 30));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return makeError(where + ": write failed: " + errnoText());
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Status renameIntoPlace(const std::string& tmp, const std::filesystem::path& target) {
+  if (::rename(tmp.c_str(), target.c_str()) != 0)
+    return makeError(target.string() + ": cannot rename the temporary file into place: " + errnoText());
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);  // best effort: the rename is durable once the folder is synced
+    ::close(dfd);
+  }
+  return {};
+}
+
 Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::filesystem::path& target) {
-  const std::string tmp = target.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(g_serial++);
+  const std::string tmp = temporaryPathBeside(target);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return makeError(tmp + ": cannot create: " + errnoText());
   return std::unique_ptr<AtomicFile>(new AtomicFile(target, tmp, fd));
@@ -29,17 +60,7 @@ AtomicFile::~AtomicFile() {
 
 Status AtomicFile::write(std::span<const std::uint8_t> bytes) {
   if (m_fd < 0) return makeError(m_tmp + ": write after commit");
-  const std::uint8_t* p = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t n = ::write(m_fd, p, std::min<std::size_t>(left, std::size_t{1} << 30));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return makeError(m_tmp + ": write failed: " + errnoText());
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  if (auto st = writeFully(m_fd, m_tmp, bytes); !st) return st;
   m_size += bytes.size();
   return {};
 }
@@ -62,15 +83,8 @@ Status AtomicFile::commit() {
   m_fd = -1;
   if (!synced) return makeError(m_tmp + ": fsync failed: " + syncErr);
   if (!closed) return makeError(m_tmp + ": close failed: " + errnoText());
-  if (::rename(m_tmp.c_str(), m_target.c_str()) != 0)
-    return makeError(m_target.string() + ": cannot rename the temporary file into place: " + errnoText());
+  if (auto st = renameIntoPlace(m_tmp, m_target); !st) return st;
   m_committed = true;
-  const std::string dir = m_target.has_parent_path() ? m_target.parent_path().string() : ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);  // best effort: the rename is durable once the folder is synced
-    ::close(dfd);
-  }
   return {};
 }
 

@@ -42,6 +42,15 @@ class AtomicFile {
   bool m_committed = false;
 };
 
+/// The pieces AtomicFile is made of, for writers that must hand a library a path instead of a
+/// descriptor (HDF5): the temporary name beside `target` ("<target>.tmp-<pid>-<n>", n unique in
+/// the process across every writer); a write(2) loop over the whole buffer (errors name `where`);
+/// and the finish, rename(2) of the fsync'd `tmp` over `target`, then a best-effort fsync of the
+/// folder.
+std::string temporaryPathBeside(const std::filesystem::path& target);
+Status writeFully(int fd, const std::string& where, std::span<const std::uint8_t> bytes);
+Status renameIntoPlace(const std::string& tmp, const std::filesystem::path& target);
+
 /// Write `bytes` to `path` through an AtomicFile.
 Status writeFileAtomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
 

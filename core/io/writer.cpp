@@ -12,7 +12,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -20,6 +19,7 @@
 #include <limits>
 #include <set>
 
+#include "core/io/atomic_file.h"
 #include "core/io/hdf5_support.h"
 
 namespace quench {
@@ -45,7 +45,7 @@ std::string errnoText() { return std::strerror(errno); }
 class TempFile {
  public:
   explicit TempFile(const std::filesystem::path& target)
-      : m_target(target), m_path(target.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(nextId())) {}
+      : m_target(target), m_path(temporaryPathBeside(target)) {}
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
   ~TempFile() {
@@ -60,40 +60,19 @@ class TempFile {
     const std::string syncErr = synced ? std::string() : errnoText();
     ::close(fd);
     if (!synced) return makeError(m_path + ": fsync failed: " + syncErr);
-    if (::rename(m_path.c_str(), m_target.c_str()) != 0)
-      return makeError(m_target.string() + ": cannot rename the temporary file into place: " + errnoText());
+    if (auto st = renameIntoPlace(m_path, m_target); !st) return st;
     m_committed = true;
-    const std::string dir = m_target.has_parent_path() ? m_target.parent_path().string() : ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);  // best effort: the rename is durable once the folder is synced
-      ::close(dfd);
-    }
     return {};
   }
 
  private:
-  static unsigned nextId() {
-    static std::atomic<unsigned> id{0};
-    return id++;
-  }
   std::filesystem::path m_target;
   std::string m_path;
   bool m_committed = false;
 };
 
 Status writeAll(int fd, const std::string& where, const void* data, std::size_t size) {
-  const auto* p = static_cast<const std::uint8_t*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, std::min<std::size_t>(size, std::size_t{1} << 30));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return makeError(where + ": write failed: " + errnoText());
-    }
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return {};
+  return writeFully(fd, where, std::span(static_cast<const std::uint8_t*>(data), size));
 }
 
 std::string lowerExtension(const std::filesystem::path& p) {
