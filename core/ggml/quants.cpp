@@ -533,15 +533,19 @@ float rowSigma2(const float* x, std::int64_t n) {
   return sumX2 / static_cast<float>(n);
 }
 
+/// The importance weights of one 32-block of a legacy type: qw[j]·sqrt(σ² + x_j²).
+void legacyBlockWeights(const float* xb, const float* qwb, float sigma2, float* weight) {
+  for (int j = 0; j < 32; ++j) weight[j] = qwb[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+}
+
 void q4_0Weighted(const float* x, std::uint8_t* y, std::int64_t n, const float* qw) {
   const float sigma2 = rowSigma2(x, n);
   float weight[32];
   std::int8_t L[32];
   for (std::int64_t ib = 0; ib < n / 32; ++ib) {
     const float* xb = x + 32 * ib;
-    const float* qwb = qw + 32 * ib;
     std::uint8_t* yb = y + 18 * ib;
-    for (int j = 0; j < 32; ++j) weight[j] = qwb[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+    legacyBlockWeights(xb, qw + 32 * ib, sigma2, weight);
     const float d = makeQxQuants(32, 8, xb, L, 1, weight);
     storeF16(yb, d);
     for (int j = 0; j < 16; ++j) yb[2 + j] = static_cast<std::uint8_t>(L[j] | (L[j + 16] << 4));
@@ -555,9 +559,8 @@ void q5_0Weighted(const float* x, std::uint8_t* y, std::int64_t n, const float* 
   std::uint8_t codes[32];
   for (std::int64_t ib = 0; ib < n / 32; ++ib) {
     const float* xb = x + 32 * ib;
-    const float* qwb = qw + 32 * ib;
     std::uint8_t* yb = y + 22 * ib;
-    for (int j = 0; j < 32; ++j) weight[j] = qwb[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+    legacyBlockWeights(xb, qw + 32 * ib, sigma2, weight);
     const float d = makeQxQuants(32, 16, xb, L, 1, weight);
     storeF16(yb, d);
     for (int j = 0; j < 32; ++j) codes[j] = static_cast<std::uint8_t>(L[j]);
@@ -571,9 +574,8 @@ void q4_1Weighted(const float* x, std::uint8_t* y, std::int64_t n, const float* 
   std::uint8_t L[32], Laux[32];
   for (std::int64_t ib = 0; ib < n / 32; ++ib) {
     const float* xb = x + 32 * ib;
-    const float* qwb = qw + 32 * ib;
     std::uint8_t* yb = y + 20 * ib;
-    for (int j = 0; j < 32; ++j) weight[j] = qwb[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+    legacyBlockWeights(xb, qw + 32 * ib, sigma2, weight);
     float min = 0;
     const float d = makeQkx3Quants(32, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
     storeF16(yb, d);
@@ -588,9 +590,8 @@ void q5_1Weighted(const float* x, std::uint8_t* y, std::int64_t n, const float* 
   std::uint8_t L[32], Laux[32];
   for (std::int64_t ib = 0; ib < n / 32; ++ib) {
     const float* xb = x + 32 * ib;
-    const float* qwb = qw + 32 * ib;
     std::uint8_t* yb = y + 24 * ib;
-    for (int j = 0; j < 32; ++j) weight[j] = qwb[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+    legacyBlockWeights(xb, qw + 32 * ib, sigma2, weight);
     float min = 0;
     const float d = makeQkx3Quants(32, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
     storeF16(yb, d);
