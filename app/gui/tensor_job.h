@@ -1,17 +1,19 @@
 #pragma once
-// The background work behind a tensor selection: read it, summarize it, histogram it. Runs on a
-// worker thread; the window applies the result on the GUI thread.
+// The background work behind a tensor selection: read it, summarize it, histogram it
+// (core/eval/tensor_view.h), with the texts the window shows. Runs on a worker thread; the window
+// applies the result on the GUI thread.
 #include <QString>
 #include <cstddef>
 #include <memory>
 
+#include "core/eval/tensor_view.h"
 #include "core/exec/progress.h"
 #include "core/io/reader.h"
-#include "core/stats/histogram.h"
-#include "core/stats/summary.h"
-#include "core/stats/tensor_summary.h"
 
 namespace quench::app {
+
+using eval::histogramBins;
+using eval::interestingTensor;
 
 struct TensorAnalysis {
   QString name;     ///< tensor name
@@ -25,16 +27,7 @@ struct TensorAnalysis {
   double elapsedMs = 0;  ///< wall time of read + summary + histogram
 };
 
-/// Bins for a histogram of `n` values: about 16 values per bin, between 16 and 256 bins, so small
-/// tensors are not mostly empty bins and large ones stay resolvable on screen.
-std::size_t histogramBins(std::size_t n);
-
-/// Read tensor `index` of `reader`, then summarize and histogram it. Progress runs 0..1 over the
-/// three steps; stops early (cancelled = true) when work.stop is requested.
+/// eval::analyzeTensor of tensor `index` of `reader`, with its name and heading.
 TensorAnalysis analyzeTensor(const TensorReader& reader, std::size_t index, const Work& work);
-
-/// The tensor worth showing first in a file: the first 2-D attention or FFN weight, else the
-/// largest 2-D tensor, else the first tensor. nullopt for an empty file.
-std::optional<std::size_t> interestingTensor(const TensorReader& reader);
 
 }  // namespace quench::app
