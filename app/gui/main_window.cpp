@@ -716,10 +716,11 @@ void MainWindow::applyOutcome(const QuantOutcome& o) {
   // A result for an earlier tensor, or older than what is shown, is dropped; an intermediate one
   // (the user is still dragging) is shown: it is the closest thing to the newest.
   if (o.generation < m_tensorEpoch || o.generation < m_outcome.generation || o.cancelled) return;
-  if (!o.error.isEmpty()) {
+  if (!o.error.empty()) {
     if (newest) {
-      showParamError(o.error, o.errorPath);
-      emit quantFailed(o.error);
+      const QString error = QString::fromStdString(o.error);
+      showParamError(error, QString::fromStdString(o.errorPath));
+      emit quantFailed(error);
     }
     return;
   }
