@@ -23,8 +23,6 @@
 namespace quench::widgets {
 
 namespace {
-constexpr int kHistogramBins = 60;
-constexpr std::size_t kMovedRows = 10;
 // Room a rotated token label needs along the x axis (pixels) before labels are thinned.
 constexpr double kPixelsPerLabel = 16.0;
 // How close (pixels) the mouse must be to a point for its tooltip.
@@ -244,6 +242,7 @@ QString EvaluationView::figureText(const QString& figure) const {
 
 void EvaluationView::clear(const QString& message) {
   m_positions.clear();
+  m_mostMoved.clear();
   m_tokenText.clear();
   m_nextText.clear();
   m_sequenceIds.clear();
@@ -266,8 +265,8 @@ void EvaluationView::clear(const QString& message) {
   m_posPlot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void EvaluationView::setEvaluation(const eval::RecipeEvaluation& e, const model::Tokenizer* tokenizer,
-                                   const QString& title) {
+void EvaluationView::setEvaluation(const eval::RecipeEvaluation& e, const eval::PositionFigures& figures,
+                                   const model::Tokenizer* tokenizer, const QString& title) {
   clear();
   m_titleLabel->setText(title);
   const TokenSummary& s = e.summary;
@@ -316,6 +315,9 @@ void EvaluationView::setEvaluation(const eval::RecipeEvaluation& e, const model:
   }
 
   m_positions = e.positions;
+  m_mostMoved.clear();
+  for (std::size_t i : figures.mostMoved)
+    if (i < m_positions.size()) m_mostMoved.push_back(i);
   if (m_positions.empty()) {
     m_histTitle->setText(tr("Per-token KL (positions were not kept)"));
     m_histPlot->replot(QCustomPlot::rpQueuedReplot);
@@ -343,7 +345,7 @@ void EvaluationView::setEvaluation(const eval::RecipeEvaluation& e, const model:
   m_sequenceIds.erase(std::unique(m_sequenceIds.begin(), m_sequenceIds.end()), m_sequenceIds.end());
 
   // Histogram (core bins), mean and p99 lines.
-  const Histogram h = eval::klHistogram(m_positions, kHistogramBins);
+  const Histogram& h = figures.klHistogram;
   QVector<double> keys, counts;
   double most = 1;
   for (std::size_t i = 0; i < h.counts.size(); ++i) {
@@ -370,7 +372,7 @@ void EvaluationView::setEvaluation(const eval::RecipeEvaluation& e, const model:
   m_histPlot->replot(QCustomPlot::rpQueuedReplot);
 
   // The ten positions that moved most.
-  const auto moved = eval::largestKlPositions(m_positions, kMovedRows);
+  const std::vector<std::size_t>& moved = m_mostMoved;
   m_moved->setRowCount(int(moved.size()));
   for (int row = 0; row < int(moved.size()); ++row) {
     const std::size_t i = moved[std::size_t(row)];
@@ -437,7 +439,7 @@ void EvaluationView::showSequence() {
   const bool fresh = m_shown.empty();
   if (fresh) {
     std::set<std::size_t> top;
-    for (std::size_t i : eval::largestKlPositions(m_positions, kMovedRows)) top.insert(i);
+    top.insert(m_mostMoved.begin(), m_mostMoved.end());
     QVector<double> x, y, tx, ty;
     m_posLabels.clear();
     double hi = 0;

@@ -2,8 +2,8 @@
 // One evaluated recipe (eval/evaluate.h) as a teacher would show it: the per-token summary in
 // llama.cpp's figure set as a table, a histogram of the per-token KL (log counts), KL along the
 // positions of a chosen sequence with its tokens as tick labels (tooltip per point), and the ten
-// positions whose next token moved most. It shows core results; the histogram and the ranking
-// come from core (klHistogram, largestKlPositions).
+// positions whose next token moved most. It shows core results: the histogram and the ranking are
+// handed to it already computed (eval::positionFigures, on the worker that ran the evaluation).
 #include <QStringList>
 #include <QWidget>
 #include <vector>
@@ -25,12 +25,19 @@ namespace quench::widgets {
 class EvaluationView : public QWidget {
   Q_OBJECT
  public:
+  /// The bins of the KL histogram and the rows of "moved most" that `figures` should have:
+  /// eval::positionFigures(e.positions, kHistogramBins, kMovedRows).
+  static constexpr std::size_t kHistogramBins = 60;
+  static constexpr std::size_t kMovedRows = 10;
+
   explicit EvaluationView(QWidget* parent = nullptr);
 
-  /// Show `e` (its summary; its positions when it kept them: histogram, sequence plot, top-10).
-  /// `tokenizer` (may be null: ids are shown as "#id") is used during this call only, to turn the
-  /// tokens into text. `title` names the model and the recipe.
-  void setEvaluation(const eval::RecipeEvaluation& e, const model::Tokenizer* tokenizer, const QString& title);
+  /// Show `e` (its summary; its positions when it kept them: histogram, sequence plot, top-10)
+  /// with `figures`, the histogram and ranking of its positions. `tokenizer` (may be null: ids are
+  /// shown as "#id") is used during this call only, to turn the tokens into text. `title` names
+  /// the model and the recipe.
+  void setEvaluation(const eval::RecipeEvaluation& e, const eval::PositionFigures& figures,
+                     const model::Tokenizer* tokenizer, const QString& title);
   /// Back to the empty state with `message` as the title.
   void clear(const QString& message = QString());
 
@@ -77,6 +84,7 @@ class EvaluationView : public QWidget {
   QCPTextElement* m_histTitle;
   QCPTextElement* m_posTitle;
   std::vector<eval::PositionRecord> m_positions;
+  std::vector<std::size_t> m_mostMoved;  ///< indices into m_positions, largest KL first
   std::vector<QString> m_tokenText;      // text of PositionRecord::token, per position
   std::vector<QString> m_nextText;       // text of PositionRecord::nextToken ("" when none)
   std::vector<std::size_t> m_sequenceIds;  // distinct PositionRecord::sequence values, in order

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include "widgets/evaluation_view.h"
+
 
 namespace quench::app {
 namespace {
@@ -122,6 +124,8 @@ EvaluationOutcome evaluateJob(const std::shared_ptr<LoadedModel>& model, const s
     }
     out.evaluation = std::move(e).value();
   }
+  out.figures = eval::positionFigures(out.evaluation.positions, widgets::EvaluationView::kHistogramBins,
+                                      widgets::EvaluationView::kMovedRows);
   promise.setProgressValue(kJobProgressSteps);
   out.end.elapsedMs = static_cast<double>(timer.nsecsElapsed()) * 1e-6;
   return out;

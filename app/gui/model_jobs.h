@@ -70,6 +70,7 @@ OpenOutcome openModelOutcome(const std::string& path, const std::string& tokeniz
 struct EvaluationOutcome {
   JobEnd end;
   eval::RecipeEvaluation evaluation;  ///< positions kept
+  eval::PositionFigures figures;      ///< for the EvaluationView, computed on the worker
   QString dataDescription;
 };
 

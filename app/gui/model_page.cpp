@@ -323,7 +323,7 @@ void ModelPage::evaluate() {
       QString title = tr("%1: %2 against the original").arg(modelName(), qName);
       if (t != 1.0) title += tr(", T = %1").arg(t);
       title += QStringLiteral(" · ") + r.dataDescription;
-      m_evaluation->setEvaluation(r.evaluation, model->files.tokenizer.get(), title);
+      m_evaluation->setEvaluation(r.evaluation, r.figures, model->files.tokenizer.get(), title);
     }
     const TokenSummary& s = r.evaluation.summary;
     endJob(r.end, tr("Evaluated %1 on %2 positions in %3: mean KL %4 nats/token.")

@@ -339,6 +339,10 @@ Histogram klHistogram(std::span<const PositionRecord> positions, std::size_t bin
   return h;
 }
 
+PositionFigures positionFigures(std::span<const PositionRecord> positions, std::size_t bins, std::size_t top) {
+  return PositionFigures{klHistogram(positions, bins), largestKlPositions(positions, top)};
+}
+
 std::uint64_t parameterCount(const ModelFiles& files) {
   std::uint64_t n = 0;
   if (!files.reader) return 0;

@@ -115,6 +115,16 @@ std::vector<std::size_t> largestKlPositions(std::span<const PositionRecord> posi
 /// (+∞ rows counted in Histogram::inf).
 Histogram klHistogram(std::span<const PositionRecord> positions, std::size_t bins);
 
+/// What a view of an evaluation shows beyond the summary, computed with it (on the worker that ran
+/// the evaluation, so that the GUI thread only draws).
+struct PositionFigures {
+  Histogram klHistogram;               ///< klHistogram(positions, bins)
+  std::vector<std::size_t> mostMoved;  ///< largestKlPositions(positions, top)
+};
+
+/// klHistogram and largestKlPositions of `positions`.
+PositionFigures positionFigures(std::span<const PositionRecord> positions, std::size_t bins, std::size_t top);
+
 /// The model's parameter count: the values of every weight the runtime loads, a tensor shared by
 /// two roles (tied embedding and classifier) once.
 std::uint64_t parameterCount(const model::ModelFiles& files);

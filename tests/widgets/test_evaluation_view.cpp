@@ -47,6 +47,11 @@ Fixture& fixture() {
   return f;
 }
 
+// What the evaluation job hands the view with the evaluation.
+eval::PositionFigures figuresOf(const eval::RecipeEvaluation& e) {
+  return eval::positionFigures(e.positions, widgets::EvaluationView::kHistogramBins, widgets::EvaluationView::kMovedRows);
+}
+
 // The first number of a cell's text ("0.1234 ± 0.005" → 0.1234).
 double firstNumber(const QString& text) { return text.section(QLatin1Char(' '), 0, 0).toDouble(); }
 }  // namespace
@@ -58,7 +63,7 @@ class TestEvaluationView : public QObject {
     const auto& f = fixture();
     const TokenSummary& s = f.eval.summary;
     EvaluationView v;
-    v.setEvaluation(f.eval, f.files.tokenizer.get(), "stories260K · int4 row-wise");
+    v.setEvaluation(f.eval, figuresOf(f.eval), f.files.tokenizer.get(), "stories260K · int4 row-wise");
     QCOMPARE(v.title(), QStringLiteral("stories260K · int4 row-wise"));
     QCOMPARE(v.figureText("positions"), QString::number(4 * 96));
     QCOMPARE(v.figureText("scored positions"), QString::number(4 * 95));
@@ -90,7 +95,7 @@ class TestEvaluationView : public QObject {
   void histogramAndTopMoved() {
     const auto& f = fixture();
     EvaluationView v;
-    v.setEvaluation(f.eval, f.files.tokenizer.get(), "t");
+    v.setEvaluation(f.eval, figuresOf(f.eval), f.files.tokenizer.get(), "t");
     // Every finite position in exactly one bar, bars inside [0, max KL].
     double counted = 0;
     for (auto it = v.histogramBars()->data()->constBegin(); it != v.histogramBars()->data()->constEnd(); ++it) {
@@ -116,7 +121,7 @@ class TestEvaluationView : public QObject {
     const auto& f = fixture();
     EvaluationView v;
     v.resize(1200, 800);
-    v.setEvaluation(f.eval, f.files.tokenizer.get(),
+    v.setEvaluation(f.eval, figuresOf(f.eval), f.files.tokenizer.get(),
                     "stories260K · int4 row-wise (absmax) against fp32 · 4 sampled sequences of 96 tokens");
     QCOMPARE(v.sequenceCount(), 4);
     QCOMPARE(v.sequenceSelector()->count(), 4);
@@ -169,7 +174,7 @@ class TestEvaluationView : public QObject {
     auto e = fixture().eval;
     e.positions.clear();
     EvaluationView v;
-    v.setEvaluation(e, nullptr, "no positions");
+    v.setEvaluation(e, figuresOf(e), nullptr, "no positions");
     QVERIFY(!v.figureText("mean KL(P‖Q)").isEmpty());
     QCOMPARE(v.sequenceCount(), 0);
     QCOMPARE(v.histogramBars()->dataCount(), 0);
