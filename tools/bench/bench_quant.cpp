@@ -1,6 +1,8 @@
 // Quantization throughput on a 4096×4096 float32 tensor (64 MiB), against memcpy bandwidth in the
 // same process; tools/bench/run_quant_bench.sh adds PyTorch (2 threads) on the same shapes and
-// prints one table of ratios. Every kernel writes into preallocated outputs.
+// prints one table of ratios. The fused kernels (core/simd/quant_kernels.h) write into preallocated
+// outputs; the Engine and Workbench rows time the entry points the application runs on a recipe
+// rule (quantizeTensor for quench-cli and the export, eval::computeQuantView for the workbench).
 #include <benchmark/benchmark.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -9,6 +11,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -16,7 +21,9 @@
 #include <span>
 #include <vector>
 
+#include "core/eval/quant_view.h"
 #include "core/quant/integer.h"
+#include "core/recipe/recipe.h"
 #include "core/simd/quant_kernels.h"
 #include "core/stats/histogram.h"
 
@@ -119,6 +126,64 @@ void BM_Int4Group128MinMax(benchmark::State& st) {
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * kN * (4 + 1 + 4));
 }
 
+// The engine as the application runs it, on a recipe rule (the README's PyTorch ratios time these,
+// not the fused kernels above, which no application path calls).
+// The rule's parameters as a recipe file gives them (the recipe JSON is the stable spelling).
+quench::MethodParams ruleParams(const char* rule) {
+  auto r = quench::recipeFromJson(std::string(R"({"quench_recipe": 1, "rules": [)") + rule + "]}");
+  if (!r) throw std::runtime_error(r.error().message);
+  return r->rules.front().params;
+}
+constexpr const char* kInt8Row = R"({"tensors": "*", "method": "int", "bits": 8, "partition": "row", "calib": "absmax"})";
+constexpr const char* kInt4Group =
+    R"({"tensors": "*", "method": "int", "bits": 4, "symmetric": false, "partition": "group:128", "calib": "minmax"})";
+
+// The same draws as data(), as the FloatTensor the readers hand the engine.
+const std::shared_ptr<const quench::FloatTensor>& tensor() {
+  static const auto t = [] {
+    quench::FloatTensor f;
+    f.name = "w";
+    f.shape = {static_cast<std::int64_t>(kRows), static_cast<std::int64_t>(kCols)};
+    f.values.assign(data().begin(), data().end());
+    return std::make_shared<const quench::FloatTensor>(std::move(f));
+  }();
+  return t;
+}
+
+// quench-cli quantize and the quantized-model export: quantizeTensor on the rule, a fresh result per
+// tensor (int32 codes, x~, saturation flags, per-part and total §7 figures). Bytes: reads x (4 B),
+// writes codes (4 B), x~ (4 B) and the flag (1 B) per element.
+void engineRun(benchmark::State& st, const char* rule) {
+  const auto params = ruleParams(rule);
+  for (auto _ : st) {
+    auto r = quench::quantizeTensor(*tensor(), params);
+    if (!r) st.SkipWithError(r.error().message.c_str());
+    benchmark::DoNotOptimize(r->reconstruction.data());
+  }
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * kN * (4 + 4 + 4 + 1));
+}
+void BM_EngineInt8RowAbsmax(benchmark::State& st) { engineRun(st, kInt8Row); }
+void BM_EngineInt4Group128MinMax(benchmark::State& st) { engineRun(st, kInt4Group); }
+
+// The workbench after a recipe change: eval::computeQuantView with no derived view (the
+// quantization and its figures only), into the buffers the previous request left (no codes).
+// Bytes: reads x (4 B), writes x~ (4 B) and the flag (1 B) per element.
+void workbenchRun(benchmark::State& st, const char* rule) {
+  quench::eval::QuantViewRequest q;
+  q.tensor = tensor();
+  q.params = ruleParams(rule);
+  q.views = 0;
+  quench::eval::QuantViewScratch scratch;
+  for (auto _ : st) {
+    const auto v = quench::eval::computeQuantView(q, scratch);
+    if (!v.error.empty()) st.SkipWithError(v.error.c_str());
+    benchmark::DoNotOptimize(scratch.result.reconstruction.data());
+  }
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * kN * (4 + 4 + 1));
+}
+void BM_WorkbenchInt8RowAbsmax(benchmark::State& st) { workbenchRun(st, kInt8Row); }
+void BM_WorkbenchInt4Group128MinMax(benchmark::State& st) { workbenchRun(st, kInt4Group); }
+
 void BM_Histogram2048(benchmark::State& st) {
   const auto& x = data();
   const auto [lo, hi] = quench::simd::minMax(x.data(), kN);
@@ -198,6 +263,10 @@ BENCHMARK(BM_CopyParallel)->Unit(benchmark::kMillisecond)->UseRealTime()->Measur
 BENCHMARK(BM_CopyStream)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Int8RowAbsmax)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Int4Group128MinMax)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_EngineInt8RowAbsmax)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_EngineInt4Group128MinMax)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_WorkbenchInt8RowAbsmax)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
+BENCHMARK(BM_WorkbenchInt4Group128MinMax)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
 BENCHMARK(BM_Histogram2048)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
 BENCHMARK(BM_AfterParameterChange)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);
 BENCHMARK(BM_AfterChangeAllOutputs)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Repetitions(7)->ReportAggregatesOnly(true);

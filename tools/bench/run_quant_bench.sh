@@ -8,6 +8,12 @@
 # kernels and PyTorch back to back; the table gives per-round medians, and for each ratio its
 # median over the rounds with the lowest and highest round in brackets. The after-a-change rows
 # (no PyTorch counterpart) are measured once at the end.
+#
+# The PyTorch ratios time what a user runs: the engine on a recipe rule (quantizeTensor, as
+# quench-cli quantize and the quantized-model export call it; eval::computeQuantView, as the
+# workbench calls it after a recipe change), which also writes saturation flags and computes the
+# §7 figures that PyTorch's q+dq does not. The fused kernels (core/simd/quant_kernels.h), which no
+# application path calls, are timed for reference without a ratio.
 # Usage: tools/bench/run_quant_bench.sh BUILD_DIR (bench_quant built there)
 set -eu
 BUILD=${1:-build}
@@ -18,7 +24,7 @@ trap 'rm -rf "$DIR"' EXIT
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
   "$BUILD/tools/bench/bench_quant" --benchmark_format=json \
-    --benchmark_filter='^BM_(CopyMemcpy|CopyParallel|CopyStream|Int8RowAbsmax|Int4Group128MinMax|Histogram2048)/' >"$DIR/quench-$r.json"
+    --benchmark_filter='^BM_(CopyMemcpy|CopyParallel|CopyStream|Int8RowAbsmax|Int4Group128MinMax|EngineInt8RowAbsmax|EngineInt4Group128MinMax|WorkbenchInt8RowAbsmax|WorkbenchInt4Group128MinMax|Histogram2048)/' >"$DIR/quench-$r.json"
   "$PY" "$(dirname "$0")/torch_quant.py" 7 >"$DIR/torch-$r.json"
   r=$((r + 1))
 done
@@ -47,13 +53,18 @@ print(f"torch {t[0]['torch']} with {t[0]['threads']} threads; {rounds} alternati
       f"copies, read+written) {spread([b / 1e9 for b in copy_bw], lambda v: f'{v:.1f}')} GB/s; "
       f"load average now {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 print("Quench ms and PyTorch ms: medians over rounds of each round's median; ratios: median over rounds [lowest, highest]")
+print("int8 row = int8 per-row absmax quantize + dequantize; int4 g128 = int4 group-128 min-max; PyTorch times q+dq alone")
 print(f"{'operation':32} {'Quench ms':>10} {'CPU ms':>8} {'PyTorch ms':>11} {'speed-up':>22} {'% of copy bw':>20}")
 rows = [
     ("copy 64 MiB (memcpy)", "CopyMemcpy", "copy", False),
     ("copy 64 MiB (2 threads)", "CopyParallel", None, False),
     ("copy 64 MiB (2 threads, stream)", "CopyStream", None, False),
-    ("int8 per-row absmax q+dq", "Int8RowAbsmax", "int8_row_absmax", True),
-    ("int4 group-128 min-max q+dq", "Int4Group128MinMax", "int4_group128_minmax", True),
+    ("int8 row: quench-cli / export", "EngineInt8RowAbsmax", "int8_row_absmax", True),
+    ("int8 row: workbench", "WorkbenchInt8RowAbsmax", "int8_row_absmax", True),
+    ("int8 row: fused kernel (unused)", "Int8RowAbsmax", None, True),
+    ("int4 g128: quench-cli / export", "EngineInt4Group128MinMax", "int4_group128_minmax", True),
+    ("int4 g128: workbench", "WorkbenchInt4Group128MinMax", "int4_group128_minmax", True),
+    ("int4 g128: fused kernel (unused)", "Int4Group128MinMax", None, True),
     ("histogram 2048 bins", "Histogram2048", "histogram2048", False),
 ]
 for label, qn, tn, bw in rows:
