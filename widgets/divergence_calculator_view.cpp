@@ -39,7 +39,7 @@ QString infiniteWhy(const KlTermList& kl, const std::vector<double>& a, const QS
 
 }  // namespace
 
-DivergenceCalculatorView::DivergenceCalculatorView(QWidget* parent) : QWidget(parent) {
+DivergenceCalculatorView::DivergenceCalculatorView(QWidget* parent) : PresentationView(parent) {
   m_message = new QLabel(this);
   m_message->setWordWrap(true);
   m_message->setVisible(false);
@@ -194,36 +194,20 @@ void DivergenceCalculatorView::fillPlot() {
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void DivergenceCalculatorView::setPresentation(bool on) {
-  if (m_presentation == on) return;
-  m_presentation = on;
-  applyStyle();
-}
-
 void DivergenceCalculatorView::applyStyle() {
-  const double scale = m_presentation ? kPresentationScale : 1.0;
-  const QFont base = QWidget::font();
-  applyClassroomPlotStyle(*m_plot, *m_title, palette(), base, scale);
-  const double w = m_presentation ? 2.5 : 1.2;
+  stylePlot(*m_plot, *m_title);
+  const double w = pick(1.2, 2.5);
   QColor pc = okabeIto::kSkyBlue, qc = okabeIto::kOrange;
   m_pBars->setPen(QPen(pc.darker(130), w));
   m_pBars->setBrush(pc);
   m_qBars->setPen(QPen(qc.darker(130), w));
   m_qBars->setBrush(qc);
   m_klTerms->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(okabeIto::kBluishGreen, w + 0.5),
-                                             okabeIto::kBluishGreen, m_presentation ? 16 : 10));
-  m_summary->setFont(scaledFont(base, scale));
-  m_message->setFont(scaledFont(base, scale));
-  QPalette mp = m_message->palette();
-  mp.setColor(QPalette::WindowText, okabeIto::kVermilion);
-  m_message->setPalette(mp);
-  applyTableScale(*m_table, base, scale);
+                                             okabeIto::kBluishGreen, pick(10, 16)));
+  styleLabel(*m_summary);
+  styleNote(*m_message);
+  styleTable(*m_table);
   m_plot->replot(QCustomPlot::rpQueuedReplot);
-}
-
-void DivergenceCalculatorView::changeEvent(QEvent* event) {
-  QWidget::changeEvent(event);
-  if (event->type() == QEvent::PaletteChange) applyStyle();
 }
 
 QString DivergenceCalculatorView::cellText(int row, int column) const { return widgets::cellText(*m_table, row, column); }

@@ -2,9 +2,9 @@
 // The KL/JS calculator of the classroom (MATH.md §8): for two pmfs every term p_i ln(p_i/q_i),
 // its sum, KL the other way, the mixture m = ½(p + q) and both halves of JS, in nats or bits, and a
 // figure of p, q and the KL terms per outcome. Shows a core PmfTerms; computes nothing.
-#include <QWidget>
 
 #include "core/divergence/pmf_terms.h"
+#include "widgets/presentation_view.h"
 #include "widgets/table_export.h"
 
 class QCPBars;
@@ -16,7 +16,7 @@ class QTableWidget;
 
 namespace quench::widgets {
 
-class DivergenceCalculatorView : public QWidget {
+class DivergenceCalculatorView : public PresentationView {
   Q_OBJECT
  public:
   enum Column { kOutcome = 0, kP, kQ, kKlTerm, kKlReverseTerm, kM, kPmTerm, kQmTerm, kColumnCount };
@@ -27,8 +27,6 @@ class DivergenceCalculatorView : public QWidget {
   void setTerms(const PmfTerms& terms, const QString& title);
   /// Remove the data and show `message` (an input error, in red).
   void clear(const QString& message);
-  void setPresentation(bool on);
-  bool presentation() const { return m_presentation; }
 
   QString cellText(int row, int column) const;
   int rowCount() const;
@@ -39,11 +37,8 @@ class DivergenceCalculatorView : public QWidget {
   QString title() const;
   QCustomPlot* plot() const { return m_plot; }
 
- protected:
-  void changeEvent(QEvent* event) override;
-
  private:
-  void applyStyle();
+  void applyStyle() override;
   void fillPlot();
 
   QLabel* m_message;
@@ -55,7 +50,6 @@ class DivergenceCalculatorView : public QWidget {
   QCPBars* m_qBars;
   QCPGraph* m_klTerms;
   PmfTerms m_terms;
-  bool m_presentation = false;
 };
 
 }  // namespace quench::widgets

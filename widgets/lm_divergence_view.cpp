@@ -26,7 +26,7 @@ QTableWidgetItem* cell(const QString& text, bool number = true) {
 
 }  // namespace
 
-LmDivergenceView::LmDivergenceView(QWidget* parent) : QWidget(parent) {
+LmDivergenceView::LmDivergenceView(QWidget* parent) : PresentationView(parent) {
   m_summary = new QLabel(this);
   m_summary->setWordWrap(true);
   m_summary->setTextFormat(Qt::RichText);
@@ -191,34 +191,21 @@ void LmDivergenceView::clear(const QString& message) {
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void LmDivergenceView::setPresentation(bool on) {
-  if (m_presentation == on) return;
-  m_presentation = on;
-  applyStyle();
-}
-
 void LmDivergenceView::applyStyle() {
-  const double scale = m_presentation ? kPresentationScale : 1.0;
-  const QFont base = QWidget::font();
-  applyClassroomPlotStyle(*m_plot, *m_title, palette(), base, scale);
-  const double w = m_presentation ? 3.0 : 1.6;
+  stylePlot(*m_plot, *m_title);
+  const double w = pick(1.6, 3.0);
   QColor band = okabeIto::kSkyBlue;
   band.setAlphaF(0.35);
   m_upper->setPen(Qt::NoPen);
   m_lower->setPen(Qt::NoPen);
   m_upper->setBrush(band);
   m_estimate->setPen(QPen(okabeIto::kBlue, w));
-  m_estimate->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, okabeIto::kBlue, m_presentation ? 8 : 5));
+  m_estimate->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, okabeIto::kBlue, pick(5, 8)));
   m_exact->setPen(QPen(okabeIto::kVermilion, w, Qt::DashLine));
-  m_summary->setFont(scaledFont(base, scale));
-  m_status->setFont(scaledFont(base, scale));
-  applyTableScale(*m_table, base, scale);
+  styleLabel(*m_summary);
+  styleLabel(*m_status);
+  styleTable(*m_table);
   m_plot->replot(QCustomPlot::rpQueuedReplot);
-}
-
-void LmDivergenceView::changeEvent(QEvent* event) {
-  QWidget::changeEvent(event);
-  if (event->type() == QEvent::PaletteChange) applyStyle();
 }
 
 QString LmDivergenceView::cellText(int row, int column) const { return widgets::cellText(*m_table, row, column); }

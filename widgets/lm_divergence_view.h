@@ -4,12 +4,12 @@
 // the joint), and the dataset estimate on sequences sampled from P converging to KL_joint / n as
 // samples grow (running estimate with a ±1 standard-error band, log x, exact value as a line).
 // Shows core results; computes nothing.
-#include <QWidget>
 
 #include <vector>
 
 #include "core/divergence/explicit_lm.h"
 #include "core/divergence/lm_convergence.h"
+#include "widgets/presentation_view.h"
 #include "widgets/table_export.h"
 
 class QCPGraph;
@@ -20,7 +20,7 @@ class QTableWidget;
 
 namespace quench::widgets {
 
-class LmDivergenceView : public QWidget {
+class LmDivergenceView : public PresentationView {
   Q_OBJECT
  public:
   enum Column { kPosition = 0, kKlTerm, kKlRunning, kJsTerm, kJsRunning, kColumnCount };
@@ -34,8 +34,6 @@ class LmDivergenceView : public QWidget {
   /// A status line (e.g. "computing…" or an error in red when `error`).
   void setStatus(const QString& text, bool error = false);
   void clear(const QString& message);
-  void setPresentation(bool on);
-  bool presentation() const { return m_presentation; }
 
   QString cellText(int row, int column) const;
   int rowCount() const;
@@ -47,11 +45,8 @@ class LmDivergenceView : public QWidget {
   QCPGraph* estimateGraph() const { return m_estimate; }
   QCPGraph* exactGraph() const { return m_exact; }
 
- protected:
-  void changeEvent(QEvent* event) override;
-
  private:
-  void applyStyle();
+  void applyStyle() override;
   void updateExactLine();
 
   QLabel* m_summary;
@@ -65,7 +60,6 @@ class LmDivergenceView : public QWidget {
   QCPGraph* m_exact;
   double m_exactPerToken = 0;
   bool m_hasExact = false;
-  bool m_presentation = false;
 };
 
 }  // namespace quench::widgets

@@ -30,7 +30,7 @@ QString rangeText(const PartParams& p) {
 
 }  // namespace
 
-WorkedQuantizationView::WorkedQuantizationView(QWidget* parent) : QWidget(parent) {
+WorkedQuantizationView::WorkedQuantizationView(QWidget* parent) : PresentationView(parent) {
   m_message = new QLabel(this);
   m_message->setWordWrap(true);
   m_message->setVisible(false);
@@ -210,36 +210,20 @@ void WorkedQuantizationView::fillPlot() {
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void WorkedQuantizationView::setPresentation(bool on) {
-  if (m_presentation == on) return;
-  m_presentation = on;
-  applyStyle();
-}
-
 void WorkedQuantizationView::applyStyle() {
-  const double scale = m_presentation ? kPresentationScale : 1.0;
-  const QFont base = QWidget::font();
-  applyClassroomPlotStyle(*m_plot, *m_title, palette(), base, scale);
-  const double w = m_presentation ? 2.5 : 1.5;
-  const double size = m_presentation ? 14 : 9;
+  stylePlot(*m_plot, *m_title);
+  const double w = pick(1.5, 2.5);
+  const double size = pick(9, 14);
   m_original->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(neutralColor(palette()), w), Qt::NoBrush, size));
   m_dequantized->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, QPen(okabeIto::kBlue, w + 0.5), Qt::NoBrush, size));
   m_saturatedGraph->setScatterStyle(
       QCPScatterStyle(QCPScatterStyle::ssCross, QPen(okabeIto::kVermilion, w + 0.5), Qt::NoBrush, size));
   m_range->setPen(QPen(okabeIto::kOrange, w));
-  m_range->setWhiskerWidth(m_presentation ? 18 : 12);
-  m_message->setFont(scaledFont(base, scale));
-  QPalette mp = m_message->palette();
-  mp.setColor(QPalette::WindowText, okabeIto::kVermilion);
-  m_message->setPalette(mp);
-  applyTableScale(*m_steps, base, scale);
-  applyTableScale(*m_totals, base, scale);
+  m_range->setWhiskerWidth(pick(12, 18));
+  styleNote(*m_message);
+  styleTable(*m_steps);
+  styleTable(*m_totals);
   m_plot->replot(QCustomPlot::rpQueuedReplot);
-}
-
-void WorkedQuantizationView::changeEvent(QEvent* event) {
-  QWidget::changeEvent(event);
-  if (event->type() == QEvent::PaletteChange) applyStyle();
 }
 
 QString WorkedQuantizationView::stepText(int row, int column) const { return cellText(*m_steps, row, column); }

@@ -3,9 +3,9 @@
 // element (x, x/s, round, +b, clipped code, x~ = s(n − b), error, saturated?), the per-part totals
 // (MSE, max error, saturated count) and a figure of x against x~ with each element's clip range.
 // It shows a core WorkedQuantization; it computes nothing.
-#include <QWidget>
 
 #include "core/quant/worked.h"
+#include "widgets/presentation_view.h"
 #include "widgets/table_export.h"
 
 class QCPErrorBars;
@@ -17,7 +17,7 @@ class QTableWidget;
 
 namespace quench::widgets {
 
-class WorkedQuantizationView : public QWidget {
+class WorkedQuantizationView : public PresentationView {
   Q_OBJECT
  public:
   /// Columns of the step table.
@@ -29,9 +29,6 @@ class WorkedQuantizationView : public QWidget {
   void setWorked(const WorkedQuantization& worked, const QString& title);
   /// Remove the data and show `message` instead (e.g. an input error, in red).
   void clear(const QString& message);
-  /// Presentation mode: fonts ≈ 1.6×, thicker lines and markers.
-  void setPresentation(bool on);
-  bool presentation() const { return m_presentation; }
 
   /// The text shown in the step table (row = element) and in the totals table (last row: all).
   QString stepText(int row, int column) const;
@@ -47,11 +44,8 @@ class WorkedQuantizationView : public QWidget {
   QCustomPlot* plot() const { return m_plot; }
   QTableWidget* stepWidget() const { return m_steps; }
 
- protected:
-  void changeEvent(QEvent* event) override;
-
  private:
-  void applyStyle();
+  void applyStyle() override;
   void fillPlot();
 
   QLabel* m_message;
@@ -66,7 +60,6 @@ class WorkedQuantizationView : public QWidget {
   QCPErrorBars* m_range;
   WorkedQuantization m_worked;
   bool m_hasData = false;
-  bool m_presentation = false;
 };
 
 }  // namespace quench::widgets
