@@ -9,29 +9,22 @@
 //    this one runs off the GUI thread, the newest request winning.
 // Plus presets, a presentation mode (fonts ≈ 1.6×, thick lines) and export of each worked example
 // as a figure (PNG/SVG/PDF) or a table (CSV, Markdown, LaTeX).
+// Each tool is its own widget on a shared base (classroom_tool.h; classroom_worked.h,
+// classroom_divergence.h, classroom_lm.h); the page holds the presets, the tool tabs, the
+// presentation switch, export and the session, and forwards the tools' inputs for tests.
 #include <QJsonObject>
 #include <QWidget>
 #include <functional>
-#include <memory>
-#include <optional>
 #include <span>
-#include <stop_token>
 #include <vector>
 
-#include "core/divergence/explicit_lm.h"
-#include "core/divergence/lm_convergence.h"
 #include "core/quant/types.h"
+#include "core/tensor/result.h"
 #include "widgets/figure_export.h"
 
-class QCheckBox;
 class QComboBox;
-class QLabel;
-class QLineEdit;
 class QPushButton;
-class QSpinBox;
 class QTabWidget;
-class QTableWidget;
-class QTimer;
 class QToolButton;
 
 namespace quench::widgets {
@@ -43,8 +36,11 @@ class WorkedQuantizationView;
 
 namespace quench::app {
 
-class JobRunner;
+class ClassroomTool;
+class DivergenceTool;
+class ExplicitLmTool;
 class TrainingTool;
+class WorkedQuantizationTool;
 
 class ClassroomPage : public QWidget {
   Q_OBJECT
@@ -97,10 +93,10 @@ class ClassroomPage : public QWidget {
   QJsonObject saveState() const;
   void restoreState(const QJsonObject& state);
 
-  widgets::WorkedQuantizationView* workedView() const { return m_workedView; }
-  widgets::DivergenceCalculatorView* divergenceView() const { return m_divView; }
-  widgets::ExplicitLmEditor* lmEditor() const { return m_lmEditor; }
-  widgets::LmDivergenceView* lmView() const { return m_lmView; }
+  widgets::WorkedQuantizationView* workedView() const;
+  widgets::DivergenceCalculatorView* divergenceView() const;
+  widgets::ExplicitLmEditor* lmEditor() const;
+  widgets::LmDivergenceView* lmView() const;
   /// Distillation and QAT, live (app/gui/training_tool.h).
   TrainingTool* trainingTool() const { return m_training; }
   /// The red note under the inputs of a tool ("" when all is well).
@@ -111,65 +107,19 @@ class ClassroomPage : public QWidget {
   void presentationRequested(bool on);
 
  private:
-  struct LmOutcome {
-    QString error;
-    std::optional<LmDivergence> exact;
-    std::vector<SampledKlPoint> curve;
-    std::size_t length = 0;
-    std::uint64_t seed = 0;
-    bool cancelled = false;
-  };
-
-  QWidget* buildWorkedTab();
-  QWidget* buildDivergenceTab();
-  QWidget* buildLmTab();
-  void syncPartRows();
-  void recomputeWorked();
-  void recomputeDivergence();
-  void scheduleLm();
-  void startLm();
-  void applyLmOutcome(const LmOutcome& out);
-  std::vector<PartParams> typedParams(QString* error) const;
-  void setParamRow(int row, const PartParams& p);
+  ClassroomTool* tool(Tool t) const;
   void showExportMenu(bool figure);
-  void applyPresentationFonts();
 
   QComboBox* m_presets;
   QToolButton* m_presentationButton;
   QPushButton* m_exportFigure;
   QPushButton* m_exportTable;
   QTabWidget* m_tools;
-  // worked quantization
-  QLineEdit* m_values;
-  QLineEdit* m_parts;
-  QComboBox* m_rounding;
-  QTableWidget* m_params;
-  QSpinBox* m_gridBits;
-  QComboBox* m_gridKind;
-  QLabel* m_workedError;
-  QLabel* m_cli;
-  widgets::WorkedQuantizationView* m_workedView;
-  // KL/JS
-  QLineEdit* m_p;
-  QLineEdit* m_q;
-  QCheckBox* m_normalize;
-  QComboBox* m_units;
-  QLabel* m_divError;
-  widgets::DivergenceCalculatorView* m_divView;
-  // explicit LM
-  widgets::ExplicitLmEditor* m_lmEditor;
-  QSpinBox* m_length;
-  QSpinBox* m_samples;
-  QSpinBox* m_seed;
-  QLabel* m_lmError;
-  widgets::LmDivergenceView* m_lmView;
-  QTimer* m_lmTimer;
-  JobRunner* m_lmJobs;  ///< the explicit-LM computation, newest request wins (JobPolicy::Supersede)
+  WorkedQuantizationTool* m_worked;
+  DivergenceTool* m_divergence;
+  ExplicitLmTool* m_lm;
   TrainingTool* m_training;
-
-  QString m_workedTitle, m_divTitle, m_lmTitle;
   bool m_presentation = false;
-  bool m_loading = false;  // suppress recomputation while a preset or state is loaded
 };
 
 }  // namespace quench::app

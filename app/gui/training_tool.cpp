@@ -9,6 +9,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -146,7 +147,7 @@ nlohmann::ordered_json intRule(int bits) {
 
 }  // namespace
 
-TrainingTool::TrainingTool(QWidget* parent) : QWidget(parent) {
+TrainingTool::TrainingTool(QWidget* parent) : ClassroomTool(parent) {
   m_jobs = new JobRunner(JobPolicy::Supersede, this);
   m_saveJobs = new JobRunner(JobPolicy::Parallel, this);
 
@@ -232,7 +233,7 @@ TrainingTool::TrainingTool(QWidget* parent) : QWidget(parent) {
   applyPreset(0);
   m_presets->setCurrentIndex(0);
   setStatus(tr("Pick a preset or set up a run, then press Start."));
-  applyFonts();
+  fitFormWidth();
 }
 
 TrainingTool::~TrainingTool() {
@@ -353,12 +354,7 @@ QWidget* TrainingTool::buildForm() {
   tform->addRow(tr("Held-out tokens:"), m_evalTokens);
   tform->addRow(tr("Seed:"), m_seed);
 
-  m_error = new QLabel(form);
-  m_error->setWordWrap(true);
-  QPalette ep = m_error->palette();
-  ep.setColor(QPalette::WindowText, widgets::okabeIto::kVermilion);
-  m_error->setPalette(ep);
-  m_error->setVisible(false);
+  m_error = makeErrorLabel();
   m_cli = new QLabel(form);
   m_cli->setWordWrap(true);
   m_cli->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -531,14 +527,10 @@ void TrainingTool::updateCli() {
   m_cli->setText(QStringLiteral("<small><code>quench-cli %1</code></small>").arg(shown.join(QLatin1Char(' ')).toHtmlEscaped()));
 }
 
-void TrainingTool::setError(const QString& text) {
-  m_error->setText(text);
-  m_error->setVisible(!text.isEmpty());
-}
+void TrainingTool::setError(const QString& text) { showError(text); }
 
 void TrainingTool::setStatus(const QString& text) { m_status->setText(text); }
 QString TrainingTool::statusText() const { return m_status->text(); }
-QString TrainingTool::errorText() const { return m_error->text(); }
 bool TrainingTool::isRunning() const { return m_jobs->isRunning(); }
 bool TrainingTool::canSave() const { return m_finished && m_finished->job && !m_finished->outcome.runs.empty(); }
 
@@ -834,23 +826,89 @@ void TrainingTool::saveModels(const QString& dir) {
       std::move(cb));
 }
 
-void TrainingTool::setPresentation(bool on) {
-  if (m_presentation == on) return;
-  m_presentation = on;
-  m_curves->setPresentation(on);
-  applyFonts();
+QCustomPlot* TrainingTool::plot() const { return m_curves->plot(); }
+
+QString TrainingTool::tableText(widgets::TableFormat, QString* error) const {
+  *error = tr("the training curves have no table: export the figure, or run quench-cli train … --json");
+  return {};
 }
 
-void TrainingTool::applyFonts() {
-  const double scale = m_presentation ? widgets::kPresentationScale : 1.0;
-  const QFont base = QWidget::font();
-  // The form's children inherit its font; the run controls and the status are set one by one.
-  m_form->setFont(widgets::scaledFont(base, scale));
-  for (QWidget* w : std::initializer_list<QWidget*>{m_start, m_pause, m_stop, m_save, m_stepLabel, m_status})
-    w->setFont(widgets::scaledFont(base, scale, w == m_stepLabel));
+QList<QWidget*> TrainingTool::selfScaling() const { return {m_curves}; }
+
+void TrainingTool::presentationChanged(bool on, double scale) {
+  m_presentation = on;
+  m_curves->setPresentation(on);
+  m_stepLabel->setFont(widgets::scaledFont(QWidget::font(), scale, true));
   m_progress->setMinimumHeight(int(12 * scale));
+  fitFormWidth();
+}
+
+void TrainingTool::fitFormWidth() {
+  // The form scrolls vertically; its width follows its content up to a cap, so the curves keep
+  // most of the tool.
   if (auto* scroll = qobject_cast<QScrollArea*>(m_form->parentWidget() ? m_form->parentWidget()->parentWidget() : nullptr))
     scroll->setMinimumWidth(std::min(m_form->sizeHint().width() + 24, 620));
+}
+
+QJsonObject TrainingTool::saveState() const {
+  const Settings s = settings();
+  QJsonObject o;
+  o[QStringLiteral("mode")] = int(s.mode);
+  o[QStringLiteral("model")] = s.model;
+  o[QStringLiteral("data")] = int(s.data);
+  o[QStringLiteral("texts")] = QJsonArray::fromStringList(s.texts);
+  o[QStringLiteral("sample_train")] = s.sampleTrain;
+  o[QStringLiteral("dim")] = s.dim;
+  o[QStringLiteral("hidden")] = s.hidden;
+  o[QStringLiteral("layers")] = s.layers;
+  o[QStringLiteral("heads")] = s.heads;
+  o[QStringLiteral("kv_heads")] = s.kvHeads;
+  o[QStringLiteral("tied")] = s.tied;
+  o[QStringLiteral("teacher_init")] = s.teacherInit;
+  o[QStringLiteral("runs")] = s.runs;
+  o[QStringLiteral("bits")] = s.bits;
+  o[QStringLiteral("steps")] = s.steps;
+  o[QStringLiteral("batch")] = s.batch;
+  o[QStringLiteral("seq_len")] = s.seqLen;
+  o[QStringLiteral("lr")] = s.lr;
+  o[QStringLiteral("warmup")] = s.warmup;
+  o[QStringLiteral("eval_every")] = s.evalEvery;
+  o[QStringLiteral("seed")] = double(s.seed);
+  o[QStringLiteral("eval_tokens")] = s.evalTokens;
+  return o;
+}
+
+void TrainingTool::restoreState(const QJsonObject& o) {
+  if (o.isEmpty()) return;
+  const Settings d = settings();  // what the session does not say stays as it is
+  Settings s = d;
+  auto num = [&](const char* key, int fallback) { return o[QLatin1String(key)].toInt(fallback); };
+  s.mode = Mode(std::clamp(num("mode", int(d.mode)), 0, 1));
+  s.model = o[QStringLiteral("model")].toString(d.model);
+  s.data = Data(std::clamp(num("data", int(d.data)), 0, 1));
+  if (o.contains(QStringLiteral("texts"))) {
+    s.texts.clear();
+    for (const QJsonValue& v : o[QStringLiteral("texts")].toArray()) s.texts << v.toString();
+  }
+  s.sampleTrain = num("sample_train", d.sampleTrain);
+  s.dim = num("dim", d.dim);
+  s.hidden = num("hidden", d.hidden);
+  s.layers = num("layers", d.layers);
+  s.heads = num("heads", d.heads);
+  s.kvHeads = num("kv_heads", d.kvHeads);
+  s.tied = o[QStringLiteral("tied")].toBool(d.tied);
+  s.teacherInit = o[QStringLiteral("teacher_init")].toBool(d.teacherInit);
+  s.runs = o[QStringLiteral("runs")].toString(d.runs);
+  s.bits = num("bits", d.bits);
+  s.steps = num("steps", d.steps);
+  s.batch = num("batch", d.batch);
+  s.seqLen = num("seq_len", d.seqLen);
+  s.lr = o[QStringLiteral("lr")].toDouble(d.lr);
+  s.warmup = num("warmup", d.warmup);
+  s.evalEvery = num("eval_every", d.evalEvery);
+  s.seed = qulonglong(std::max(0.0, o[QStringLiteral("seed")].toDouble(double(d.seed))));
+  s.evalTokens = num("eval_tokens", d.evalTokens);
+  setSettings(s);  // the spin boxes clamp what is out of their ranges
 }
 
 }  // namespace quench::app

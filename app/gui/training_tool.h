@@ -15,6 +15,8 @@
 
 #include <memory>
 
+#include "app/gui/classroom_tool.h"
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -33,7 +35,7 @@ namespace quench::app {
 
 class JobRunner;
 
-class TrainingTool : public QWidget {
+class TrainingTool : public ClassroomTool {
   Q_OBJECT
  public:
   enum class Mode { Distill = 0, Qat = 1 };
@@ -90,11 +92,24 @@ class TrainingTool : public QWidget {
   void saveModels(const QString& dir);
 
   QString statusText() const;
-  QString errorText() const;
+  QString errorText() const { return inputError(); }
   widgets::TrainingCurvesView* curves() const { return m_curves; }
-
-  void setPresentation(bool on);
   bool presentation() const { return m_presentation; }
+
+  // ClassroomTool
+  QString fileStem() const override { return QStringLiteral("training"); }
+  QCustomPlot* plot() const override;
+  /// The curves have no table: an empty string and the reason.
+  QString tableText(widgets::TableFormat format, QString* error) const override;
+  /// Training runs only when started: a recompute changes nothing.
+  void recompute() override {}
+  /// The form's settings (not the curves: a run is repeated by pressing Start).
+  QJsonObject saveState() const override;
+  void restoreState(const QJsonObject& state) override;
+
+ protected:
+  QList<QWidget*> selfScaling() const override;
+  void presentationChanged(bool on, double scale) override;
 
  signals:
   /// The run set ended: finished normally (`ok`), stopped or failed (`message` says which).
@@ -114,7 +129,7 @@ class TrainingTool : public QWidget {
   void applyEvent(const Event& e);
   void setError(const QString& text);
   void setStatus(const QString& text);
-  void applyFonts();
+  void fitFormWidth();
 
   // form
   QComboBox* m_presets;
@@ -145,7 +160,7 @@ class TrainingTool : public QWidget {
   QSpinBox* m_evalEvery;
   QSpinBox* m_seed;
   QSpinBox* m_evalTokens;
-  QLabel* m_error;
+  QLabel* m_error;  ///< the base's red note (makeErrorLabel)
   QLabel* m_cli;
   QWidget* m_form;
   // run controls
