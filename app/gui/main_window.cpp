@@ -1,7 +1,6 @@
 #include "app/gui/main_window.h"
 
 #include <H5public.h>
-#include <oneapi/tbb/version.h>
 #include <qcustomplot.h>
 
 #include <QAction>
@@ -32,6 +31,7 @@
 #include "app/gui/model_page.h"
 #include "app/gui/tensor_job.h"
 #include "app/gui/theme.h"
+#include "core/exec/parallel.h"
 #include "core/io/demo.h"
 #include "core/io/writer.h"
 #include "core/quant/codebook.h"
@@ -1084,7 +1084,7 @@ QString MainWindow::aboutText() {
       .arg(H5_VERS_MAJOR)
       .arg(H5_VERS_MINOR)
       .arg(H5_VERS_RELEASE)
-      .arg(QStringLiteral(TBB_VERSION_STRING), QString::fromLatin1(TBB_runtime_version()));
+      .arg(QString::fromStdString(exec::threadLibraryVersion()), QString::fromStdString(exec::threadLibraryRuntimeVersion()));
 }
 
 void MainWindow::showAbout() { QMessageBox::about(this, tr("About Quench"), aboutText()); }

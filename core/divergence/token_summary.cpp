@@ -1,14 +1,12 @@
 #include "core/divergence/token_summary.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
 #include <sstream>
 
+#include "core/exec/parallel.h"
 #include "core/simd/divergence_kernels.h"
 
 namespace quench {
@@ -119,9 +117,9 @@ Status TokenAccumulator::addRows(std::span<const float> p, std::span<const float
   std::vector<std::string> errors(rows);
   std::atomic<bool> failed{false};
   std::atomic<std::size_t> done{0};
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 16), [&](const tbb::blocked_range<std::size_t>& r) {
+  exec::parallelFor(0, rows, 16, [&](exec::Range r) {
     if (work.cancelled() || failed.load(std::memory_order_relaxed)) return;
-    for (std::size_t i = r.begin(); i != r.end(); ++i) {
+    for (std::size_t i = r.begin; i != r.end; ++i) {
       auto row = compareRow(p.subspan(i * vocab, vocab), q.subspan(i * vocab, vocab), kind,
                             trueTokens.empty() ? kNoToken : trueTokens[i]);
       if (!row) {

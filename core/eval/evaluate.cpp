@@ -6,9 +6,7 @@
 #include <set>
 #include <string>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
+#include "core/exec/parallel.h"
 #include "core/model/sampler.h"
 
 namespace quench::eval {
@@ -103,8 +101,8 @@ Status addRowsKeeping(const Matrix& lp, const Matrix& lq, std::span<const std::i
   std::vector<RowStats> stats(rows);
   std::vector<std::string> errors(rows);
   std::atomic<bool> failed{false};
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 16), [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t i = r.begin(); i != r.end() && !failed.load(std::memory_order_relaxed); ++i) {
+  exec::parallelFor(0, rows, 16, [&](exec::Range r) {
+    for (std::size_t i = r.begin; i != r.end && !failed.load(std::memory_order_relaxed); ++i) {
       const auto row = static_cast<Eigen::Index>(i);
       auto st = compareRow({lp.row(row).data(), vocab}, {lq.row(row).data(), vocab}, RowKind::Logits, next[i]);
       if (!st) {

@@ -1,12 +1,10 @@
 #include "core/eval/quant_view.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 
+#include "core/exec/parallel.h"
 #include "core/quant/calibrate.h"
 #include "core/quant/integer.h"
 #include "core/quant/partition.h"
@@ -24,8 +22,8 @@ double msSince(Clock::time_point start) {
 // x~ − x over the whole tensor, in parallel (64 Mi floats take a few ms on two threads).
 void computeErrors(std::span<const float> x, std::span<const float> xr, std::vector<float>& out) {
   out.resize(x.size());
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, x.size(), 1 << 16), [&](const auto& r) {
-    for (std::size_t i = r.begin(); i < r.end(); ++i) out[i] = xr[i] - x[i];
+  exec::parallelFor(0, x.size(), 1 << 16, [&](exec::Range r) {
+    for (std::size_t i = r.begin; i < r.end; ++i) out[i] = xr[i] - x[i];
   });
 }
 

@@ -12,8 +12,6 @@
 //
 // ggml's ne[0] is the innermost (contiguous) dimension, so the row-major Shape is ne reversed: a
 // Linear weight with ne = [in, out] is the row-major (out, in) matrix.
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <array>
@@ -25,6 +23,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "core/exec/parallel.h"
 #include "core/io/byte_cursor.h"
 #include "core/io/formats.h"
 #include "core/io/ggml_blocks.h"
@@ -293,9 +292,9 @@ class GgufReader final : public TensorReader {
     // Chunks of at least 32 Ki elements: large enough to amortise the task, small enough to check
     // the stop token often.
     const std::size_t chunk = std::max<std::size_t>(1, 32768 / perBlock);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, chunk), [&](const tbb::blocked_range<std::size_t>& r) {
+    exec::parallelFor(0, blocks, chunk, [&](exec::Range r) {
       if (work.cancelled()) return;
-      decodeToFloat(dt, src + r.begin() * blockBytes, r.size() * perBlock, out.values.data() + r.begin() * perBlock);
+      decodeToFloat(dt, src + r.begin * blockBytes, r.size() * perBlock, out.values.data() + r.begin * perBlock);
     });
     if (work.cancelled()) return makeError(m_path + ": reading '" + info.name + "' cancelled");
     return out;

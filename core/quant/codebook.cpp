@@ -1,13 +1,11 @@
 #include "core/quant/codebook.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cmath>
 
+#include "core/exec/parallel.h"
 #include "core/simd/codebook_kernels.h"
 
 namespace quench {
@@ -199,10 +197,10 @@ Status codebookTransform(std::span<const float> x, const Codebook& c, std::size_
     return makeError("codebook quantization: output buffers do not match the input size");
   const std::vector<float> mids = c.midpoints();
   const std::uint8_t zero = c.zeroIndex();
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nb, blocksPerChunk(blockSize)), [&](const auto& r) {
-    const std::size_t lo = r.begin() * blockSize, hi = std::min(n, r.end() * blockSize);
+  exec::parallelFor(0, nb, blocksPerChunk(blockSize), [&](exec::Range r) {
+    const std::size_t lo = r.begin * blockSize, hi = std::min(n, r.end * blockSize);
     simd::codebookQuantizeBlocks(x.data() + lo, hi - lo, blockSize, c.levels.data(), mids.data(), c.levels.size(),
-                                 zero, index.data() + lo, absmax.data() + r.begin(), recon.data() + lo);
+                                 zero, index.data() + lo, absmax.data() + r.begin, recon.data() + lo);
   });
   return {};
 }
@@ -221,9 +219,9 @@ Result<CodebookResult> quantizeCodebook(std::span<const float> x, const Codebook
   r.absmax.resize(nb);
   r.reconstruction.resize(n);
   std::atomic<std::size_t> done{0};
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nb, blocksPerChunk(B)), [&](const auto& range) {
+  exec::parallelFor(0, nb, blocksPerChunk(B), [&](exec::Range range) {
     if (work.cancelled()) return;
-    for (std::size_t b = range.begin(); b != range.end(); ++b) {
+    for (std::size_t b = range.begin; b != range.end; ++b) {
       const std::size_t lo = b * B, len = std::min(B, n - lo);
       const bool finite = std::all_of(x.begin() + lo, x.begin() + lo + len, [](float v) { return std::isfinite(v); });
       if (finite)
@@ -243,8 +241,8 @@ Result<CodebookResult> quantizeCodebook(std::span<const float> x, const Codebook
     r.doubleQuantized = true;
     r.dq = doubleQuantize(r.absmax, p.dqBlockSize);
     scaleUsed = &r.dq.absmax;
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 65536), [&](const auto& range) {
-      for (std::size_t i = range.begin(); i != range.end(); ++i)
+    exec::parallelFor(0, n, 65536, [&](exec::Range range) {
+      for (std::size_t i = range.begin; i != range.end; ++i)
         r.reconstruction[i] = (*scaleUsed)[i / B] * c.levels[index[i]];
     });
   }
@@ -253,8 +251,8 @@ Result<CodebookResult> quantizeCodebook(std::span<const float> x, const Codebook
   // Metadata per block: a 32-bit absmax, or an 8-bit code plus a share of the group scale.
   const double blockMetaBits = p.doubleQuant ? 8.0 : 32.0;
   r.parts.resize(nb);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nb, blocksPerChunk(B)), [&](const auto& range) {
-    for (std::size_t b = range.begin(); b != range.end(); ++b) {
+  exec::parallelFor(0, nb, blocksPerChunk(B), [&](exec::Range range) {
+    for (std::size_t b = range.begin; b != range.end; ++b) {
       const std::size_t lo = b * B, len = std::min(B, n - lo);
       PartReport& part = r.parts[b];
       part.size = len;

@@ -1,14 +1,13 @@
 #include "core/quant/float_format.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
+
+#include "core/exec/parallel.h"
 
 namespace quench {
 
@@ -253,9 +252,9 @@ Result<FloatQuantResult> quantizeFloat(std::span<const float> x, const FloatQuan
   // and its index, so the output is the same for any thread count.
   const std::size_t blocksPerChunk = std::max<std::size_t>(1, 16384 / block);
   std::atomic<std::size_t> done{0};
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nBlocks, blocksPerChunk), [&](const auto& range) {
+  exec::parallelFor(0, nBlocks, blocksPerChunk, [&](exec::Range range) {
     if (work.cancelled()) return;
-    for (std::size_t b = range.begin(); b != range.end(); ++b) {
+    for (std::size_t b = range.begin; b != range.end; ++b) {
       const std::size_t lo = b * block, hi = std::min(n, lo + block);
       double scale = 1.0;
       if (p.mxScale) {
@@ -288,8 +287,8 @@ Result<FloatQuantResult> quantizeFloat(std::span<const float> x, const FloatQuan
   const double bits = f.bits();
   const std::int64_t codeMax = (std::int64_t{1} << f.bits()) - 1;
   r.parts.resize(nBlocks);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nBlocks, blocksPerChunk), [&](const auto& range) {
-    for (std::size_t b = range.begin(); b != range.end(); ++b) {
+  exec::parallelFor(0, nBlocks, blocksPerChunk, [&](exec::Range range) {
+    for (std::size_t b = range.begin; b != range.end; ++b) {
       const std::size_t lo = b * block, hi = std::min(n, lo + block);
       PartReport& part = r.parts[b];
       part.size = hi - lo;

@@ -1,15 +1,12 @@
 #include "core/quant/integer.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/parallel_reduce.h>
-
 #include <atomic>
 #include <functional>
 #include <cmath>
 #include <limits>
 #include <string>
 
+#include "core/exec/parallel.h"
 #include "core/quant/scale_format.h"
 #include "core/simd/quant_kernels.h"
 
@@ -20,10 +17,10 @@ namespace {
 // First non-finite element, as an error that says what to do about it.
 Status checkFinite(std::span<const float> x) {
   // Fast path: a parallel SIMD count; only a tensor that has non-finite values is walked again.
-  const std::uint64_t bad = tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, x.size(), 1 << 16), std::uint64_t{0},
-      [&](const tbb::blocked_range<std::size_t>& r, std::uint64_t acc) {
-        return acc + simd::countNonFinite(x.data() + r.begin(), r.size());
+  const std::uint64_t bad = exec::parallelReduce(
+      0, x.size(), 1 << 16, std::uint64_t{0},
+      [&](exec::Range r, std::uint64_t acc) {
+        return acc + simd::countNonFinite(x.data() + r.begin, r.size());
       },
       std::plus<>());
   if (bad == 0) return {};
@@ -135,9 +132,9 @@ Result<std::vector<PartParams>> partParams(std::span<const float> x, const Parti
   std::vector<PartParams> out(parts);
   std::vector<std::string> errors(parts);
   std::atomic<bool> failed{false}, nonFinite{false};
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts), [&](const tbb::blocked_range<std::size_t>& r) {
+  exec::parallelFor(0, parts, 1, [&](exec::Range r) {
     std::vector<float> buf;
-    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
+    for (std::size_t j = r.begin; j < r.end && !work.cancelled(); ++j) {
       const auto size = static_cast<std::size_t>(partition.partSize(j));
       std::span<const float> values;
       if (partition.isStrided() && (partition.run(j).stride == 1 || size == 1)) {
@@ -295,9 +292,9 @@ Status quantizeCore(QuantResult& res, std::span<const float> x, const Partition&
   sizeBuffers(res, x.size(), parts.size(), codes);
   // Per-part error sums, merged afterwards into the total (no second pass over the tensor).
   std::vector<ErrorAccumulator> acc(parts.size());
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+  exec::parallelFor(0, parts.size(), 1, [&](exec::Range r) {
     PartScratch scratch;
-    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j)
+    for (std::size_t j = r.begin; j < r.end && !work.cancelled(); ++j)
       quantizePart(res, x, partition, j, parts[j], rounding, arithmetic, scaleFormat, storesZeroPoint, seed, acc[j],
                    scratch);
   });
@@ -320,9 +317,9 @@ Status quantizeFused(QuantResult& res, std::span<const float> x, const Partition
   std::vector<std::string> calErrors(parts), partErrors(parts);
   std::atomic<bool> failed{false}, nonFinite{false};
   const bool storesZeroPoint = !params.symmetric;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts), [&](const tbb::blocked_range<std::size_t>& r) {
+  exec::parallelFor(0, parts, 1, [&](exec::Range r) {
     PartScratch scratch;
-    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
+    for (std::size_t j = r.begin; j < r.end && !work.cancelled(); ++j) {
       const std::span<const float> values =
           x.subspan(static_cast<std::size_t>(partition.run(j).start), static_cast<std::size_t>(partition.partSize(j)));
       if (simd::countNonFinite(values.data(), values.size()) != 0) {

@@ -1,11 +1,10 @@
 #include "core/quant/llm_int8.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
+
+#include "core/exec/parallel.h"
 
 namespace quench {
 
@@ -52,9 +51,9 @@ void int8Product(std::span<const float> x, std::span<const float> w, std::size_t
   for (std::size_t j = 0; j < F; ++j)
     if (use[j])
       for (std::size_t o = 0; o < O; ++o) qw[j * O + o] = static_cast<std::int32_t>(int8Code(w[j * O + o], sw[o]));
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, T), [&](const auto& r) {
+  exec::parallelFor(0, T, 1, [&](exec::Range r) {
     std::vector<std::int64_t> acc(O);
-    for (std::size_t t = r.begin(); t != r.end(); ++t) {
+    for (std::size_t t = r.begin; t != r.end; ++t) {
       std::fill(acc.begin(), acc.end(), 0);
       for (std::size_t j = 0; j < F; ++j) {
         if (!use[j]) continue;
@@ -71,8 +70,8 @@ void int8Product(std::span<const float> x, std::span<const float> w, std::size_t
 // Exact product over the feature columns with use[j], in double, added into y.
 void exactProduct(std::span<const float> x, std::span<const float> w, std::size_t T, std::size_t F, std::size_t O,
                   const std::vector<std::uint8_t>& use, std::vector<double>& y) {
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, T), [&](const auto& r) {
-    for (std::size_t t = r.begin(); t != r.end(); ++t)
+  exec::parallelFor(0, T, 1, [&](exec::Range r) {
+    for (std::size_t t = r.begin; t != r.end; ++t)
       for (std::size_t j = 0; j < F; ++j) {
         if (!use[j]) continue;
         const double a = x[t * F + j];

@@ -1,13 +1,12 @@
 #include "core/quant/prune.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <numeric>
 #include <string>
+
+#include "core/exec/parallel.h"
 
 namespace quench {
 
@@ -74,8 +73,8 @@ void finish(std::span<const float> x, PruneResult& r, std::size_t unit, double b
   r.prunedFraction = n ? static_cast<double>(r.pruned) / static_cast<double>(n) : 0.0;
   const std::size_t units = unit == 0 ? 0 : (n + unit - 1) / unit;
   r.parts.resize(units);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, units), [&](const auto& range) {
-    for (std::size_t u = range.begin(); u != range.end(); ++u) {
+  exec::parallelFor(0, units, 1, [&](exec::Range range) {
+    for (std::size_t u = range.begin; u != range.end; ++u) {
       const std::size_t lo = u * unit, len = std::min(unit, n - lo);
       PartReport& p = r.parts[u];
       p.size = len;
@@ -106,9 +105,9 @@ Result<PruneResult> pruneMagnitude(std::span<const float> x, const MagnitudePrun
   if (n > 0) {
     const auto k = static_cast<std::size_t>(std::floor(p.fraction * static_cast<double>(unit)));
     const std::size_t units = n / unit;
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, units), [&](const auto& range) {
+    exec::parallelFor(0, units, 1, [&](exec::Range range) {
       if (work.cancelled()) return;
-      for (std::size_t u = range.begin(); u != range.end(); ++u) pruneSmallest(x, u * unit, (u + 1) * unit, k, r.kept, r.reconstruction);
+      for (std::size_t u = range.begin; u != range.end; ++u) pruneSmallest(x, u * unit, (u + 1) * unit, k, r.kept, r.reconstruction);
     });
     if (work.cancelled()) return makeError("magnitude pruning: cancelled");
   }
@@ -128,9 +127,9 @@ Result<PruneResult> pruneNM(std::span<const float> x, const NmPruneParams& p, co
   r.reconstruction.assign(x.begin(), x.end());
   r.kept.assign(n, 1);
   const std::size_t rows = n == 0 ? 0 : n / row;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows), [&](const auto& range) {
+  exec::parallelFor(0, rows, 1, [&](exec::Range range) {
     if (work.cancelled()) return;
-    for (std::size_t rw = range.begin(); rw != range.end(); ++rw)
+    for (std::size_t rw = range.begin; rw != range.end; ++rw)
       for (std::size_t lo = rw * row; lo < (rw + 1) * row; lo += M) {
         const std::size_t hi = std::min(lo + M, (rw + 1) * row), len = hi - lo;
         if (len > N) pruneSmallest(x, lo, hi, len - N, r.kept, r.reconstruction);

@@ -618,8 +618,7 @@ void HistogramAccumulate(const float* HWY_RESTRICT x, std::size_t n, double lo, 
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "core/exec/parallel.h"
 
 namespace quench::simd {
 
@@ -749,8 +748,8 @@ void quantizeRowsInt8Absmax(const float* x, std::size_t rows, std::size_t cols, 
     return;
   }
   const bool stream = rows * cols * sizeof(float) >= kStreamBytes;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows), [&](const tbb::blocked_range<std::size_t>& rr) {
-    HWY_DYNAMIC_DISPATCH(QuantizeRowsI8Absmax)(x, rr.begin(), rr.end(), cols, codes, scales, recon, stream);
+  exec::parallelFor(0, rows, 1, [&](exec::Range rr) {
+    HWY_DYNAMIC_DISPATCH(QuantizeRowsI8Absmax)(x, rr.begin, rr.end, cols, codes, scales, recon, stream);
   });
 }
 
@@ -775,8 +774,8 @@ void quantizeGroupsInt4MinMax(const float* x, std::size_t n, std::size_t group, 
                               float* scales, std::int32_t* zeros, float* recon) {
   const std::size_t groups = (n + group - 1) / group;
   const bool stream = n * sizeof(float) >= kStreamBytes;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 64), [&](const tbb::blocked_range<std::size_t>& gr) {
-    HWY_DYNAMIC_DISPATCH(QuantizeGroupsU4MinMax)(x, gr.begin(), gr.end(), n, group, codes, scales, zeros, recon, stream);
+  exec::parallelFor(0, groups, 64, [&](exec::Range gr) {
+    HWY_DYNAMIC_DISPATCH(QuantizeGroupsU4MinMax)(x, gr.begin, gr.end, n, group, codes, scales, zeros, recon, stream);
   });
 }
 

@@ -1,13 +1,11 @@
 #include "core/stats/error_figures.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_reduce.h>
-
 #include <algorithm>
 #include <cstring>
 #include <cassert>
 #include <cmath>
 
+#include "core/exec/parallel.h"
 #include "core/simd/quant_kernels.h"
 
 namespace quench {
@@ -94,12 +92,12 @@ void ErrorAccumulator::add(std::span<const float> x, std::span<const float> xr, 
     a = accumulate(x.data(), xr.data(), x.size());
     a.saturated += countNonZero(sat.data(), sat.size());
   } else {
-    a = tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, x.size(), kGrain), ErrorAccumulator{},
-        [&](const tbb::blocked_range<std::size_t>& r, ErrorAccumulator acc) {
-          ErrorAccumulator c = accumulate(x.data() + r.begin(), xr.data() + r.begin(), r.size());
+    a = exec::parallelReduce(
+        0, x.size(), kGrain, ErrorAccumulator{},
+        [&](exec::Range r, ErrorAccumulator acc) {
+          ErrorAccumulator c = accumulate(x.data() + r.begin, xr.data() + r.begin, r.size());
           if (!sat.empty())
-            c.saturated += countNonZero(sat.data() + r.begin(), r.size());
+            c.saturated += countNonZero(sat.data() + r.begin, r.size());
           acc.merge(c);
           return acc;
         },

@@ -1,15 +1,11 @@
 #include "core/stats/histogram.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_for.h>
-#include <tbb/parallel_reduce.h>
-
 #include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <numeric>
 
+#include "core/exec/parallel.h"
 #include "core/simd/quant_kernels.h"
 
 namespace quench {
@@ -28,11 +24,11 @@ std::pair<double, double> rangeOrUnit(double lo, double hi) { return automaticHi
 // autoRange with SIMD finite min/max over parallel chunks (same result: min/max are exact).
 std::pair<double, double> autoRangeParallel(std::span<const float> x) {
   using MinMax = std::pair<double, double>;
-  const MinMax m = tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, x.size(), 1 << 16), MinMax{INFINITY, -INFINITY},
-      [&](const tbb::blocked_range<std::size_t>& r, MinMax acc) {
+  const MinMax m = exec::parallelReduce(
+      0, x.size(), 1 << 16, MinMax{INFINITY, -INFINITY},
+      [&](exec::Range r, MinMax acc) {
         float lo = 0, hi = 0;
-        if (simd::finiteMinMax(x.data() + r.begin(), r.size(), lo, hi))
+        if (simd::finiteMinMax(x.data() + r.begin, r.size(), lo, hi))
           acc = {std::min<double>(acc.first, lo), std::max<double>(acc.second, hi)};
         return acc;
       },
@@ -93,24 +89,24 @@ Histogram computeHistogram(std::span<const float> x, std::size_t bins,
     std::vector<std::uint64_t> counts;
     std::uint64_t outside[4] = {0, 0, 0, 0};
   };
-  tbb::enumerable_thread_specific<Local> locals([bins] {
+  exec::PerThread<Local> locals([bins] {
     Local l;
     l.counts.assign(bins, 0);
     return l;
   });
   constexpr std::size_t kGrain = 1 << 18;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, x.size(), kGrain), [&](const tbb::blocked_range<std::size_t>& r) {
+  exec::parallelFor(0, x.size(), kGrain, [&](exec::Range r) {
     if (work.cancelled()) return;
     Local& l = locals.local();
-    simd::histogramAccumulate(x.data() + r.begin(), r.size(), h.lo, h.hi, l.counts.data(), bins, l.outside);
+    simd::histogramAccumulate(x.data() + r.begin, r.size(), h.lo, h.hi, l.counts.data(), bins, l.outside);
   });
-  for (const Local& l : locals) {
+  locals.forEach([&h, bins](const Local& l) {
     for (std::size_t i = 0; i < bins; ++i) h.counts[i] += l.counts[i];
     h.below += l.outside[0];
     h.above += l.outside[1];
     h.nan += l.outside[2];
     h.inf += l.outside[3];
-  }
+  });
   return h;
 }
 

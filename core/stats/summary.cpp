@@ -1,11 +1,9 @@
 #include "core/stats/summary.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_reduce.h>
-
 #include <algorithm>
 #include <cmath>
 
+#include "core/exec/parallel.h"
 #include "core/simd/summary_kernels.h"
 
 namespace quench {
@@ -31,16 +29,16 @@ Summary toSummary(const SummaryMoments& m) {
 // The scalar specification: one sequential two-pass sweep in double (simd::summaryMoments_ref).
 Summary summarize_ref(std::span<const float> x) { return toSummary(simd::summaryMoments_ref(x.data(), x.size())); }
 
-// Chunks of 64 Ki floats (256 KiB: the SIMD kernel's second pass runs from L2) reduced by TBB and
-// merged with Chan et al.'s pairwise update, so that the result depends on the split only through
-// rounding.
+// Chunks of 64 Ki floats (256 KiB: the SIMD kernel's second pass runs from L2) reduced in parallel
+// and merged in chunk order with Chan et al.'s pairwise update (exec::parallelReduce), so that the
+// result is the same on any number of threads.
 Summary summarize(std::span<const float> x, const Work& work) {
   constexpr std::size_t kGrain = 1 << 16;
-  const SummaryMoments m = tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, x.size(), kGrain), SummaryMoments{},
-      [&](const tbb::blocked_range<std::size_t>& r, SummaryMoments acc) {
+  const SummaryMoments m = exec::parallelReduce(
+      0, x.size(), kGrain, SummaryMoments{},
+      [&](exec::Range r, SummaryMoments acc) {
         if (work.cancelled()) return acc;
-        return simd::mergeSummaryMoments(acc, simd::summaryMoments(x.data() + r.begin(), r.size()));
+        return simd::mergeSummaryMoments(acc, simd::summaryMoments(x.data() + r.begin, r.size()));
       },
       simd::mergeSummaryMoments);
   return toSummary(m);

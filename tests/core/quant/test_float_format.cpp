@@ -7,9 +7,8 @@
 #include <cstring>
 #include <random>
 
-#include <tbb/global_control.h>
-
 #include "common/fuzzy.h"
+#include "core/exec/parallel.h"
 #include "core/quant/float_format.h"
 #include "core/tensor/dtype.h"
 
@@ -407,7 +406,7 @@ class TestFloatFormat : public QObject {
       QCOMPARE(r1->codes[i], std::int32_t{encodeFloat(f, 2.25f, Rounding::Stochastic, 42, i).code});
     {
       // one thread gives the same draws as the default pool
-      tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+      exec::ThreadLimit one(1);
       QCOMPARE(quantizeFloat(x, p)->codes, r1->codes);
     }
     p.seed = 43;
