@@ -34,6 +34,13 @@ void parallelFor(std::size_t begin, std::size_t end, std::size_t grain, const st
 /// parallelFor with grain 1 over [0, n): one index may be one task (rows, heads, blocks).
 inline void parallelFor(std::size_t n, const std::function<void(Range)>& body) { parallelFor(0, n, 1, body); }
 
+/// f(i) for every i in [0, n), in parallel, one index per task at the finest (sequences, windows).
+inline void parallelForEach(std::size_t n, const std::function<void(std::size_t)>& f) {
+  parallelFor(0, n, 1, [&f](Range r) {
+    for (std::size_t i = r.begin; i < r.end; ++i) f(i);
+  });
+}
+
 /// Reduces [begin, end) cut into chunks of `chunk` ≥ 1 elements (the last may be shorter):
 /// partial_i = body(chunk_i, identity) in parallel, then join(…join(join(identity, partial_0),
 /// partial_1)…) in chunk order. One partial result is kept per chunk: choose `chunk` so that

@@ -14,9 +14,6 @@
 //    (d, m, dmin are fp16).
 #include "core/ggml/quants.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -26,6 +23,7 @@
 #include <limits>
 #include <string>
 
+#include "core/exec/parallel.h"
 #include "core/tensor/dtype.h"
 
 namespace quench::ggml {
@@ -1247,9 +1245,10 @@ Status quantizeMatrix(Type t, std::span<const float> src, std::int64_t rows, std
   std::atomic<bool> failed{false};
   std::string firstError;
   std::atomic_flag errorTaken = ATOMIC_FLAG_INIT;
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, rows, grain), [&](const tbb::blocked_range<std::int64_t>& r) {
+  exec::parallelFor(0, static_cast<std::size_t>(rows), static_cast<std::size_t>(grain), [&](exec::Range r) {
     if (failed.load(std::memory_order_relaxed) || work.cancelled()) return;
-    Status s = quantizeRange(t, src, r.begin(), r.end(), cols, qw, dst, false);
+    Status s = quantizeRange(t, src, static_cast<std::int64_t>(r.begin), static_cast<std::int64_t>(r.end), cols, qw,
+                             dst, false);
     if (!s) {
       failed = true;
       if (!errorTaken.test_and_set()) firstError = s.error().message;

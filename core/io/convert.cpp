@@ -1,12 +1,10 @@
 #include "core/io/convert.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <bit>
 #include <cmath>
 #include <cstring>
 
+#include "core/exec/parallel.h"
 #include "core/io/mapped_file.h"
 
 namespace quench {
@@ -42,10 +40,10 @@ std::string_view modeName(ConvertDType m) {
 void convertElements(DType from, DType to, const std::uint8_t* src, std::size_t count, std::uint8_t* dst) {
   const std::size_t inSize = dtypeSize(from);
   const std::size_t outSize = dtypeSize(to);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, (count + kChunk - 1) / kChunk, 1),
-                    [&](const tbb::blocked_range<std::size_t>& r) {
+  exec::parallelFor(0, (count + kChunk - 1) / kChunk, 1,
+                    [&](exec::Range r) {
                       std::vector<float> f;
-                      for (std::size_t c = r.begin(); c < r.end(); ++c) {
+                      for (std::size_t c = r.begin; c < r.end; ++c) {
                         const std::size_t first = c * kChunk;
                         const std::size_t n = std::min(kChunk, count - first);
                         const std::uint8_t* in = src + first * inSize;

@@ -1,13 +1,11 @@
 #include "core/stats/tensor_summary.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_reduce.h>
-
 #include <atomic>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "core/exec/parallel.h"
 #include "core/io/mapped_file.h"
 #include "core/simd/summary_kernels.h"
 
@@ -108,10 +106,10 @@ Summary summarizeElements(DType t, const std::uint8_t* bytes, std::size_t count,
   if (size == 0 || count == 0) return {};
   const std::size_t chunks = (count + kChunk - 1) / kChunk;
   std::atomic<std::size_t> done{0};
-  const SummaryMoments m = tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, chunks, 1), SummaryMoments{},
-      [&](const tbb::blocked_range<std::size_t>& r, SummaryMoments acc) {
-        for (std::size_t c = r.begin(); c < r.end(); ++c) {
+  const SummaryMoments m = exec::parallelReduce(
+      0, chunks, 1, SummaryMoments{},
+      [&](exec::Range r, SummaryMoments acc) {
+        for (std::size_t c = r.begin; c < r.end; ++c) {
           if (work.cancelled()) return acc;
           const std::size_t first = c * kChunk;
           const std::size_t n = std::min(kChunk, count - first);

@@ -1,13 +1,12 @@
 #include "core/train/data.h"
 
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
+#include "core/exec/parallel.h"
 #include "core/model/sampler.h"
 
 namespace quench::train {
@@ -120,7 +119,8 @@ Result<TokenData> sampledData(const Network<float>& teacher, const float* params
   const int total = o.trainSequences + o.heldoutSequences;
   std::vector<std::vector<int>> seqs(static_cast<std::size_t>(total));
   std::atomic<int> done{0};
-  tbb::parallel_for(0, total, [&](int i) {
+  exec::parallelForEach(static_cast<std::size_t>(total), [&](std::size_t index) {
+    const int i = static_cast<int>(index);
     if (work.cancelled()) return;
     model::Sampler sampler(1.0f, o.seed + static_cast<std::uint64_t>(i));
     SequenceCache<float> cache;

@@ -1,11 +1,10 @@
 #include "core/train/trainer.h"
 
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <chrono>
 #include <ctime>
 
+#include "core/exec/parallel.h"
 #include "core/train/model_io.h"
 #include "core/train/optimizer.h"
 
@@ -174,7 +173,7 @@ Result<std::vector<float>> initialStudent(const ParameterLayout& teacher, std::s
 std::vector<MatrixT<float>> windowLogits(const Network<float>& model, std::span<const float> params,
                                          const std::vector<std::vector<int>>& windows) {
   std::vector<MatrixT<float>> out(windows.size());
-  tbb::parallel_for(std::size_t{0}, windows.size(), [&](std::size_t w) {
+  exec::parallelForEach(windows.size(), [&](std::size_t w) {
     SequenceCache<float> cache;
     model.forward(params.data(), windows[w], cache);
     out[w] = std::move(cache.logits);
@@ -191,7 +190,7 @@ HeldoutFigures evaluateHeldout(const Network<float>& model, std::span<const floa
   };
   std::vector<Part> parts(windows.size());
   const int V = model.layout().config().vocabSize;
-  tbb::parallel_for(std::size_t{0}, windows.size(), [&](std::size_t w) {
+  exec::parallelForEach(windows.size(), [&](std::size_t w) {
     SequenceCache<float> cache;
     model.forward(params.data(), windows[w], cache);
     Part& p = parts[w];
@@ -333,11 +332,11 @@ Result<TrainOutcome> runTraining(const TrainSetup& setup, const TrainObserver& o
     if (work.cancelled()) return makeError("cancelled");
     for (auto& w : windows) w = sampler.next();
     if (needTeacher)
-      tbb::parallel_for(0, B, [&](int b) {
+      exec::parallelForEach(static_cast<std::size_t>(B), [&](std::size_t b) {
         teacher.forward(setup.teacherParams.data(), windows[static_cast<std::size_t>(b)].first(static_cast<std::size_t>(n)),
                         teacherCaches[static_cast<std::size_t>(b)]);
       });
-    tbb::parallel_for(std::size_t{0}, tasks, [&](std::size_t task) {
+    exec::parallelForEach(tasks, [&](std::size_t task) {
       const std::size_t r = trained[task / static_cast<std::size_t>(groups)];
       const int g = static_cast<int>(task % static_cast<std::size_t>(groups));
       RunState& st = runs[r];

@@ -12,14 +12,13 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 
-#include <tbb/global_control.h>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "common/fuzzy.h"
+#include "core/exec/parallel.h"
 #include "core/train/job.h"
 
 using namespace quench;
@@ -139,7 +138,7 @@ class TestTrainer : public QObject {
     const TrainOutcome a = run(q);
     TrainOutcome b;
     {
-      tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+      exec::ThreadLimit one(1);
       b = run(q);
     }
     QCOMPARE(a.runs.size(), std::size_t{3});
@@ -332,7 +331,7 @@ class TestTrainer : public QObject {
       }
     }
     {
-      tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+      exec::ThreadLimit one(1);
       auto b = sampledData(net, m->params.data(), m->files.tokenizer->bosId(), o);
       QVERIFY(b.ok());
       QVERIFY(b->train == a->train && b->heldout == a->heldout);
