@@ -22,6 +22,7 @@
 #include "core/quant/integer_method.h"
 #include "core/quant/llm_int8.h"
 #include "core/quant/scale_format.h"
+#include "core/recipe/quantize_model.h"
 #include "core/recipe/recipe.h"
 
 namespace quench::cli {
@@ -259,11 +260,11 @@ int runTextbook(const QuantizeOptions& o) {
 }
 
 // The parts of a result (HQQ's fractional zero points in place of the integer ones).
-Json partsJson(const QuantResult& r) {
+Json partsJson(const std::vector<PartReport>& reports, const std::optional<AwareReport>& aware) {
   Json parts = Json::array();
-  const std::vector<double>* zeros = r.aware && !r.aware->zeroPoints.empty() ? &r.aware->zeroPoints : nullptr;
-  for (std::size_t j = 0; j < r.parts.size(); ++j)
-    parts.push_back(partJson(r.parts[j], zeros && j < zeros->size() ? std::optional<double>((*zeros)[j]) : std::nullopt));
+  const std::vector<double>* zeros = aware && !aware->zeroPoints.empty() ? &aware->zeroPoints : nullptr;
+  for (std::size_t j = 0; j < reports.size(); ++j)
+    parts.push_back(partJson(reports[j], zeros && j < zeros->size() ? std::optional<double>((*zeros)[j]) : std::nullopt));
   return parts;
 }
 
@@ -271,9 +272,9 @@ Json partsJson(const QuantResult& r) {
 // (‖XWᵀ − XŴᵀ‖²_F / N), "layer_output_error_rtn" (the recipe without the step; smoothquant: W8A8
 // without smoothing), "alpha" (awq: the chosen α; smoothquant: the α used), null where the step
 // has no such figure; awq adds "alpha_curve", awq/smoothquant "smoothing", rotate "rotation_block".
-void addAwareJson(Json& j, const QuantResult& r) {
-  if (!r.aware) return;
-  const AwareReport& a = *r.aware;
+void addAwareJson(Json& j, const std::optional<AwareReport>& aware) {
+  if (!aware) return;
+  const AwareReport& a = *aware;
   j["aware"] = a.method;
   j["layer_output_error"] = a.layerOutputError ? number(*a.layerOutputError) : Json(nullptr);
   j["layer_output_error_rtn"] = a.layerOutputErrorRtn ? number(*a.layerOutputErrorRtn) : Json(nullptr);
@@ -393,90 +394,45 @@ int runTensor(const QuantizeOptions& o) {
   out["shape"] = t->shape;
   out["method"] = Json::parse(methodParamsToJson(*params));
   mergeInto(out, figuresJson(r->total));
-  addAwareJson(out, *r);
-  out["parts"] = partsJson(*r);
+  addAwareJson(out, r->aware);
+  out["parts"] = partsJson(r->parts, r->aware);
   if (threshold) addColumnReport(out, *t, *threshold);
   std::cout << out.dump(2) << '\n';
   return 0;
 }
 
+// The whole model through core's quantizeModel: the same writer and figures as the workbench's
+// export; --out streams one tensor at a time.
 int runRecipe(const QuantizeOptions& o) {
   auto recipe = loadRecipe(o.recipe);
   if (!recipe) return fail(recipe.error().message);
   auto reader = openTensorFile(o.file);
   if (!reader) return fail(reader.error().message);
-  Json tensors = Json::array();
-  std::vector<OutTensor> out;
-  std::vector<bool> transformed((*reader)->tensors().size(), false);
-  // Totals over every transformed tensor, from sums over the finite pairs.
-  double sumE2 = 0, sumX2 = 0, sumR2 = 0, dot = 0, bits = 0, maxErr = 0;
-  std::uint64_t numel = 0, finite = 0, saturated = 0, nan = 0, inf = 0;
-  auto sink = [&](const FloatTensor& t, std::size_t rule, QuantResult&& r) -> Status {
-    for (std::size_t i = 0; i < t.values.size(); ++i) {
-      const double a = t.values[i], b = r.reconstruction[i];
-      if (!std::isfinite(a) || !std::isfinite(b)) continue;
-      sumE2 += (a - b) * (a - b);
-      sumX2 += a * a;
-      sumR2 += b * b;
-      dot += a * b;
-      ++finite;
-    }
-    numel += r.total.numel;
-    saturated += r.total.saturated;
-    nan += r.total.nan;
-    inf += r.total.inf;
-    bits += r.total.bitsPerParam * static_cast<double>(r.total.numel);
-    maxErr = std::max(maxErr, r.total.maxAbsError);
-    Json j;
-    j["tensor"] = t.name;
-    j["shape"] = t.shape;
-    j["rule"] = rule;
-    j["method"] = Json::parse(methodParamsToJson(recipe->rules[rule].params));
-    mergeInto(j, figuresJson(r.total));
-    addAwareJson(j, r);
-    j["parts"] = partsJson(r);
-    tensors.push_back(std::move(j));
-    if (!o.out.empty()) {
-      out.push_back(OutTensor::fromFloats(t.name, t.shape, r.reconstruction));
-      if (o.codes) addCodes(out, t, r);
-      if (auto idx = (*reader)->find(t.name)) transformed[*idx] = true;
-    }
-    return {};
-  };
   std::optional<Imatrix> imatrix;
   if (!o.imatrix.empty()) {
     auto m = loadImatrix(o.imatrix);
     if (!m) return fail(m.error().message);
     imatrix = std::move(*m);
   }
-  auto n = applyRecipe(**reader, *recipe, sink, {}, imatrix ? &*imatrix : nullptr);
-  if (!n) return fail(n.error().message);
-  if (!o.out.empty()) {
-    // Tensors no rule selected are written unchanged (as float32), so the output is a whole model.
-    for (std::size_t i = 0; i < transformed.size(); ++i) {
-      if (transformed[i]) continue;
-      auto t = (*reader)->readFloat(i);
-      if (!t) return fail(t.error().message);
-      out.push_back(OutTensor::fromFloats(t->name, t->shape, t->values));
-    }
-    if (Status s = writeTensorFile(o.out, out, {{"quench_recipe", recipeToJson(*recipe)}}); !s) return fail(s.error().message);
-  }
-  ErrorFigures total;
-  total.numel = numel;
-  total.nan = nan;
-  total.inf = inf;
-  total.mse = finite ? sumE2 / static_cast<double>(finite) : 0.0;
-  total.rmse = std::sqrt(total.mse);
-  total.maxAbsError = maxErr;
-  total.sqnrDb = sumE2 == 0 ? INFINITY : sumX2 == 0 ? -INFINITY : 10 * std::log10(sumX2 / sumE2);
-  total.cosine = sumX2 > 0 && sumR2 > 0 ? dot / std::sqrt(sumX2 * sumR2) : (sumX2 == sumR2 ? 1.0 : 0.0);
-  total.saturated = saturated;
-  total.saturatedFraction = numel ? static_cast<double>(saturated) / static_cast<double>(numel) : 0.0;
-  setStorage(total, bits);
+  auto model = quantizeModel(**reader, *recipe, QuantizeModelOptions{o.out, o.codes, imatrix ? &*imatrix : nullptr});
+  if (!model) return fail(model.error().message);
+  const ErrorFigures& total = model->total;
   if (!o.json) {
-    std::cout << *n << " tensors transformed: mse " << total.mse << ", sqnr " << total.sqnrDb << " dB, "
-              << total.bitsPerParam << " bits/param\n";
+    std::cout << model->tensors.size() << " tensors transformed: mse " << total.mse << ", sqnr " << total.sqnrDb
+              << " dB, " << total.bitsPerParam << " bits/param\n";
     return 0;
+  }
+  Json tensors = Json::array();
+  for (const QuantizedTensor& t : model->tensors) {
+    Json j;
+    j["tensor"] = t.name;
+    j["shape"] = t.shape;
+    j["rule"] = t.rule;
+    j["method"] = Json::parse(methodParamsToJson(recipe->rules[t.rule].params));
+    mergeInto(j, figuresJson(t.figures));
+    addAwareJson(j, t.aware);
+    j["parts"] = partsJson(t.parts, t.aware);
+    tensors.push_back(std::move(j));
   }
   Json j;
   j["tensors"] = std::move(tensors);

@@ -33,8 +33,8 @@
 #include "app/gui/theme.h"
 #include "core/exec/parallel.h"
 #include "core/io/demo.h"
-#include "core/io/writer.h"
 #include "core/quant/codebook.h"
+#include "core/recipe/quantize_model.h"
 #include "widgets/error_view.h"
 #include "widgets/figure_export.h"
 #include "widgets/figures_panel.h"
@@ -63,33 +63,12 @@ struct FileOpened {
   QString error;
 };
 
-// Writes every tensor of `reader`: the reconstruction of those the recipe selects, the others
-// unchanged (float32), in file order, with the recipe in the metadata (as quench-cli quantize).
+// Writes the quantized model through core's quantizeModel (the writer quench-cli quantize --recipe
+// --out uses): every tensor in file order, the selected ones as their reconstruction, streaming.
 QString writeQuantizedFile(const TensorReader& reader, const Recipe& recipe, const QString& fileName, const Work& work) {
-  const auto& infos = reader.tensors();
-  std::vector<std::optional<OutTensor>> written(infos.size());
-  auto sink = [&](const FloatTensor& t, std::size_t, QuantResult&& r) -> Status {
-    if (auto i = reader.find(t.name)) written[*i] = OutTensor::fromFloats(t.name, t.shape, r.reconstruction);
-    return {};
-  };
-  auto n = applyRecipe(reader, recipe, sink, work);
-  if (!n) return QString::fromStdString(n.error().message);
-  std::vector<OutTensor> out;
-  out.reserve(infos.size());
-  for (std::size_t i = 0; i < infos.size(); ++i) {
-    if (work.cancelled()) return QStringLiteral("cancelled");
-    if (!written[i]) {
-      auto t = reader.readFloat(i, work);
-      if (!t) return QString::fromStdString(t.error().message);
-      written[i] = OutTensor::fromFloats(t->name, t->shape, t->values);
-    }
-    out.push_back(std::move(*written[i]));
-    written[i].reset();
-    work.report(double(i + 1), double(infos.size()));
-  }
-  if (Status s = writeTensorFile(fileName.toStdString(), out, {{"quench_recipe", recipeToJson(recipe)}}); !s)
-    return QString::fromStdString(s.error().message);
-  return {};
+  auto model = quantizeModel(reader, recipe, QuantizeModelOptions{fileName.toStdString(), false}, work);
+  if (model) return {};
+  return work.cancelled() ? QStringLiteral("cancelled") : QString::fromStdString(model.error().message);
 }
 }  // namespace
 
