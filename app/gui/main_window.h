@@ -2,10 +2,11 @@
 // The quantization workbench (GUI.md, "one selection, one recipe, every view answers"): open
 // files and their tensors (left dock), the views as central tabs (Histogram, Saturation,
 // Outliers, NF4, Error, Divergence, Classroom), the recipe editor, the figures panel, statistics
-// and metadata (right docks). The window owns the session: the open files, the selected tensor
-// (read once, as float32), the Recipe, and the part the histogram is restricted to. Every recipe
-// change is quantized in the background (QuantJob: newest pending request wins) and the visible
-// views are refilled from the result; file opening, tensor reading and exports run on workers too.
+// and metadata (right docks). The selected tensor (read once, as float32), the Recipe and the part
+// the views are restricted to live in the session model (WorkbenchModel); the open files in the
+// FileController, the exports in the ExportController. Every recipe change is quantized in the
+// background (QuantJob: newest pending request wins) and the visible views are refilled from the
+// result; file opening, tensor reading and exports run on workers too.
 #include <QFont>
 #include <QMainWindow>
 #include <QPointer>
@@ -47,8 +48,11 @@ namespace quench::app {
 
 struct TensorAnalysis;
 class ClassroomPage;
+class ExportController;
+class FileController;
 class JobRunner;
 class ModelPage;
+class WorkbenchModel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -75,12 +79,12 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<const TensorReader> reader(int fileId) const;
 
   // ---- The recipe ----
-  const Recipe& recipe() const { return m_recipe; }
+  const Recipe& recipe() const;
   /// Replace the whole recipe (import, session); the editor shows the rule of the selected tensor.
   void setRecipe(const Recipe& recipe);
   /// Index of the rule the editor edits (the first rule that selects the selected tensor); -1 when
   /// no rule selects it (an edit then adds a rule for its exact name).
-  int currentRule() const { return m_currentRule; }
+  int currentRule() const;
   /// The parameters the selected tensor is quantized with.
   MethodParams currentParams() const;
   /// What the editor does after a user edit: the current rule gets `params`, the views follow.
@@ -89,16 +93,16 @@ class MainWindow : public QMainWindow {
   void applyToThisTensorOnly();
   /// Restrict the histogram to part `part` (-1: the whole tensor).
   void setSelectedPart(int part);
-  int selectedPart() const { return m_part; }
+  int selectedPart() const;
 
   // ---- Results, views ----
   /// The last quantization outcome applied to the views (generation 0: none yet).
   const QuantOutcome& lastOutcome() const { return m_outcome; }
   /// The selected tensor as float32 (nullptr before one is read).
-  std::shared_ptr<const FloatTensor> tensor() const { return m_tensor; }
+  std::shared_ptr<const FloatTensor> tensor() const;
   /// Use `activations` (tokens × features; null clears) as X of the Outliers tab's LLM.int8() view.
   void useAsActivations(std::shared_ptr<const FloatTensor> activations);
-  QString selectedTensorName() const { return m_tensorName; }
+  QString selectedTensorName() const;
   QTabWidget* tabs() const { return m_tabs; }
   void setCurrentTab(Tab tab);
   /// The plot Ctrl+E exports for the current tab (its main plot), nullptr when it has none.
@@ -118,6 +122,8 @@ class MainWindow : public QMainWindow {
   widgets::OutlierView* outlierView() const { return m_outliers; }
   widgets::Nf4PreviewView* nf4View() const { return m_nf4; }
   widgets::ErrorView* errorView() const { return m_errorView; }
+  /// The session model: selection, recipe, part, activations.
+  WorkbenchModel* model() const { return m_model; }
 
   // ---- Export ----
   /// Write the current tab's plot to `fileName` (format from the suffix) at the single-column
@@ -176,12 +182,14 @@ class MainWindow : public QMainWindow {
   void createTabs();
   void createDocks();
   void createActions();
+  void connectModelAndControllers();
   void chooseFiles();
   void showAbout();
   void showError(const QString& title, const QString& message);
   /// Opens `path` off the GUI thread and calls `then(fileId)` (0 on failure, after the dialog).
   void openFileThen(const QString& path, std::function<void(int)> then);
-  int addReader(std::shared_ptr<const TensorReader> reader, const QString& title);
+  /// A file is listed (opened, the demo, a model of the Divergence page): title, metadata, status.
+  void onFileListed(int fileId, const QString& title, const std::shared_ptr<const TensorReader>& reader);
   void selectInitial(int fileId, const QString& selectName);
   int ensureDemo();
   /// Open resources/demo-lm on the Divergence page (once) and evaluate it when it is loaded.
@@ -189,25 +197,21 @@ class MainWindow : public QMainWindow {
   /// List the tensors of the model the Divergence page opened (at `path`) in the browser.
   void listModelTensors(const QString& path);
   void startAnalysis(int fileId, int tensorIndex);
-  void applyAnalysis(const TensorAnalysis& result);
+  void applyAnalysis(int fileId, int tensorIndex, const TensorAnalysis& result);
   void updateBusyUi();
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();
   // The quantization loop.
-  void updateCurrentRule();
-  /// The recipe changed: pages that use it (Divergence) get the new one.
-  void recipeChanged();
+  /// The editor shows rule `rule` of the recipe (the one selecting the tensor); `reset` drops its
+  /// undo history (another rule, or a new recipe).
+  void showCurrentRule(int rule, bool reset);
   void requestQuantization();
   unsigned viewsNeeded() const;
   void applyOutcome(const QuantOutcome& outcome);
   void showParamError(const QString& message, const QString& path);
   void onTabChanged(int index);
   // Menus.
-  void exportFigureDialog();
-  void exportRecipeDialog();
   void importRecipeDialog();
-  void exportQuantizedDialog();
-  void exportFiguresDialog();
   void saveSessionDialog();
   void openSessionDialog();
   void finishRestoreIfReady();
@@ -236,19 +240,8 @@ class MainWindow : public QMainWindow {
   QAction* m_presentationAction = nullptr;
   QActionGroup* m_themeGroup = nullptr;
 
-  std::map<int, std::shared_ptr<const TensorReader>> m_files;
-  std::map<int, QString> m_filePaths;  ///< fileId → absolute path ("" for the demo)
-  int m_demoFileId = 0;
-
-  // The selection and the recipe.
-  int m_fileId = 0;
-  int m_tensorIndex = -1;
-  QString m_tensorName;
-  std::shared_ptr<const FloatTensor> m_tensor;
-  std::shared_ptr<const FloatTensor> m_activations;  ///< X of the LLM.int8() view (null: none)
-  Recipe m_recipe;
-  int m_currentRule = 0;
-  int m_part = -1;
+  // The selection, the recipe, the part and the activations (the session model).
+  WorkbenchModel* m_model;
 
   // Quantization.
   QuantJob* m_quantJob;
@@ -258,9 +251,9 @@ class MainWindow : public QMainWindow {
   double m_outlierThreshold = 6.0;
 
   // Background work besides the quantization (job_runner.h).
-  JobRunner* m_fileJobs;    ///< opening files, side by side (Parallel)
-  JobRunner* m_tensorJobs;  ///< reading the selected tensor, newest selection wins (Supersede)
-  JobRunner* m_exportJobs;  ///< writing quantized tensors, one at a time (refused while one runs)
+  FileController* m_files;      ///< the open files, and opening them (side by side)
+  JobRunner* m_tensorJobs;      ///< reading the selected tensor, newest selection wins (Supersede)
+  ExportController* m_exports;  ///< the File ▸ Export actions and the export job
 
   // Session restore in progress.
   std::optional<Session> m_restore;
