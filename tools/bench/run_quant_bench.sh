@@ -9,11 +9,12 @@
 # median over the rounds with the lowest and highest round in brackets. The after-a-change rows
 # (no PyTorch counterpart) are measured once at the end.
 #
-# The PyTorch ratios time what a user runs: the engine on a recipe rule (quantizeTensor, as
-# quench-cli quantize and the quantized-model export call it; eval::computeQuantView, as the
-# workbench calls it after a recipe change), which also writes saturation flags and computes the
-# §7 figures that PyTorch's q+dq does not. The fused kernels (core/simd/quant_kernels.h), which no
-# application path calls, are timed for reference without a ratio.
+# The PyTorch ratios time what a user runs: the engine on a recipe rule (quantizeModel's step per
+# tensor, as quench-cli quantize --recipe and the workbench's export run it; quantizeTensor, as
+# quench-cli quantize --tensor runs it; eval::computeQuantView, as the workbench runs it after a
+# recipe change), which also writes saturation flags and computes the §7 figures that PyTorch's
+# q+dq does not. The fused kernels (core/simd/quant_kernels.h), which no application path calls,
+# are timed for reference without a ratio.
 # Usage: tools/bench/run_quant_bench.sh BUILD_DIR (bench_quant built there)
 set -eu
 BUILD=${1:-build}
@@ -24,7 +25,7 @@ trap 'rm -rf "$DIR"' EXIT
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
   "$BUILD/tools/bench/bench_quant" --benchmark_format=json \
-    --benchmark_filter='^BM_(CopyMemcpy|CopyParallel|CopyStream|Int8RowAbsmax|Int4Group128MinMax|EngineInt8RowAbsmax|EngineInt4Group128MinMax|WorkbenchInt8RowAbsmax|WorkbenchInt4Group128MinMax|Histogram2048)/' >"$DIR/quench-$r.json"
+    --benchmark_filter='^BM_(CopyMemcpy|CopyParallel|CopyStream|Int8RowAbsmax|Int4Group128MinMax|EngineInt8RowAbsmax|EngineInt4Group128MinMax|TensorInt8RowAbsmax|WorkbenchInt8RowAbsmax|WorkbenchInt4Group128MinMax|Histogram2048)/' >"$DIR/quench-$r.json"
   "$PY" "$(dirname "$0")/torch_quant.py" 7 >"$DIR/torch-$r.json"
   r=$((r + 1))
 done
@@ -59,10 +60,11 @@ rows = [
     ("copy 64 MiB (memcpy)", "CopyMemcpy", "copy", False),
     ("copy 64 MiB (2 threads)", "CopyParallel", None, False),
     ("copy 64 MiB (2 threads, stream)", "CopyStream", None, False),
-    ("int8 row: quench-cli / export", "EngineInt8RowAbsmax", "int8_row_absmax", True),
+    ("int8 row: --recipe / export", "EngineInt8RowAbsmax", "int8_row_absmax", True),
+    ("int8 row: --tensor (new buffers)", "TensorInt8RowAbsmax", "int8_row_absmax", True),
     ("int8 row: workbench", "WorkbenchInt8RowAbsmax", "int8_row_absmax", True),
     ("int8 row: fused kernel (unused)", "Int8RowAbsmax", None, True),
-    ("int4 g128: quench-cli / export", "EngineInt4Group128MinMax", "int4_group128_minmax", True),
+    ("int4 g128: --recipe / export", "EngineInt4Group128MinMax", "int4_group128_minmax", True),
     ("int4 g128: workbench", "WorkbenchInt4Group128MinMax", "int4_group128_minmax", True),
     ("int4 g128: fused kernel (unused)", "Int4Group128MinMax", None, True),
     ("histogram 2048 bins", "Histogram2048", "histogram2048", False),
