@@ -1,5 +1,6 @@
 #include "widgets/classroom_style.h"
 
+#include "core/tensor/number_text.h"
 #include "widgets/plot_style.h"
 
 #include <QHeaderView>
@@ -22,12 +23,13 @@ QString formatFloat32(float v) {
   return s;
 }
 
-QString formatExact(double v) {
-  for (int digits = 1; digits < 17; ++digits) {
-    const QString s = QString::number(v, 'g', digits);
-    if (s.toDouble() == v) return s;
-  }
-  return QString::number(v, 'g', 17);
+QString formatExact(double v) { return QString::fromStdString(shortestDecimal(v)); }
+
+QString formatShortest(double v) {
+  if (std::isinf(v)) return v > 0 ? QStringLiteral("∞") : QStringLiteral("−∞");
+  QString s = formatExact(v);
+  if (s.startsWith(QLatin1Char('-'))) s.replace(0, 1, QChar(0x2212));
+  return s;
 }
 
 QString formatReal(double v, int digits) {

@@ -21,6 +21,9 @@ QString formatFloat32(float v);
 /// Shortest decimal (ASCII '-') that reads back as the same double ("0.75", "0.3333333333333333"),
 /// for editable cells whose text is the value.
 QString formatExact(double v);
+/// The board's number (MATH.md §2): the shortest decimal that reads back as the same double,
+/// with a typographic minus ("1.2", "11.499999999999998", "−0.55", "0" for −0).
+QString formatShortest(double v);
 /// `digits` significant digits, exponent only when needed; ∞ / −∞ for infinities.
 QString formatReal(double v, int digits = 6);
 

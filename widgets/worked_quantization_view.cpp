@@ -25,7 +25,15 @@ QTableWidgetItem* cell(const QString& text, bool number = true) {
 }
 
 QString rangeText(const PartParams& p) {
-  return QStringLiteral("[%1, %2]").arg(formatReal(double(p.clipLow)), formatReal(double(p.clipHigh)));
+  return QStringLiteral("[%1, %2]").arg(formatShortest(double(p.clipLow)), formatShortest(double(p.clipHigh)));
+}
+
+// " (tie ↑)"/" (tie ↓)" after round(x/s) when the rule had to break a tie; "in double" when the
+// tie exists only in the double quotient, not in the typed values.
+QString tieMarker(WorkedTie tie, double rounded, double xOverS) {
+  if (tie == WorkedTie::None) return {};
+  const QString dir = rounded > xOverS ? QStringLiteral("↑") : QStringLiteral("↓");
+  return tie == WorkedTie::Exact ? QObject::tr("  (tie %1)").arg(dir) : QObject::tr("  (tie in double %1)").arg(dir);
 }
 
 }  // namespace
@@ -107,15 +115,23 @@ void WorkedQuantizationView::setWorked(const WorkedQuantization& worked, const Q
     const PartParams& p = worked.parts[w.part].params;
     m_steps->setItem(r, kIndex, cell(QString::number(w.index)));
     m_steps->setItem(r, kPart, cell(QString::number(w.part)));
-    m_steps->setItem(r, kX, cell(formatFloat32(w.x)));
-    m_steps->setItem(r, kXOverS, cell(formatReal(w.xOverS, 8)));
-    m_steps->setItem(r, kRounded, cell(formatReal(w.rounded, 17)));
-    m_steps->setItem(r, kShifted, cell(formatReal(w.shifted, 17)));
-    auto* code = cell(formatReal(double(w.code), 17));
+    // Every number exactly as computed (MATH.md §2), so that the rounding decision can be read
+    // off the x/s column: 1.15/0.1 is 11.499999999999998 in double and rounds to 11.
+    m_steps->setItem(r, kX, cell(formatShortest(w.x)));
+    m_steps->setItem(r, kXOverS, cell(formatShortest(w.xOverS)));
+    auto* rounded = cell(formatShortest(w.rounded) + tieMarker(w.tie, w.rounded, w.xOverS));
+    if (w.tie == WorkedTie::Exact)
+      rounded->setToolTip(tr("A tie: x/s is exactly half-way between two integers; the rounding rule decides."));
+    else if (w.tie == WorkedTie::FromDivision)
+      rounded->setToolTip(tr("A tie in double only: the exact quotient of the typed values is not half-way, but "
+                             "its nearest double is; the rounding rule decides on that double."));
+    m_steps->setItem(r, kRounded, rounded);
+    m_steps->setItem(r, kShifted, cell(formatShortest(w.shifted)));
+    auto* code = cell(formatShortest(double(w.code)));
     code->setToolTip(tr("clip to [%1, %2]").arg(p.clipLow).arg(p.clipHigh));
     m_steps->setItem(r, kCode, code);
-    m_steps->setItem(r, kDequantized, cell(formatFloat32(w.dequantized)));
-    m_steps->setItem(r, kError, cell(formatReal(w.error, 6)));
+    m_steps->setItem(r, kDequantized, cell(formatShortest(w.dequantized)));
+    m_steps->setItem(r, kError, cell(formatShortest(w.error)));
     auto* sat = cell(w.saturated ? (w.shifted > double(p.clipHigh) ? tr("yes (> U)") : tr("yes (< L)")) : tr("no"),
                      false);
     m_steps->setItem(r, kSaturated, sat);
@@ -129,11 +145,11 @@ void WorkedQuantizationView::setWorked(const WorkedQuantization& worked, const Q
     for (auto i : p.indices) idx << QString::number(i);
     m_totals->setItem(j, 0, cell(QString::number(j)));
     m_totals->setItem(j, 1, cell(QStringLiteral("{%1}").arg(idx.join(QLatin1String(", "))), false));
-    m_totals->setItem(j, 2, cell(formatReal(p.params.scale, 8)));
+    m_totals->setItem(j, 2, cell(formatShortest(p.params.scale)));
     m_totals->setItem(j, 3, cell(QString::number(p.params.zeroPoint)));
     m_totals->setItem(j, 4, cell(rangeText(p.params)));
-    m_totals->setItem(j, 5, cell(formatReal(p.mse, 6)));
-    m_totals->setItem(j, 6, cell(formatReal(p.maxAbsError, 6)));
+    m_totals->setItem(j, 5, cell(formatShortest(p.mse)));
+    m_totals->setItem(j, 6, cell(formatShortest(p.maxAbsError)));
     m_totals->setItem(j, 7, cell(QStringLiteral("%1 of %2").arg(p.saturated).arg(p.indices.size())));
   }
   const int last = int(worked.parts.size());
@@ -142,8 +158,8 @@ void WorkedQuantizationView::setWorked(const WorkedQuantization& worked, const Q
   m_totals->setItem(last, 0, cell(tr("all"), false));
   m_totals->setItem(last, 1, cell(QString::number(worked.rows.size())));
   for (int c = 2; c < 5; ++c) m_totals->setItem(last, c, cell(QString()));
-  m_totals->setItem(last, 5, cell(formatReal(worked.mse, 6)));
-  m_totals->setItem(last, 6, cell(formatReal(maxErr, 6)));
+  m_totals->setItem(last, 5, cell(formatShortest(worked.mse)));
+  m_totals->setItem(last, 6, cell(formatShortest(maxErr)));
   m_totals->setItem(last, 7, cell(QStringLiteral("%1 of %2").arg(worked.saturated).arg(worked.rows.size())));
   for (int c = 0; c < m_totals->columnCount(); ++c) {
     QFont f = m_totals->item(last, c)->font();

@@ -2,6 +2,7 @@
 // tensor form (FILE --tensor NAME with a method, or FILE --recipe R.json), JSON with --json.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <iostream>
@@ -22,8 +23,10 @@
 #include "core/quant/integer_method.h"
 #include "core/quant/llm_int8.h"
 #include "core/quant/scale_format.h"
+#include "core/quant/worked.h"
 #include "core/recipe/quantize_model.h"
 #include "core/recipe/recipe.h"
+#include "core/tensor/number_text.h"
 
 namespace quench::cli {
 namespace {
@@ -109,15 +112,26 @@ std::optional<T> parseNumber(const std::string& raw) {
   return v;
 }
 
-// "1.2,-0.55" → floats (nearest float32, as a stored tensor would hold them).
-Result<std::vector<float>> parseFloats(const std::string& s, const std::string& what) {
-  std::vector<float> out;
+// "1.2,-0.55" → the nearest doubles (MATH.md §2: the textbook form uses the values as typed).
+Result<std::vector<double>> parseDoubles(const std::string& s, const std::string& what) {
+  std::vector<double> out;
   for (const std::string& item : split(s, ',')) {
-    auto v = parseNumber<float>(item);
+    auto v = parseNumber<double>(item);
     if (!v) return makeError("--" + what + ": '" + trim(item) + "' is not a number");
+    if (std::isnan(*v)) return makeError("element " + std::to_string(out.size()) + " is NaN");
+    if (std::isinf(*v)) return makeError("element " + std::to_string(out.size()) + " is infinite");
     out.push_back(*v);
   }
   return out;
+}
+
+const char* tieName(WorkedTie t) {
+  switch (t) {
+    case WorkedTie::Exact: return "exact";
+    case WorkedTie::FromDivision: return "division";
+    default: break;
+  }
+  return nullptr;
 }
 
 void printSummary(const std::string& label, const QuantResult& r) {
@@ -150,8 +164,9 @@ int runTextbook(const QuantizeOptions& o) {
   const bool asymmetric = o.method.given("--asymmetric");
   if (asymmetric && o.method.given("--symmetric")) return fail("quantize: give --symmetric or --asymmetric, not both");
   const std::string round = o.method.text("--round").value_or("even");
-  const std::string scaleFormat = o.method.text("--scale-format").value_or("fp32");
-  auto values = parseFloats(o.values, "values");
+  // MATH.md §2: typed scales are used as typed unless a storage format is asked for.
+  const std::optional<std::string> scaleFormat = o.method.text("--scale-format");
+  auto values = parseDoubles(o.values, "values");
   if (!values) return fail(values.error().message);
   const auto n = static_cast<std::int64_t>(values->size());
   // Parts: "0,1;2,3" (0-based indices); default one part with every value.
@@ -172,8 +187,11 @@ int runTextbook(const QuantizeOptions& o) {
   auto partition = Partition::custom(n, sets);
   if (!partition) return fail("--parts: " + partition.error().message);
   const std::size_t k = sets.size();
-  const auto fmt = parseScaleFormat(scaleFormat);
-  if (!fmt) return fail("--scale-format: unknown '" + scaleFormat + "' (expected fp32, fp16, bf16 or e8m0)");
+  std::optional<ScaleFormat> fmt;
+  if (scaleFormat) {
+    fmt = parseScaleFormat(*scaleFormat);
+    if (!fmt) return fail("--scale-format: unknown '" + *scaleFormat + "' (expected fp32, fp16, bf16 or e8m0)");
+  }
   const auto rounding = parseRounding(round);
   if (!rounding) return fail("--round: unknown '" + round + "' (expected even, away, up, zero or stochastic)");
   // One scale, zero point and clip per part, in part order.
@@ -195,7 +213,7 @@ int runTextbook(const QuantizeOptions& o) {
     auto s = parseNumber<double>((*scales)[j]);
     if (!s || !(*s > 0) || !std::isfinite(*s))
       return fail("--scale: part " + std::to_string(j) + ": scale must be a positive number, got '" + trim((*scales)[j]) + "'");
-    params[j].scale = storeScale(*s, *fmt);
+    params[j].scale = fmt ? storeScale(*s, *fmt) : *s;
   }
   if (!o.zero.empty()) {
     auto zeros = perPart(o.zero, "zero");
@@ -230,31 +248,82 @@ int runTextbook(const QuantizeOptions& o) {
       params[j].clipHigh = *hi;
     }
   }
-  auto r = quantizeWithParams(*values, *partition, params, *rounding, *fmt, anyZero);
-  if (!r) return fail(r.error().message);
+  auto w = workedQuantization(*values, *partition, params, *rounding);
+  if (!w) return fail(w.error().message);
+  // Storage (bits per parameter) as the tensor form would store these parameters: it depends on
+  // the grid, the partition and the scale format only, not on the values.
+  const std::vector<float> zeros(values->size(), 0.0f);
+  auto storage = quantizeWithParams(zeros, *partition, params, *rounding, fmt.value_or(ScaleFormat::FP32), anyZero);
+  if (!storage) return fail(storage.error().message);
+  double sumSq = 0, signal = 0, maxAbs = 0;
+  for (const WorkedRow& row : w->rows) {
+    sumSq += row.error * row.error;
+    signal += row.x * row.x;
+    maxAbs = std::max(maxAbs, std::fabs(row.error));
+  }
+  const double numel = static_cast<double>(values->size());
+  const double sqnr = sumSq == 0 ? INFINITY : 10.0 * std::log10(signal / sumSq);
   if (!o.json) {
-    for (std::size_t i = 0; i < values->size(); ++i)
-      std::cout << (*values)[i] << " -> code " << r->codes[i] << " -> " << r->reconstruction[i]
-                << (r->saturated[i] ? " (saturated)" : "") << '\n';
-    printSummary("total", *r);
+    // The board's numbers, each the shortest decimal that reads back as the same double.
+    for (const WorkedRow& row : w->rows) {
+      std::cout << shortestDecimal(row.x) << " / " << shortestDecimal(params[row.part].scale) << " = "
+                << shortestDecimal(row.xOverS) << " -> code " << row.code << " -> " << shortestDecimal(row.dequantized)
+                << " (error " << shortestDecimal(row.error) << ")";
+      if (row.tie == WorkedTie::Exact) std::cout << " (tie)";
+      if (row.tie == WorkedTie::FromDivision) std::cout << " (tie made by the double division)";
+      if (row.saturated) std::cout << " (saturated)";
+      std::cout << '\n';
+    }
+    std::cout << "total: numel " << values->size() << ", parts " << k << ", mse " << shortestDecimal(w->mse)
+              << ", max |error| " << shortestDecimal(maxAbs) << ", sqnr " << shortestDecimal(sqnr) << " dB, saturated "
+              << w->saturated << ", " << shortestDecimal(storage->total.bitsPerParam) << " bits/param\n";
     return 0;
   }
   Json out;
-  out["codes"] = r->codes;
-  Json deq = Json::array();
-  for (float v : r->reconstruction) deq.push_back(static_cast<double>(v));
+  Json codes = Json::array(), xs = Json::array(), deq = Json::array(), err = Json::array(), sat = Json::array(),
+       ties = Json::array();
+  for (const WorkedRow& row : w->rows) {
+    codes.push_back(row.code);
+    xs.push_back(row.xOverS);
+    deq.push_back(row.dequantized);
+    err.push_back(row.error);
+    sat.push_back(row.saturated);
+    if (const char* t = tieName(row.tie)) ties.push_back(t);
+    else ties.push_back(nullptr);
+  }
+  out["codes"] = std::move(codes);
+  out["x_over_s"] = std::move(xs);
   out["dequantized"] = std::move(deq);
-  Json sat = Json::array();
-  for (auto s : r->saturated) sat.push_back(s != 0);
+  out["error"] = std::move(err);
   out["saturated"] = std::move(sat);
+  out["tie"] = std::move(ties);
   Json parts = Json::array();
   for (std::size_t j = 0; j < k; ++j) {
-    Json p = partJson(r->parts[j]);
+    const WorkedPart& wp = w->parts[j];
+    Json p;
+    p["size"] = wp.indices.size();
+    p["scale"] = wp.params.scale;
+    p["zero_point"] = wp.params.zeroPoint;
+    p["clip_low"] = wp.params.clipLow;
+    p["clip_high"] = wp.params.clipHigh;
+    p["saturated"] = wp.saturated;
+    p["mse"] = wp.mse;
+    p["max_abs_error"] = wp.maxAbsError;
     p["indices"] = sets[j];
     parts.push_back(std::move(p));
   }
   out["parts"] = std::move(parts);
-  out["total"] = figuresJson(r->total);  // "saturated" at the top level is the per-element list
+  Json total;
+  total["numel"] = values->size();
+  total["mse"] = w->mse;
+  total["rmse"] = std::sqrt(w->mse);
+  total["max_abs_error"] = maxAbs;
+  total["sqnr_db"] = number(sqnr);
+  total["saturated"] = w->saturated;
+  total["saturated_fraction"] = numel > 0 ? static_cast<double>(w->saturated) / numel : 0.0;
+  total["bits_per_param"] = storage->total.bitsPerParam;
+  total["compressed_bytes"] = storage->total.compressedBytes;
+  out["total"] = std::move(total);  // "saturated" at the top level is the per-element list
   std::cout << out.dump(2) << '\n';
   return 0;
 }

@@ -40,10 +40,22 @@ DivergenceTool::DivergenceTool(QWidget* parent) : ClassroomTool(parent) {
   layout->addLayout(row);
   layout->addWidget(error);
   layout->addWidget(m_view, 1);
-  connect(m_p, &QLineEdit::textChanged, this, [this] { recompute(); });
-  connect(m_q, &QLineEdit::textChanged, this, [this] { recompute(); });
-  connect(m_normalize, &QCheckBox::toggled, this, [this] { recompute(); });
-  connect(m_units, &QComboBox::currentIndexChanged, this, [this] { recompute(); });
+  connect(m_p, &QLineEdit::textChanged, this, [this] {
+    recompute();
+    noteEdit();
+  });
+  connect(m_q, &QLineEdit::textChanged, this, [this] {
+    recompute();
+    noteEdit();
+  });
+  connect(m_normalize, &QCheckBox::toggled, this, [this] {
+    recompute();
+    noteEdit();
+  });
+  connect(m_units, &QComboBox::currentIndexChanged, this, [this] {
+    recompute();
+    noteEdit();
+  });
   connect(swap, &QPushButton::clicked, this, [this] {
     const QString p = m_p->text();
     m_loading = true;

@@ -69,9 +69,15 @@ ExplicitLmTool::ExplicitLmTool(QWidget* parent) : ClassroomTool(parent) {
   m_timer->setInterval(150);
   connect(m_timer, &QTimer::timeout, this, [this] { recompute(); });
   m_jobs = new JobRunner(JobPolicy::Supersede, this);
-  connect(m_editor, &widgets::ExplicitLmEditor::edited, this, [this] { schedule(); });
+  connect(m_editor, &widgets::ExplicitLmEditor::edited, this, [this] {
+    schedule();
+    noteEdit();
+  });
   for (QSpinBox* s : {m_length, m_samples, m_seed})
-    connect(s, &QSpinBox::valueChanged, this, [this] { schedule(); });
+    connect(s, &QSpinBox::valueChanged, this, [this] {
+      schedule();
+      noteEdit();
+    });
 }
 
 ExplicitLmTool::~ExplicitLmTool() { m_jobs->shutdown(); }

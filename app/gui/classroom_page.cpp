@@ -9,7 +9,9 @@
 #include <QPushButton>
 #include <QTabBar>
 #include <QTabWidget>
+#include <QDateTime>
 #include <QToolButton>
+#include <QUndoStack>
 #include <QVBoxLayout>
 #include <nlohmann/json.hpp>
 #include <qcustomplot.h>
@@ -83,6 +85,13 @@ const std::vector<Preset>& presets() {
        .q = "1, 0"},
       {.name = "In bits: 1.75-bit source vs uniform", .tool = ClassroomPage::kDivergence, .p = "1/2, 1/4, 1/8, 1/8",
        .q = "1/4, 1/4, 1/4, 1/4", .bits2 = true},
+      // The default: P starts in B and drifts into A (π_A: 0.1, 0.36, 0.516, … → 0.75); Q knows B
+      // but is a fair coin after A, so position i adds c·π_A(i−1) with c = KL((0.9, 0.1)‖(½, ½)):
+      // the chain-rule terms grow along the sequence, and since the number of A's varies between
+      // sampled sequences the running estimate wanders before it settles on the exact value.
+      {.name = "Markov chain drifting into the state Q gets wrong (explicit LM)", .tool = ClassroomPage::kExplicitLm,
+       .lmP = R"({"vocab": ["A", "B"], "next": {"": [0.1, 0.9], "A": [0.9, 0.1], "B": [0.3, 0.7]}})",
+       .lmQ = R"({"vocab": ["A", "B"], "next": {"": [0.5, 0.5], "A": [0.5, 0.5], "B": [0.3, 0.7]}})", .length = 6},
       {.name = "Coin vs loaded coin (explicit LM)", .tool = ClassroomPage::kExplicitLm,
        .lmP = R"({"vocab": ["H", "T"], "next": {"": [0.5, 0.5]}})",
        .lmQ = R"({"vocab": ["H", "T"], "next": {"": [0.7, 0.3]}})", .length = 4},
@@ -96,7 +105,56 @@ const std::vector<Preset>& presets() {
   return list;
 }
 
+constexpr int kEditCommandId = 0x434c;  // 'CL'
+constexpr qint64 kMergeWindowMs = 1500;   // keystrokes into one field closer than this are one step
+
+// The top-level keys whose values differ between two states of a tool ("values", "params", …).
+QStringList changedKeys(const QJsonObject& a, const QJsonObject& b) {
+  QStringList out;
+  for (auto it = a.begin(); it != a.end(); ++it)
+    if (b.value(it.key()) != it.value()) out << it.key();
+  for (auto it = b.begin(); it != b.end(); ++it)
+    if (!a.contains(it.key())) out << it.key();
+  return out;
+}
+
 }  // namespace
+
+// One step of the Classroom's history: a tool's inputs before and after.
+class ClassroomEdit : public QUndoCommand {
+ public:
+  ClassroomEdit(ClassroomPage* page, ClassroomPage::Tool tool, QJsonObject before, QJsonObject after, QString field,
+                const QString& text)
+      : m_page(page), m_tool(tool), m_before(std::move(before)), m_after(std::move(after)), m_field(std::move(field)),
+        m_time(QDateTime::currentMSecsSinceEpoch()) {
+    setText(text);
+  }
+  void undo() override { m_page->restoreTool(m_tool, m_before); }
+  void redo() override {
+    if (m_first) {  // the edit is already on screen when it is pushed
+      m_first = false;
+      return;
+    }
+    m_page->restoreTool(m_tool, m_after);
+  }
+  int id() const override { return kEditCommandId; }
+  bool mergeWith(const QUndoCommand* other) override {
+    const auto* o = static_cast<const ClassroomEdit*>(other);
+    if (o->m_tool != m_tool || m_field.isEmpty() || o->m_field != m_field || o->m_time - m_time > kMergeWindowMs)
+      return false;
+    m_after = o->m_after;
+    m_time = o->m_time;
+    return true;
+  }
+
+ private:
+  ClassroomPage* m_page;
+  ClassroomPage::Tool m_tool;
+  QJsonObject m_before, m_after;
+  QString m_field;
+  qint64 m_time;
+  bool m_first = true;
+};
 
 ClassroomPage::ClassroomPage(QWidget* parent) : QWidget(parent) {
   m_presets = new QComboBox(this);
@@ -118,6 +176,7 @@ ClassroomPage::ClassroomPage(QWidget* parent) : QWidget(parent) {
   bar->addWidget(m_exportFigure);
   bar->addWidget(m_exportTable);
 
+  m_undo = new QUndoStack(this);
   m_tools = new QTabWidget(this);
   m_worked = new WorkedQuantizationTool(this);
   m_divergence = new DivergenceTool(this);
@@ -135,6 +194,8 @@ ClassroomPage::ClassroomPage(QWidget* parent) : QWidget(parent) {
   connect(m_presets, &QComboBox::activated, this, [this](int i) {
     if (i > 0) applyPreset(i - 1);
   });
+  for (Tool t : {kWorked, kDivergence, kExplicitLm})
+    connect(tool(t), &ClassroomTool::edited, this, [this, t] { recordEdit(t, {}); });
   connect(m_presentationButton, &QToolButton::toggled, this, [this](bool on) {
     setPresentation(on);
     emit presentationRequested(on);
@@ -148,7 +209,7 @@ ClassroomPage::ClassroomPage(QWidget* parent) : QWidget(parent) {
 
   // First start: one example per tool, so every tool shows something.
   for (Tool t : {kWorked, kDivergence, kExplicitLm}) tool(t)->setLoading(true);
-  applyPreset(10);  // coin vs loaded coin (explicit LM)
+  applyPreset(10);  // a Markov chain drifting into the state Q gets wrong (explicit LM)
   applyPreset(6);   // coin vs loaded coin (KL/JS)
   applyPreset(1);   // two parts with saturation
   for (Tool t : {kWorked, kDivergence, kExplicitLm}) {
@@ -156,7 +217,48 @@ ClassroomPage::ClassroomPage(QWidget* parent) : QWidget(parent) {
     tool(t)->recompute();
   }
   m_presets->setCurrentIndex(0);
+  resetHistory();
 }
+
+void ClassroomPage::resetHistory() {
+  m_undo->clear();
+  for (Tool t : {kWorked, kDivergence, kExplicitLm}) m_snapshot[t] = tool(t)->saveState();
+}
+
+void ClassroomPage::recordEdit(Tool t, const QString& what) {
+  const QJsonObject now = tool(t)->saveState();
+  if (now == m_snapshot[t]) return;
+  const QStringList keys = changedKeys(m_snapshot[t], now);
+  const QString field = what.isEmpty() && keys.size() == 1 ? keys.front() : QString();
+  // After an undo the next edit starts a step of its own (it never merges into the step before).
+  const QString mergeKey = m_undo->canRedo() ? QString() : field;
+  const QString tab = m_tools->tabText(int(t));
+  const QString text = !what.isEmpty() ? what
+                       : field.isEmpty() ? tr("Edit %1").arg(tab)
+                                         : tr("Edit %1 (%2)").arg(tab, field);
+  QJsonObject before = m_snapshot[t];
+  m_snapshot[t] = now;
+  m_undo->push(new ClassroomEdit(this, t, std::move(before), now, mergeKey, text));
+  if (what.isEmpty()) {
+    // The inputs are no longer the preset's: the Example combo says so.
+    m_presets->setItemText(0, tr("Custom (edited)"));
+    m_presets->setCurrentIndex(0);
+  }
+}
+
+void ClassroomPage::restoreTool(Tool t, const QJsonObject& state) {
+  ClassroomTool* tl = tool(t);
+  tl->setLoading(true);
+  tl->restoreState(state);
+  tl->setLoading(false);
+  tl->recompute();
+  m_snapshot[t] = tl->saveState();
+  setCurrentTool(t);
+  m_presets->setItemText(0, tr("Custom (edited)"));
+  m_presets->setCurrentIndex(0);
+}
+
+QString ClassroomPage::exampleText() const { return m_presets->currentText(); }
 
 ClassroomPage::~ClassroomPage() = default;
 
@@ -184,7 +286,7 @@ void ClassroomPage::setWorkedInputs(const QString& values, const QString& parts,
 void ClassroomPage::proposeAbsmax() { m_worked->proposeAbsmax(); }
 void ClassroomPage::proposeMinMax() { m_worked->proposeMinMax(); }
 void ClassroomPage::proposeEachPart(
-    const std::function<Result<PartParams>(int part, std::span<const float> values)>& propose) {
+    const std::function<Result<PartParams>(int part, std::span<const double> values)>& propose) {
   m_worked->proposeEachPart(propose);
 }
 QString ClassroomPage::workedCliCommand() const { return m_worked->cliCommand(); }
@@ -215,8 +317,8 @@ bool ClassroomPage::applyPreset(int index) {
       if (pr.calib != Preset::Calib::Typed) {
         const auto [lo, hi] = integerGrid(pr.bits, pr.symmetric);
         for (std::size_t j = 0; j < partition->partCount(); ++j) {
-          std::vector<float> v(std::size_t(partition->partSize(j)));
-          partition->gather(j, *x, v.data());
+          std::vector<double> v;
+          partition->forEachIndex(j, [&](std::int64_t i) { v.push_back((*x)[std::size_t(i)]); });
           auto p = pr.calib == Preset::Calib::AbsMax ? quench::proposeAbsmax(v, hi) : quench::proposeMinMax(v, lo, hi);
           if (!p) return false;
           params.push_back(*p);
@@ -234,6 +336,8 @@ bool ClassroomPage::applyPreset(int index) {
       break;
   }
   setCurrentTool(pr.tool);
+  if (pr.tool != kTraining && !tool(pr.tool)->loading()) recordEdit(pr.tool, tr("Load example “%1”").arg(QString::fromUtf8(pr.name)));
+  m_presets->setItemText(0, tr("Presets…"));
   m_presets->setCurrentIndex(index + 1);
   return true;
 }
@@ -322,6 +426,7 @@ void ClassroomPage::restoreState(const QJsonObject& s) {
   setCurrentTool(Tool(std::clamp(s[QStringLiteral("tool")].toInt(), 0, int(kTraining))));
   setPresentation(s[QStringLiteral("presentation")].toBool());
   for (Tool t : {kWorked, kDivergence, kExplicitLm}) tool(t)->recompute();
+  resetHistory();
 }
 
 }  // namespace quench::app

@@ -26,6 +26,7 @@ class QComboBox;
 class QPushButton;
 class QTabWidget;
 class QToolButton;
+class QUndoStack;
 
 namespace quench::widgets {
 class DivergenceCalculatorView;
@@ -70,7 +71,7 @@ class ClassroomPage : public QWidget {
   void proposeMinMax();
   /// Parse the vector and parts, call `propose` with each part's values and write what it
   /// returns into that part's row, then recompute the table.
-  void proposeEachPart(const std::function<Result<PartParams>(int part, std::span<const float> values)>& propose);
+  void proposeEachPart(const std::function<Result<PartParams>(int part, std::span<const double> values)>& propose);
   /// The equivalent quench-cli command line of the worked example.
   QString workedCliCommand() const;
   /// KL/JS calculator inputs.
@@ -101,13 +102,26 @@ class ClassroomPage : public QWidget {
   TrainingTool* trainingTool() const { return m_training; }
   /// The red note under the inputs of a tool ("" when all is well).
   QString inputError(Tool tool) const;
+  /// The Classroom's edit history (worked quantization, KL/JS, explicit LM): every input change
+  /// and every preset loaded is a step; typing into one field merges into one step. The window
+  /// makes it the active stack of Edit ▸ Undo/Redo while the Classroom tab is shown.
+  QUndoStack* undoStack() const { return m_undo; }
+  /// The Example combo's text ("Custom (edited)" once an input was changed after a preset).
+  QString exampleText() const;
 
  signals:
   /// The user toggled presentation mode on the page (the window may go full screen).
   void presentationRequested(bool on);
 
  private:
+  friend class ClassroomEdit;
   ClassroomTool* tool(Tool t) const;
+  /// Record the tool's current inputs as one undo step (`what` names it; empty: by the field).
+  void recordEdit(Tool t, const QString& what);
+  /// Put the tool's inputs back (undo/redo) and recompute.
+  void restoreTool(Tool t, const QJsonObject& state);
+  /// Forget the history and take every tool's current inputs as the starting point.
+  void resetHistory();
   void showExportMenu(bool figure);
 
   QComboBox* m_presets;
@@ -120,6 +134,8 @@ class ClassroomPage : public QWidget {
   ExplicitLmTool* m_lm;
   TrainingTool* m_training;
   bool m_presentation = false;
+  QUndoStack* m_undo;
+  QJsonObject m_snapshot[3];  // last recorded inputs of kWorked, kDivergence, kExplicitLm
 };
 
 }  // namespace quench::app

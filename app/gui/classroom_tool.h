@@ -44,7 +44,16 @@ class ClassroomTool : public QWidget {
   /// The red note under the inputs ("" when all is well).
   QString inputError() const;
 
+ signals:
+  /// The user changed an input (not a preset, a session or an undo being applied): the page
+  /// records the tool's new saveState() for undo.
+  void edited();
+
  protected:
+  /// Emit edited() unless loading.
+  void noteEdit() {
+    if (!m_loading) emit edited();
+  }
   /// Make the red note (hidden while empty); once, in the constructor.
   QLabel* makeErrorLabel();
   void showError(const QString& text);

@@ -12,11 +12,14 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/quant/calibrate.h"
+#include "core/quant/scale_format.h"
 #include "core/quant/worked.h"
 #include "widgets/classroom_style.h"
+#include "widgets/text_format.h"
 #include "widgets/worked_quantization_view.h"
 
 namespace quench::app {
@@ -37,13 +40,12 @@ QString roundingLabel(Rounding r) {
   return QString::fromLatin1(roundingName(r).data());
 }
 
-// Shortest decimal that reads back as the same double (for the CLI line and the parameter cells).
-QString shortest(double v) {
-  for (int digits = 1; digits < 17; ++digits) {
-    const QString s = QString::number(v, 'g', digits);
-    if (s.toDouble() == v) return s;
-  }
-  return QString::number(v, 'g', 17);
+// The part's values in part order.
+std::vector<double> partValues(const Partition& partition, std::size_t j, std::span<const double> x) {
+  std::vector<double> v;
+  v.reserve(std::size_t(partition.partSize(j)));
+  partition.forEachIndex(j, [&](std::int64_t i) { v.push_back(x[std::size_t(i)]); });
+  return v;
 }
 
 }  // namespace
@@ -51,19 +53,28 @@ QString shortest(double v) {
 WorkedQuantizationTool::WorkedQuantizationTool(QWidget* parent) : ClassroomTool(parent) {
   m_values = new QLineEdit(this);
   m_values->setToolTip(tr("The vector x, comma-separated (each value is stored as float32)"));
+  m_values->setObjectName(QStringLiteral("workedValues"));
   m_parts = new QLineEdit(this);
+  m_parts->setObjectName(QStringLiteral("workedParts"));
   m_parts->setPlaceholderText(tr("one part (every element)"));
   m_parts->setToolTip(tr("Parts as 0-based index lists separated by ';', e.g. 0,1;2,3. Every index must be in "
                          "exactly one part."));
   m_rounding = new QComboBox(this);
+  m_rounding->setObjectName(QStringLiteral("workedRounding"));
   for (Rounding r : {Rounding::HalfEven, Rounding::HalfAwayFromZero, Rounding::TowardZero, Rounding::Stochastic})
     m_rounding->addItem(roundingLabel(r), int(r));
+  m_scaleFormat = new QComboBox(this);
+  m_scaleFormat->addItem(tr("as typed (exact, double)"), QString());
+  for (const char* f : {"fp32", "fp16", "bf16", "e8m0"}) m_scaleFormat->addItem(QString::fromLatin1(f), QString::fromLatin1(f));
+  m_scaleFormat->setToolTip(tr("MATH.md §2: on the board s is used exactly as typed. Pick a storage format to see "
+                               "what storing s as fp32/fp16/bf16/E8M0 does (quench-cli --scale-format)."));
   m_params = new QTableWidget(0, kParamColumns, this);
+  m_params->setObjectName(QStringLiteral("workedParams"));
   m_params->setHorizontalHeaderLabels({tr("s (scale)"), tr("b (zero point)"), tr("L"), tr("U")});
   m_params->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
   m_params->setToolTip(tr("One row per part. n = clip_[L,U](round(x/s) + b), x̃ = s·(n − b). Symmetric "
-                          "k-bit: L = −M, U = M with M = 2^(k−1) − 1; unsigned: [0, 2^k − 1]. s is stored as "
-                          "float32, as quench-cli does."));
+                          "k-bit: L = −M, U = M with M = 2^(k−1) − 1; unsigned: [0, 2^k − 1]. s is used as "
+                          "typed unless a storage format is picked."));
   m_params->setMaximumHeight(150);
   m_gridBits = new QSpinBox(this);
   m_gridBits->setRange(2, 16);
@@ -88,6 +99,7 @@ WorkedQuantizationTool::WorkedQuantizationTool(QWidget* parent) : ClassroomTool(
   form->addRow(tr("Values x:"), m_values);
   form->addRow(tr("Parts:"), m_parts);
   form->addRow(tr("Rounding:"), m_rounding);
+  form->addRow(tr("s stored as:"), m_scaleFormat);
   auto* gridRow = new QHBoxLayout;
   gridRow->addWidget(m_gridBits);
   gridRow->addWidget(m_gridKind);
@@ -106,13 +118,27 @@ WorkedQuantizationTool::WorkedQuantizationTool(QWidget* parent) : ClassroomTool(
   layout->addLayout(inputs);
   layout->addWidget(m_view, 1);
 
-  connect(m_values, &QLineEdit::textChanged, this, [this] { recompute(); });
+  connect(m_values, &QLineEdit::textChanged, this, [this] {
+    recompute();
+    noteEdit();
+  });
   connect(m_parts, &QLineEdit::textChanged, this, [this] {
     syncPartRows();
     recompute();
+    noteEdit();
   });
-  connect(m_rounding, &QComboBox::currentIndexChanged, this, [this] { recompute(); });
-  connect(m_params, &QTableWidget::cellChanged, this, [this] { recompute(); });
+  connect(m_rounding, &QComboBox::currentIndexChanged, this, [this] {
+    recompute();
+    noteEdit();
+  });
+  connect(m_scaleFormat, &QComboBox::currentIndexChanged, this, [this] {
+    recompute();
+    noteEdit();
+  });
+  connect(m_params, &QTableWidget::cellChanged, this, [this] {
+    recompute();
+    noteEdit();
+  });
   connect(setGrid, &QPushButton::clicked, this, [this] {
     const auto [lo, hi] = integerGrid(m_gridBits->value(), m_gridKind->currentIndex() == 0);
     m_loading = true;
@@ -123,15 +149,22 @@ WorkedQuantizationTool::WorkedQuantizationTool(QWidget* parent) : ClassroomTool(
     }
     m_loading = false;
     recompute();
+    noteEdit();
   });
-  connect(absmax, &QPushButton::clicked, this, [this] { proposeAbsmax(); });
-  connect(minmax, &QPushButton::clicked, this, [this] { proposeMinMax(); });
+  connect(absmax, &QPushButton::clicked, this, [this] {
+    proposeAbsmax();
+    noteEdit();
+  });
+  connect(minmax, &QPushButton::clicked, this, [this] {
+    proposeMinMax();
+    noteEdit();
+  });
 }
 
 void WorkedQuantizationTool::setParamRow(int row, const PartParams& p) {
   const bool was = m_loading;
   m_loading = true;
-  const QString cells[kParamColumns] = {shortest(p.scale), QString::number(p.zeroPoint), QString::number(p.clipLow),
+  const QString cells[kParamColumns] = {widgets::formatExact(p.scale), QString::number(p.zeroPoint), QString::number(p.clipLow),
                                         QString::number(p.clipHigh)};
   for (int c = 0; c < kParamColumns; ++c) {
     if (!m_params->item(row, c)) m_params->setItem(row, c, new QTableWidgetItem);
@@ -142,18 +175,32 @@ void WorkedQuantizationTool::setParamRow(int row, const PartParams& p) {
 }
 
 void WorkedQuantizationTool::syncPartRows() {
-  // As many parameter rows as parts; new rows copy the last one.
+  // As many parameter rows as parts. Rows of dropped parts are kept aside by index and come back
+  // when the part does; a part never seen before copies the last row.
   const QString text = m_parts->text().trimmed();
   const int k = text.isEmpty() ? 1 : int(text.split(QLatin1Char(';')).size());
   const int old = m_params->rowCount();
   if (k == old) return;
-  QStringList vertical;
-  for (int j = 0; j < k; ++j) vertical << tr("part %1").arg(j);
   const bool was = m_loading;
   m_loading = true;
+  if (m_dropped.size() < std::size_t(std::max(k, old))) m_dropped.resize(std::size_t(std::max(k, old)));
+  for (int r = k; r < old; ++r)
+    for (int c = 0; c < kParamColumns; ++c)
+      m_dropped[std::size_t(r)][std::size_t(c)] = m_params->item(r, c) ? m_params->item(r, c)->text() : QString();
+  QStringList vertical;
+  for (int j = 0; j < k; ++j) vertical << tr("part %1").arg(j);
   m_params->setRowCount(k);
   m_params->setVerticalHeaderLabels(vertical);
   for (int r = old; r < k; ++r) {
+    const auto& kept = m_dropped[std::size_t(r)];
+    if (!kept[0].isEmpty()) {
+      for (int c = 0; c < kParamColumns; ++c) {
+        auto* it = new QTableWidgetItem(kept[std::size_t(c)]);
+        it->setTextAlignment(Qt::AlignVCenter | Qt::AlignRight);
+        m_params->setItem(r, c, it);
+      }
+      continue;
+    }
     PartParams p{0.01, 0, -127, 127};
     if (r > 0 && m_params->item(r - 1, 0)) {
       p.scale = m_params->item(r - 1, kParamS)->text().toDouble();
@@ -164,6 +211,13 @@ void WorkedQuantizationTool::syncPartRows() {
     setParamRow(r, p);
   }
   m_loading = was;
+}
+
+std::optional<ScaleFormat> WorkedQuantizationTool::scaleFormat() const {
+  const QString f = m_scaleFormat->currentData().toString();
+  if (f.isEmpty()) return std::nullopt;
+  if (auto parsed = parseScaleFormat(f.toStdString())) return *parsed;
+  return std::nullopt;
 }
 
 std::vector<PartParams> WorkedQuantizationTool::typedParams(QString* error) const {
@@ -180,8 +234,9 @@ std::vector<PartParams> WorkedQuantizationTool::typedParams(QString* error) cons
           *error = tr("part %1: s must be a positive number, got '%2'").arg(r).arg(t);
           return {};
         }
-        // Stored as float32, exactly as `quench-cli quantize --scale` does.
-        p.scale = double(float(s));
+        // As typed (MATH.md §2), or stored in the picked format as `--scale-format` does.
+        const auto fmt = scaleFormat();
+        p.scale = fmt ? storeScale(s, *fmt) : s;
       } else {
         const qlonglong v = t.toLongLong(&ok);
         if (!ok) {
@@ -223,13 +278,13 @@ void WorkedQuantizationTool::recompute() {
   QStringList parts;
   for (std::size_t j = 0; j < params.size(); ++j)
     parts << QStringLiteral("s=%1 b=%2 [%3,%4]")
-                 .arg(formatReal(params[j].scale, 6))
+                 .arg(widgets::formatShortest(params[j].scale))
                  .arg(params[j].zeroPoint)
                  .arg(params[j].clipLow)
                  .arg(params[j].clipHigh);
-  const QString title = tr("Worked quantization: %1 values, %2 part(s): %3 · round %4")
-                            .arg(x->size())
-                            .arg(params.size())
+  const QString title = tr("Worked quantization: %1, %2: %3 · round %4")
+                            .arg(widgets::countedNoun(qsizetype(x->size()), tr("value"), tr("values")),
+                                 widgets::countedNoun(qsizetype(params.size()), tr("part"), tr("parts")))
                             .arg(parts.join(QLatin1String("; ")), QString::fromLatin1(roundingName(rounding).data()));
   m_view->setWorked(*w, title);
   m_cli->setText(QStringLiteral("<small><code>%1</code></small>").arg(cliCommand().toHtmlEscaped()));
@@ -242,7 +297,7 @@ QString WorkedQuantizationTool::cliCommand() const {
   QStringList s, b, c;
   bool anyZero = false;
   for (const PartParams& p : params) {
-    s << widgets::formatFloat32(float(p.scale));  // the float32 the CLI stores, shortest
+    s << widgets::formatExact(p.scale);  // shortest; with a storage format, the stored value
     b << QString::number(p.zeroPoint);
     c << QStringLiteral("%1:%2").arg(p.clipLow).arg(p.clipHigh);
     anyZero = anyZero || p.zeroPoint != 0;
@@ -254,6 +309,8 @@ QString WorkedQuantizationTool::cliCommand() const {
   cmd += QStringLiteral(" --clip=%1").arg(c.join(QLatin1Char(',')));
   const auto rounding = static_cast<Rounding>(m_rounding->currentData().toInt());
   cmd += QStringLiteral(" --round %1").arg(QString::fromLatin1(roundingName(rounding).data()));
+  if (!m_scaleFormat->currentData().toString().isEmpty())
+    cmd += QStringLiteral(" --scale-format %1").arg(m_scaleFormat->currentData().toString());
   return cmd;
 }
 
@@ -278,14 +335,14 @@ void WorkedQuantizationTool::setInputs(const QString& values, const QString& par
 }
 
 void WorkedQuantizationTool::proposeAbsmax() {
-  proposeEachPart([this](int j, std::span<const float> v) -> Result<PartParams> {
+  proposeEachPart([this](int j, std::span<const double> v) -> Result<PartParams> {
     const std::int64_t m = m_params->item(j, kParamU) ? m_params->item(j, kParamU)->text().toLongLong() : 127;
     return quench::proposeAbsmax(v, std::max<std::int64_t>(m, 1));
   });
 }
 
 void WorkedQuantizationTool::proposeMinMax() {
-  proposeEachPart([this](int j, std::span<const float> v) -> Result<PartParams> {
+  proposeEachPart([this](int j, std::span<const double> v) -> Result<PartParams> {
     const std::int64_t lo = m_params->item(j, kParamL)->text().toLongLong();
     const std::int64_t hi = m_params->item(j, kParamU)->text().toLongLong();
     return quench::proposeMinMax(v, lo, hi);
@@ -293,7 +350,7 @@ void WorkedQuantizationTool::proposeMinMax() {
 }
 
 void WorkedQuantizationTool::proposeEachPart(
-    const std::function<Result<PartParams>(int part, std::span<const float> values)>& propose) {
+    const std::function<Result<PartParams>(int part, std::span<const double> values)>& propose) {
   // The typed vector and partition as they stand; nothing to propose while either is invalid.
   auto x = parseWorkedValues(m_values->text().toStdString());
   if (!x) return;
@@ -302,8 +359,7 @@ void WorkedQuantizationTool::proposeEachPart(
   syncPartRows();
   m_loading = true;
   for (std::size_t j = 0; j < partition->partCount(); ++j) {
-    std::vector<float> v(std::size_t(partition->partSize(j)));
-    partition->gather(j, *x, v.data());
+    const std::vector<double> v = partValues(*partition, j, *x);
     if (auto p = propose(int(j), v)) setParamRow(int(j), *p);
   }
   m_loading = false;
@@ -342,6 +398,7 @@ QJsonObject WorkedQuantizationTool::saveState() const {
     params.append(row);
   }
   worked[QStringLiteral("params")] = params;
+  worked[QStringLiteral("scale_format")] = m_scaleFormat->currentData().toString();
   return worked;
 }
 
@@ -353,7 +410,9 @@ void WorkedQuantizationTool::restoreState(const QJsonObject& worked) {
   m_parts->setText(worked[QStringLiteral("parts")].toString());
   if (auto r = parseRounding(worked[QStringLiteral("rounding")].toString().toStdString()))
     m_rounding->setCurrentIndex(m_rounding->findData(int(*r)));
+  m_scaleFormat->setCurrentIndex(std::max(0, m_scaleFormat->findData(worked[QStringLiteral("scale_format")].toString())));
   const QJsonArray params = worked[QStringLiteral("params")].toArray();
+  m_params->setRowCount(0);
   m_params->setRowCount(int(params.size()));
   QStringList vertical;
   for (int r = 0; r < params.size(); ++r) {

@@ -2,7 +2,9 @@
 // The Classroom's worked quantization (MATH.md §2): a short vector, a partition, s, b, L, U per part
 // and a rounding mode → the step-by-step board table with per-part totals (core/quant/worked.h),
 // the proposals by absmax and min-max, and the equivalent quench-cli command line.
+#include <array>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -36,7 +38,7 @@ class WorkedQuantizationTool : public ClassroomTool {
   void proposeMinMax();
   /// Parse the vector and parts, call `propose` with each part's values and write what it
   /// returns into that part's row, then recompute the table.
-  void proposeEachPart(const std::function<Result<PartParams>(int part, std::span<const float> values)>& propose);
+  void proposeEachPart(const std::function<Result<PartParams>(int part, std::span<const double> values)>& propose);
   /// The equivalent quench-cli command line.
   QString cliCommand() const;
 
@@ -55,12 +57,18 @@ class WorkedQuantizationTool : public ClassroomTool {
 
  private:
   void syncPartRows();
+  /// The scale storage the user picked (none: s as typed, MATH.md §2's textbook form).
+  std::optional<ScaleFormat> scaleFormat() const;
   std::vector<PartParams> typedParams(QString* error) const;
   void setParamRow(int row, const PartParams& p);
 
   QLineEdit* m_values;
   QLineEdit* m_parts;
   QComboBox* m_rounding;
+  QComboBox* m_scaleFormat;
+  // Parameter rows of parts that the Parts field dropped while being edited, by part index, so that
+  // "0,1;2,3" → "0,1" → "0,1;2,3" gives part 1 its own s, b, L, U back (not a copy of part 0's).
+  std::vector<std::array<QString, 4>> m_dropped;
   QTableWidget* m_params;
   QSpinBox* m_gridBits;
   QComboBox* m_gridKind;

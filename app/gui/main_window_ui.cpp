@@ -24,6 +24,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QUndoGroup>
 #include <QUndoStack>
 
 #include "app/gui/classroom_page.h"
@@ -174,10 +175,18 @@ void MainWindow::createActions() {
   quit->setShortcut(QKeySequence::Quit);
 
   QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-  QAction* undo = m_editor->undoStack()->createUndoAction(this, tr("&Undo"));
+  // One Undo/Redo pair for two histories: the recipe's, and the Classroom's while it is shown.
+  auto* undoGroup = new QUndoGroup(this);
+  undoGroup->addStack(m_editor->undoStack());
+  undoGroup->addStack(m_classroomPage->undoStack());
+  undoGroup->setActiveStack(m_editor->undoStack());
+  connect(m_tabs, &QTabWidget::currentChanged, undoGroup, [this, undoGroup](int i) {
+    undoGroup->setActiveStack(i == kClassroomTab ? m_classroomPage->undoStack() : m_editor->undoStack());
+  });
+  QAction* undo = undoGroup->createUndoAction(this, tr("&Undo"));
   undo->setShortcuts(QKeySequence::Undo);
   undo->setIcon(QIcon::fromTheme(QStringLiteral("edit-undo")));
-  QAction* redo = m_editor->undoStack()->createRedoAction(this, tr("&Redo"));
+  QAction* redo = undoGroup->createRedoAction(this, tr("&Redo"));
   redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
   redo->setIcon(QIcon::fromTheme(QStringLiteral("edit-redo")));
   edit->addAction(undo);

@@ -5,6 +5,8 @@
 #include <limits>
 #include <sstream>
 
+#include "core/tensor/number_text.h"
+
 namespace quench {
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -49,7 +51,7 @@ Result<std::vector<double>> checkPmf(std::span<const double> p, const PmfCheck& 
   for (std::size_t i = 0; i < p.size(); ++i) {
     if (!std::isfinite(p[i]) || p[i] < 0) {
       std::ostringstream s;
-      s << what << ": entry " << i << " is " << p[i] << " (probabilities must be finite and >= 0)";
+      s << what << ": entry " << i << " is " << shortestDecimal(p[i]) << " (probabilities must be finite and >= 0)";
       return makeError(s.str());
     }
     sum += p[i];
@@ -57,9 +59,9 @@ Result<std::vector<double>> checkPmf(std::span<const double> p, const PmfCheck& 
   std::vector<double> out(p.begin(), p.end());
   if (std::fabs(sum - 1.0) <= check.tolerance) return out;
   if (!check.normalize || !(sum > 0) || !std::isfinite(sum)) {
+    // Shortest round-trip decimals: 0.5 + 0.6 prints "1.1", not "1.1000000000000001".
     std::ostringstream s;
-    s.precision(17);
-    s << what << ": probabilities sum to " << sum << ", not 1 within " << check.tolerance
+    s << what << ": probabilities sum to " << shortestDecimal(sum) << ", not 1 within " << shortestDecimal(check.tolerance)
       << (check.normalize ? " (cannot normalize a zero sum)" : " (use --normalize to rescale)");
     return makeError(s.str());
   }

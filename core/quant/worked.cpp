@@ -5,7 +5,6 @@
 #include <cmath>
 
 #include "core/quant/integer.h"
-#include "core/quant/scale_format.h"
 
 namespace quench {
 namespace {
@@ -45,9 +44,14 @@ bool parseWhole(std::string_view s, T& v) {
   return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
 }
 
+// The modes whose result depends on which way a tie k + ½ goes.
+bool breaksTies(Rounding r) {
+  return r == Rounding::HalfEven || r == Rounding::HalfAwayFromZero || r == Rounding::HalfUp;
+}
+
 }  // namespace
 
-Result<WorkedQuantization> workedQuantization(std::span<const float> x, const Partition& partition,
+Result<WorkedQuantization> workedQuantization(std::span<const double> x, const Partition& partition,
                                               std::span<const PartParams> parts, Rounding rounding,
                                               std::uint64_t seed) {
   if (static_cast<std::int64_t>(x.size()) != partition.numel())
@@ -82,16 +86,21 @@ Result<WorkedQuantization> workedQuantization(std::span<const float> x, const Pa
       r.index = k;
       r.part = j;
       r.x = x[k];
-      r.xOverS = static_cast<double>(x[k]) / p.scale;
+      r.xOverS = x[k] / p.scale;
       const double u = rounding == Rounding::Stochastic ? stochasticDraw(seed, k) : 0.0;
       r.rounded = roundWith(r.xOverS, rounding, u);
       r.shifted = r.rounded + static_cast<double>(p.zeroPoint);
-      // The code and the reconstruction through the very functions the quantizer uses.
-      const ElementCode c = quantizeElement(x[k], p, rounding, u);
-      r.code = c.code;
-      r.saturated = c.saturated;
-      r.dequantized = dequantizeElement(c.code, p);
-      r.error = static_cast<double>(r.dequantized) - static_cast<double>(r.x);
+      r.saturated = r.shifted < static_cast<double>(p.clipLow) || r.shifted > static_cast<double>(p.clipHigh);
+      r.code = r.shifted < static_cast<double>(p.clipLow)    ? p.clipLow
+               : r.shifted > static_cast<double>(p.clipHigh) ? p.clipHigh
+                                                              : static_cast<std::int64_t>(r.shifted);
+      r.dequantized = p.scale * static_cast<double>(r.code - p.zeroPoint);
+      r.error = r.dequantized - r.x;
+      // A tie: the double x/s sits half-way between two integers. It is real when (k + ½)·s
+      // equals x exactly (fma computes q·s − x with one rounding, so 0 means exactly 0).
+      if (breaksTies(rounding) && std::fabs(r.xOverS) < 0x1p52 &&
+          r.xOverS - std::floor(r.xOverS) == 0.5)
+        r.tie = std::fma(r.xOverS, p.scale, -r.x) == 0 ? WorkedTie::Exact : WorkedTie::FromDivision;
       sq += r.error * r.error;
       wp.maxAbsError = std::max(wp.maxAbsError, std::fabs(r.error));
       wp.saturated += r.saturated;
@@ -105,14 +114,14 @@ Result<WorkedQuantization> workedQuantization(std::span<const float> x, const Pa
   return w;
 }
 
-Result<std::vector<float>> parseWorkedValues(std::string_view text) {
-  std::vector<float> out;
+Result<std::vector<double>> parseWorkedValues(std::string_view text) {
+  std::vector<double> out;
   if (trimView(text).empty()) return makeError("no values: type numbers separated by commas, e.g. 1.2, -0.55");
   for (std::string_view item : splitView(text, ',')) {
     const std::string_view t = trimView(item);
-    float v = 0;
+    double v = 0;
     if (!parseWhole(t, v)) return quoted(t, "is not a number");
-    if (!std::isfinite(v)) return quoted(t, "is not a finite float32");
+    if (!std::isfinite(v)) return quoted(t, "is not a finite number");
     out.push_back(v);
   }
   return out;
@@ -138,37 +147,37 @@ Result<Partition> parseWorkedParts(std::string_view text, std::int64_t numel) {
   return Partition::custom(numel, std::move(sets));
 }
 
-Result<PartParams> proposeAbsmax(std::span<const float> partValues, std::int64_t clipM) {
+Result<PartParams> proposeAbsmax(std::span<const double> partValues, std::int64_t clipM) {
   if (clipM < 1) return makeError("absmax needs M ≥ 1");
   double a = 0;
-  for (float v : partValues) {
+  for (double v : partValues) {
     if (!std::isfinite(v)) return makeError("absmax: a value is not finite");
-    a = std::max(a, std::fabs(static_cast<double>(v)));
+    a = std::max(a, std::fabs(v));
   }
   PartParams p;
-  p.scale = storeScale(a > 0 ? a / static_cast<double>(clipM) : 1.0, ScaleFormat::FP32);
+  p.scale = a > 0 ? a / static_cast<double>(clipM) : 1.0;
   p.zeroPoint = 0;
   p.clipLow = -clipM;
   p.clipHigh = clipM;
   return p;
 }
 
-Result<PartParams> proposeMinMax(std::span<const float> partValues, std::int64_t clipLow, std::int64_t clipHigh) {
+Result<PartParams> proposeMinMax(std::span<const double> partValues, std::int64_t clipLow, std::int64_t clipHigh) {
   if (clipHigh <= clipLow) return makeError("min-max needs U > L");
   if (partValues.empty()) return makeError("min-max: the part is empty");
   double lo = partValues[0], hi = partValues[0];
-  for (float v : partValues) {
+  for (double v : partValues) {
     if (!std::isfinite(v)) return makeError("min-max: a value is not finite");
-    lo = std::min(lo, static_cast<double>(v));
-    hi = std::max(hi, static_cast<double>(v));
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
   }
   PartParams p;
   p.clipLow = clipLow;
   p.clipHigh = clipHigh;
   if (hi > lo) {
-    p.scale = storeScale((hi - lo) / static_cast<double>(clipHigh - clipLow), ScaleFormat::FP32);
+    p.scale = (hi - lo) / static_cast<double>(clipHigh - clipLow);
   } else {
-    p.scale = storeScale(lo != 0 ? std::fabs(lo) : 1.0, ScaleFormat::FP32);
+    p.scale = lo != 0 ? std::fabs(lo) : 1.0;
   }
   p.zeroPoint = clipLow + static_cast<std::int64_t>(std::nearbyint(-lo / p.scale));
   return p;

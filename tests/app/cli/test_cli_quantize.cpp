@@ -63,21 +63,43 @@ class TestCliQuantize : public QObject {
   }
 
   void textbook() {
-    // By hand (test_integer.cpp): codes 120, −55, 2 and 24 → 7 saturated; x~ uses the fp32 scales.
+    // By hand in double (MATH.md §2's textbook form; Python floats are the same doubles):
+    // 1.2/0.01 = 120.0 → x~ = 0.01·120 = 1.2, error 0; −0.55/0.01 = −55.0 → −0.55;
+    // 0.07/0.1 = 0.7000000000000001 → 1, +1 = 2 → x~ = 0.1·1 = 0.1; 2.31/0.1 = 23.099999999999998
+    // → 23 + 1 = 24 > 7: saturated, code 7, x~ = 0.1·6 = 0.6000000000000001.
     const auto j = runJson(kTextbook);
     QCOMPARE(j["codes"], nlohmann::json::parse("[120, -55, 2, 7]"));
     QCOMPARE(j["saturated"], nlohmann::json::parse("[false, false, false, true]"));
-    QCOMPARE(j["dequantized"][0].get<double>(), static_cast<double>(1.1999999284744263f));
-    QCOMPARE(j["dequantized"][1].get<double>(), static_cast<double>(-0.55f));
-    QCOMPARE(j["dequantized"][2].get<double>(), static_cast<double>(0.1f));
-    QCOMPARE(j["dequantized"][3].get<double>(), static_cast<double>(0.6f));
+    QCOMPARE(j["x_over_s"][0].get<double>(), 120.0);
+    QCOMPARE(j["x_over_s"][2].get<double>(), 0.7000000000000001);
+    QCOMPARE(j["dequantized"][0].get<double>(), 1.2);
+    QCOMPARE(j["error"][0].get<double>(), 0.0);
+    QCOMPARE(j["dequantized"][1].get<double>(), -0.55);
+    QCOMPARE(j["dequantized"][2].get<double>(), 0.1);
+    QCOMPARE(j["dequantized"][3].get<double>(), 0.6000000000000001);
     QCOMPARE(j["parts"].size(), std::size_t{2});
     QCOMPARE(j["parts"][1]["zero_point"].get<int>(), 1);
     QCOMPARE(j["parts"][1]["clip_low"].get<int>(), -7);
     QCOMPARE(j["parts"][1]["clip_high"].get<int>(), 7);
     QCOMPARE(j["parts"][1]["saturated"].get<int>(), 1);
-    QCOMPARE(j["parts"][0]["scale"].get<double>(), static_cast<double>(0.01f));
+    QCOMPARE(j["parts"][0]["scale"].get<double>(), 0.01);  // as typed, not fp32's 0.0099999998
     QCOMPARE(j["total"]["bits_per_param"].get<double>(), 25.0);
+  }
+
+  // The text output prints the board's numbers as shortest round-trip decimals and marks ties.
+  void textbookText() {
+    const Run r = runCli({"quantize", "--values", "1.2,1.15,1.25", "--parts", "0;1;2", "--scale", "0.01,0.1,0.5"});
+    QCOMPARE(r.exitCode, 0);
+    const QStringList lines = QString::fromUtf8(r.out).split('\n');
+    QCOMPARE(lines.at(0), QStringLiteral("1.2 / 0.01 = 120 -> code 120 -> 1.2 (error 0)"));
+    QCOMPARE(lines.at(1), QStringLiteral("1.15 / 0.1 = 11.499999999999998 -> code 11 -> 1.1 (error -0.04999999999999982)"));
+    QCOMPARE(lines.at(2), QStringLiteral("1.25 / 0.5 = 2.5 -> code 2 -> 1 (error -0.25) (tie)"));
+    // 0.25/0.1 is 2.5 only after the double division rounded: marked as such, in JSON too.
+    auto j = runJson({"quantize", "--values", "0.25,1.25", "--parts", "0;1", "--scale", "0.1,0.5", "--json"});
+    QCOMPARE(j["tie"], nlohmann::json::parse(R"(["division", "exact"])"));
+    // --scale-format stores s: fp32's 0.01 is 0.009999999776482582.
+    j = runJson({"quantize", "--values", "1.2", "--scale", "0.01", "--scale-format", "fp32", "--json"});
+    QCOMPARE(j["parts"][0]["scale"].get<double>(), static_cast<double>(0.01f));
   }
 
   void textbookRounding() {

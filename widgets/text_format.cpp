@@ -1,0 +1,24 @@
+#include "widgets/text_format.h"
+
+#include <QLocale>
+
+#include <cmath>
+
+#include "core/tensor/number_text.h"
+
+namespace quench::widgets {
+
+QString formatCount(qint64 n) { return QLocale().toString(n); }
+
+QString countedNoun(qint64 n, const QString& singular, const QString& plural) {
+  return QStringLiteral("%1 %2").arg(formatCount(n), n == 1 ? singular : plural);
+}
+
+QString formatMessageNumber(double v) {
+  if (std::isinf(v)) return v > 0 ? QStringLiteral("∞") : QStringLiteral("−∞");
+  QString s = QString::fromStdString(shortestDecimal(v));
+  if (s.startsWith(QLatin1Char('-'))) s.replace(0, 1, QChar(0x2212));
+  return s;
+}
+
+}  // namespace quench::widgets
