@@ -189,7 +189,17 @@ void MainWindow::openDemoModel() {
 void MainWindow::listModelTensors(const QString& path) {
   auto reader = m_modelPage->tensorReader();
   if (!reader) return;
-  m_files->add(reader, QFileInfo(path).fileName(), path);
+  // A model opened again (a second Open of the same folder) is listed once.
+  int id = 0;
+  for (const auto& [open, openPath] : m_files->paths())
+    if (openPath == path) id = open;
+  if (!id) id = m_files->add(reader, QFileInfo(path).fileName(), path);
+  if (m_restore && m_restoreModelFile >= 0) {
+    m_restoreIds[m_restoreModelFile] = id;
+    m_restoreModelFile = -1;
+    --m_restoreOutstanding;
+    finishRestoreIfReady();
+  }
   if (m_evaluateDemoModel) {
     m_evaluateDemoModel = false;
     m_modelPage->evaluate();

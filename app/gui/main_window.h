@@ -259,6 +259,9 @@ class MainWindow : public QMainWindow {
   std::optional<Session> m_restore;
   QVector<int> m_restoreIds;
   int m_restoreOutstanding = 0;
+  // The session's file that is the Divergence tab's model: the model page lists it when it opens
+  // the model, so the restore waits for that instead of opening the file a second time.
+  int m_restoreModelFile = -1;
   bool m_restoreWaitingForPlots = false;
 
   // Presentation mode.

@@ -122,6 +122,7 @@ void MainWindow::restoreSession(const Session& session) {
   m_restoreWaitingForPlots = false;
   m_restoreIds = QVector<int>(session.files.size(), 0);
   m_restoreOutstanding = 0;
+  m_restoreModelFile = -1;
   m_model->setRecipe(session.recipe.rules.empty() ? Recipe{{RecipeRule{"*", MethodParams{}}}} : session.recipe);
   if (!session.divergencePage.isEmpty()) m_modelPage->restoreState(session.divergencePage);
   if (!session.classroomPage.isEmpty()) m_classroomPage->restoreState(session.classroomPage);
@@ -133,9 +134,15 @@ void MainWindow::restoreSession(const Session& session) {
   m_histogram->setMode(session.histogramMode == QLatin1String("error") ? widgets::HistogramMode::Error
                                                                         : widgets::HistogramMode::Overlay);
   m_model->setPart(session.part);
+  const QString modelPath = session.divergencePage.value(QStringLiteral("model")).toString();
   for (int i = 0; i < session.files.size(); ++i) {
     if (session.files[i].demo) {
       m_restoreIds[i] = ensureDemo();
+      continue;
+    }
+    if (!modelPath.isEmpty() && session.files[i].path == modelPath && m_restoreModelFile < 0) {
+      m_restoreModelFile = i;  // listModelTensors gives its id
+      ++m_restoreOutstanding;
       continue;
     }
     ++m_restoreOutstanding;

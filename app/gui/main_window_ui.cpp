@@ -28,6 +28,7 @@
 #include <QUndoStack>
 
 #include "app/gui/classroom_page.h"
+#include "app/gui/shortcut_passthrough.h"
 #include "app/gui/demo_assets.h"
 #include "app/gui/export_controller.h"
 #include "app/gui/file_controller.h"
@@ -84,7 +85,14 @@ void MainWindow::createTabs() {
   // A model opened on the Divergence page lists its tensors in the browser like any file, so the
   // quantization views show the very weights the evaluation quantizes.
   connect(m_modelPage, &ModelPage::modelOpened, this, &MainWindow::listModelTensors);
-  connect(m_modelPage, &ModelPage::errorShown, this, [this] { m_evaluateDemoModel = false; });
+  connect(m_modelPage, &ModelPage::errorShown, this, [this] {
+    m_evaluateDemoModel = false;
+    if (m_restore && m_restoreModelFile >= 0 && !m_modelPage->isBusy()) {  // the model did not open
+      m_restoreModelFile = -1;
+      --m_restoreOutstanding;
+      finishRestoreIfReady();
+    }
+  });
 }
 
 void MainWindow::createDocks() {
@@ -163,6 +171,9 @@ void MainWindow::createActions() {
                                        tr("&Export Figure…"), m_exports, &ExportController::figureDialog);
   exportFigure->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
   exportFigure->setToolTip(tr("The current view's plot as PNG, SVG or PDF (Ctrl+E)"));
+  // Ctrl+E is "end of line" to a text field: without this it never reached the action while a
+  // spin box or field had the focus.
+  qApp->installEventFilter(new ShortcutPassThrough({exportFigure->shortcut()}, this));
   file->addAction(tr("Export &Recipe…"), m_exports, &ExportController::recipeDialog)
       ->setToolTip(tr("The recipe as JSON, as quench-cli quantize --recipe reads it"));
   file->addAction(tr("&Import Recipe…"), this, &MainWindow::importRecipeDialog);

@@ -263,6 +263,7 @@ void ModelPage::openModel(const QString& path, const QString& tokenizerPath) {
   m_model.reset();
   m_modelBox->showOpening(path);
   m_evaluation->clear(tr("Evaluate to see Q against P"));
+  m_evaluated = false;
   m_curvesTab->view()->clear();
   m_sensitivity->clear();
   const std::string p = path.toStdString(), t = tokenizerPath.toStdString();
@@ -324,6 +325,7 @@ void ModelPage::evaluate() {
       if (t != 1.0) title += tr(", T = %1").arg(t);
       title += QStringLiteral(" · ") + r.dataDescription;
       m_evaluation->setEvaluation(r.evaluation, r.figures, model->files.tokenizer.get(), title);
+      m_evaluated = true;
     }
     const TokenSummary& s = r.evaluation.summary;
     endJob(r.end, tr("Evaluated %1 on %2 positions in %3: mean KL %4 nats/token.")
@@ -456,6 +458,7 @@ QJsonObject ModelPage::saveState() const {
                      {"source", source},
                      {"sweep", sweep},
                      {"view", m_tabs->currentIndex()},
+                     {"evaluated", m_evaluated},
                      {"no_prefix_space", noPrefixSpace()}};
 }
 
@@ -501,6 +504,18 @@ void ModelPage::restoreState(const QJsonObject& state) {
     } else {
       openSecondModel(secondPath, secondTokenizer);
     }
+  }
+  // The evaluation the session showed is not stored (it is a function of the inputs): run it
+  // again once the last model is open.
+  if (state.value("evaluated").toBool() && !modelPath.isEmpty()) {
+    auto remaining = std::make_shared<int>(secondPath.isEmpty() ? 1 : 2);
+    auto once = std::make_shared<QMetaObject::Connection>();
+    *once = connect(this, &ModelPage::jobFinished, this, [this, once, remaining] {
+      if (--*remaining > 0) return;
+      disconnect(*once);
+      // Queued: the open job's end must have released the runner first.
+      QMetaObject::invokeMethod(this, [this] { evaluate(); }, Qt::QueuedConnection);
+    });
   }
   if (!modelPath.isEmpty()) openModel(modelPath, tokenizer);
   setCandidate(wantSecond ? Candidate::SecondModel : Candidate::Recipe);

@@ -160,6 +160,7 @@ class ModelPage : public QWidget {
   // Jobs: one at a time, the newest wins (JobPolicy::Supersede).
   JobRunner* m_jobs;
   bool m_busy = false;
+  bool m_evaluated = false;  // an evaluation result is shown (a session re-runs it on restore)
   QString m_jobText;  ///< "Evaluating int4 row", for the progress label
   // Sweep bookkeeping: family index → CurvesView series index.
   std::vector<int> m_seriesOfFamily;

@@ -15,7 +15,7 @@ using V = WorkedQuantizationView;
 
 namespace {
 WorkedQuantization example() {
-  const std::vector<float> x{0.75f, -1.25f, 0.375f, 3.0f};
+  const std::vector<double> x{0.75, -1.25, 0.375, 3.0};
   auto part = parseWorkedParts("0,1;2,3", 4);
   auto w = workedQuantization(x, *part, std::vector<PartParams>{{0.5, 0, -7, 7}, {0.25, 1, 0, 3}}, Rounding::HalfEven);
   if (!w) qFatal("%s", w.error().message.c_str());
@@ -30,12 +30,13 @@ class TestWorkedQuantizationView : public QObject {
     V v;
     v.setWorked(example(), "example");
     QCOMPARE(v.stepRows(), 4);
-    // Row 0: 0.75 / 0.5 = 1.5 → 2 (half to even), + 0 = 2, code 2, x̃ = 1, error 0.25.
-    const QStringList row0{"0", "0", "0.75", "1.5", "2", "2", "2", "1", "0.25", "no"};
+    // Row 0: 0.75 / 0.5 = 1.5 exactly, a tie → 2 (half to even, up), + 0 = 2, code 2, x̃ = 1,
+    // error 0.25.
+    const QStringList row0{"0", "0", "0.75", "1.5", QStringLiteral("2  (tie ↑)"), "2", "2", "1", "0.25", "no"};
     for (int c = 0; c < V::kColumnCount; ++c) QCOMPARE(v.stepText(0, c), row0[c]);
     // Row 1: −1.25 / 0.5 = −2.5 → −2 (even), x̃ = −1.
     QCOMPARE(v.stepText(1, V::kXOverS), QStringLiteral("−2.5"));
-    QCOMPARE(v.stepText(1, V::kRounded), QStringLiteral("−2"));
+    QCOMPARE(v.stepText(1, V::kRounded), QStringLiteral("−2  (tie ↑)"));
     QCOMPARE(v.stepText(1, V::kDequantized), QStringLiteral("−1"));
     // Row 3: 3 / 0.25 = 12, + 1 = 13 > U = 3 → code 3, x̃ = 0.25·2 = 0.5, error −2.5, saturated.
     const QStringList row3{"3", "1", "3", "12", "12", "13", "3", "0.5", QStringLiteral("−2.5"), "yes (> U)"};
@@ -52,10 +53,10 @@ class TestWorkedQuantizationView : public QObject {
     QCOMPARE(v.totalsText(0, 5), QStringLiteral("0.0625"));     // (0.25² + 0.25²)/2
     QCOMPARE(v.totalsText(1, 3), QStringLiteral("1"));          // b
     QCOMPARE(v.totalsText(1, 4), QStringLiteral("[0, 3]"));
-    QCOMPARE(v.totalsText(1, 5), QStringLiteral("3.13281"));    // (0.125² + 2.5²)/2 = 3.1328125
+    QCOMPARE(v.totalsText(1, 5), QStringLiteral("3.1328125"));  // (0.125² + 2.5²)/2, exactly
     QCOMPARE(v.totalsText(1, 7), QStringLiteral("1 of 2"));
     QCOMPARE(v.totalsText(2, 0), QStringLiteral("all"));
-    QCOMPARE(v.totalsText(2, 5), QStringLiteral("1.59766"));    // 6.390625 / 4
+    QCOMPARE(v.totalsText(2, 5), QStringLiteral("1.59765625"));  // 6.390625 / 4, exactly
     QCOMPARE(v.totalsText(2, 6), QStringLiteral("2.5"));
     QCOMPARE(v.totalsText(2, 7), QStringLiteral("1 of 4"));
   }

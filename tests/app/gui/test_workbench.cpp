@@ -19,7 +19,9 @@
 #include <QtTest/QtTest>
 #include <cmath>
 
+#include "app/gui/demo_assets.h"
 #include "app/gui/main_window.h"
+#include "app/gui/model_page.h"
 #include "app/gui/session.h"
 #include "common/fuzzy.h"
 #include "core/io/reader.h"
@@ -357,6 +359,30 @@ class TestWorkbench : public QObject {
     QVERIFY(e.contains("bad.quench") && e.contains("files"));
     QCOMPARE(errors.size(), 1);
     QCOMPARE(w2.selectedTensorName(), QString::fromLatin1(kTensor));
+  }
+
+  // The demo with its language model evaluated: a session saved and opened again lists the model's
+  // file once (not once for the session and again for the Divergence tab), and the evaluation
+  // the session showed is run again.
+  void demoSessionKeepsDivergence() {
+    if (app::demoModelDir().isEmpty()) QSKIP("the demo language model is not built");
+    const QString file = m_dir.filePath("demo.quench");
+    {
+      MainWindow w;
+      w.show();
+      w.openDemo();
+      QTRY_VERIFY_WITH_TIMEOUT(w.modelPage()->saveState().value("evaluated").toBool(), kTimeoutMs);
+      QTRY_VERIFY_WITH_TIMEOUT(!w.isBusy() && !w.modelPage()->isBusy(), kTimeoutMs);
+      QCOMPARE(w.currentSession().files.size(), 2);  // the demo tensors and the demo model's file
+      QCOMPARE(w.saveSessionTo(file), QString());
+    }
+    MainWindow w2;
+    w2.show();
+    QSignalSpy restored(&w2, &MainWindow::sessionRestored);
+    QCOMPARE(w2.openSession(file), QString());
+    QVERIFY(restored.wait(kTimeoutMs));
+    QTRY_VERIFY_WITH_TIMEOUT(w2.modelPage()->saveState().value("evaluated").toBool(), kTimeoutMs);
+    QCOMPARE(w2.currentSession().files.size(), 2);
   }
 
   void sessionJsonRoundTrip() {
