@@ -69,6 +69,11 @@ class TestPmf : public QObject {
     QVERIFY(!bad.ok());
     QVERIFY(bad.error().message.find("--p") != std::string::npos);
     QVERIFY(bad.error().message.find("sum") != std::string::npos);
+    // The sum as the shortest decimal that reads back as the same double: 0.5 + 0.6 is 1.1 in
+    // double, printed "1.1" (17 digits would say 1.1000000000000001), the tolerance "1e-09".
+    auto sum = checkPmf(std::vector<double>{0.5, 0.6}, {}, "--p");
+    QVERIFY(!sum.ok());
+    QVERIFY2(sum.error().message.find("sum to 1.1, not 1 within 1e-09") != std::string::npos, sum.error().message.c_str());
     auto norm = checkPmf(off, {1e-9, true}, "--p");
     QVERIFY(norm.ok());
     QUENCH_COMPARE_NEAR((*norm)[0], 0.5, 1e-15, 0);
