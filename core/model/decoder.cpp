@@ -1,12 +1,11 @@
 #include "core/model/decoder.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cassert>
 #include <cmath>
 
+#include "core/exec/parallel.h"
 #include "core/simd/decoder_kernels.h"
 #include "core/simd/gemm_kernels.h"
 
@@ -32,8 +31,8 @@ void addBias(Matrix& y, const std::vector<float>& b) {
 void rmsNormRows(const Matrix& x, const std::vector<float>& gain, float eps, Matrix& out) {
   out.resize(x.rows(), x.cols());
   const int n = static_cast<int>(x.cols());
-  tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, x.rows(), 16), [&](const tbb::blocked_range<Eigen::Index>& r) {
-    for (Eigen::Index i = r.begin(); i != r.end(); ++i) rmsNorm(x.row(i).data(), gain.data(), n, eps, out.row(i).data());
+  exec::parallelFor(0, static_cast<std::size_t>(x.rows()), 16, [&](exec::Range r) {
+    for (Eigen::Index i = static_cast<Eigen::Index>(r.begin); i != static_cast<Eigen::Index>(r.end); ++i) rmsNorm(x.row(i).data(), gain.data(), n, eps, out.row(i).data());
   });
 }
 
@@ -81,8 +80,8 @@ Status checkLayer(const ModelConfig& c, const LayerWeights& w, int l) {
 
 // Per-head RMSNorm of every head of a (tokens, heads · head_dim) matrix.
 void headNorm(Matrix& m, int heads, int hd, const std::vector<float>& gain, float eps) {
-  tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, m.rows(), 16), [&](const tbb::blocked_range<Eigen::Index>& r) {
-    for (Eigen::Index i = r.begin(); i != r.end(); ++i)
+  exec::parallelFor(0, static_cast<std::size_t>(m.rows()), 16, [&](exec::Range r) {
+    for (Eigen::Index i = static_cast<Eigen::Index>(r.begin); i != static_cast<Eigen::Index>(r.end); ++i)
       for (int h = 0; h < heads; ++h) {
         float* v = m.row(i).data() + static_cast<std::ptrdiff_t>(h) * hd;
         rmsNorm(v, gain.data(), hd, eps, v);
@@ -189,9 +188,9 @@ Status Decoder::runLayer(const LayerWeights& w, int layer, Matrix& x, std::span<
     headNorm(m_q, c.nHeads, hd, w.qNorm, c.normEps);
     headNorm(m_k, c.nKvHeads, hd, w.kNorm, c.normEps);
   }
-  tbb::parallel_for(tbb::blocked_range<int>(0, tokens, 16), [&](const tbb::blocked_range<int>& r) {
+  exec::parallelFor(0, static_cast<std::size_t>(tokens), 16, [&](exec::Range r) {
     std::vector<float> cs(static_cast<std::size_t>(rot));  // cos | sin of this row's angles
-    for (int i = r.begin(); i != r.end(); ++i) {
+    for (int i = static_cast<int>(r.begin); i != static_cast<int>(r.end); ++i) {
       const int pos = rowPos[static_cast<std::size_t>(i)];
       for (int f = 0; f < rot / 2; ++f) {
         // Angle in double: pos·θ for pos in the thousands loses digits in float.
@@ -250,8 +249,8 @@ Status Decoder::runLayer(const LayerWeights& w, int layer, Matrix& x, std::span<
   }
   addBias(m_gate, w.bGate);
   addBias(m_up, w.bUp);
-  tbb::parallel_for(tbb::blocked_range<int>(0, tokens, 8), [&](const tbb::blocked_range<int>& r) {
-    for (int i = r.begin(); i != r.end(); ++i) {
+  exec::parallelFor(0, static_cast<std::size_t>(tokens), 8, [&](exec::Range r) {
+    for (int i = static_cast<int>(r.begin); i != static_cast<int>(r.end); ++i) {
       float* g = m_gate.row(i).data();
       const float* u = m_up.row(i).data();
       const auto n = static_cast<std::size_t>(c.hiddenDim);
@@ -277,11 +276,11 @@ void Decoder::attention(int layer, std::span<const SequenceRows> seqs, std::span
   m_attn.resize(m_q.rows(), qDim);
   const int heads = c.nHeads;
   const int tasks = static_cast<int>(seqs.size()) * heads;
-  tbb::parallel_for(tbb::blocked_range<int>(0, tasks, 1), [&](const tbb::blocked_range<int>& r) {
+  exec::parallelFor(0, static_cast<std::size_t>(tasks), 1, [&](exec::Range r) {
     // The scores of one tile; no parallel loop runs inside this task, so a thread-local
     // buffer cannot be re-entered.
     thread_local std::vector<float> scores;
-    for (int t = r.begin(); t != r.end(); ++t) {
+    for (int t = static_cast<int>(r.begin); t != static_cast<int>(r.end); ++t) {
       const std::size_t s = static_cast<std::size_t>(t / heads);
       const int h = t % heads;
       const SequenceRows& q = seqs[s];

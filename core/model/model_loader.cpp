@@ -1,8 +1,10 @@
+// Opening a model (llama2.c, GGUF, Hugging Face folders) into ModelFiles and loading its weights.
+// Length (~750 lines): the three formats' configuration parsers share the checks that make every
+// architecture key an error naming the file and the key; the weight loaders share the finite
+// checks and the overrides. Split by format when a fourth format joins.
 #include "core/model/model_loader.h"
 
 #include <nlohmann/json.hpp>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/exec/parallel.h"
 #include "core/io/ggml_blocks.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/model/tokenizer_hf.h"
@@ -528,9 +531,9 @@ class WeightReader {
 // the embedding (whose rows are read one token at a time), cheap next to a forward pass.
 Status checkFiniteMatrix(const WeightMatrix& w, const std::string& name, const std::string& source) {
   std::atomic<long long> bad{-1};
-  tbb::parallel_for(tbb::blocked_range<int>(0, w.rows(), 64), [&](const tbb::blocked_range<int>& r) {
+  exec::parallelFor(0, static_cast<std::size_t>(w.rows()), 64, [&](exec::Range r) {
     std::vector<float> row(static_cast<std::size_t>(w.cols()));
-    for (int i = r.begin(); i != r.end() && bad.load(std::memory_order_relaxed) < 0; ++i) {
+    for (int i = static_cast<int>(r.begin); i != static_cast<int>(r.end) && bad.load(std::memory_order_relaxed) < 0; ++i) {
       w.rowToFloat(i, row.data());
       for (int j = 0; j < w.cols(); ++j)
         if (!std::isfinite(row[static_cast<std::size_t>(j)])) {

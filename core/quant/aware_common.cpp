@@ -1,12 +1,11 @@
 #include "core/quant/aware_common.h"
 
 #include <cblas.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "core/exec/parallel.h"
 #include "core/quant/scale_format.h"
 
 namespace quench::aware {
@@ -160,10 +159,10 @@ void finishReport(QuantResult& out, std::span<const float> original, const Parti
   out.parts.assign(parts, PartReport{});
   const std::span<const float> recon = out.reconstruction;
   const std::span<const std::uint8_t> sat = out.saturated;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts), [&](const tbb::blocked_range<std::size_t>& r) {
+  exec::parallelFor(0, parts, 1, [&](exec::Range r) {
     std::vector<float> bx, br;
     std::vector<std::uint8_t> bs;
-    for (std::size_t j = r.begin(); j < r.end(); ++j) {
+    for (std::size_t j = r.begin; j < r.end; ++j) {
       bx.clear();
       br.clear();
       bs.clear();

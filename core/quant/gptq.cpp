@@ -1,8 +1,7 @@
 #include "core/quant/gptq.h"
+#include "core/exec/parallel.h"
 
 #include <cblas.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <numeric>
@@ -108,8 +107,8 @@ Status gptqQuantize(std::span<const float> w, std::size_t rows, std::size_t cols
   // W with dead columns zeroed (their reconstruction is 0), in processing order, in double.
   auto wzAt = [&](std::size_t i, std::size_t c) { return dead[c] ? 0.0f : w[i * cols + c]; };
   std::vector<double> wp(rows * n);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 64), [&](const tbb::blocked_range<std::size_t>& rr) {
-    for (std::size_t i = rr.begin(); i < rr.end(); ++i)
+  exec::parallelFor(0, rows, 64, [&](exec::Range rr) {
+    for (std::size_t i = rr.begin; i < rr.end; ++i)
       for (std::size_t a = 0; a < n; ++a) wp[i * n + a] = wzAt(i, perm[a]);
   });
   if (options.actOrder) {
@@ -137,9 +136,9 @@ Status gptqQuantize(std::span<const float> w, std::size_t rows, std::size_t cols
   for (std::size_t a = 0; a < n; ++a) inverse[perm[a]] = a;
   auto calibrateParts = [&](const std::vector<std::size_t>& list) -> Status {
     std::vector<std::string> errors(list.size());
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, list.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+    exec::parallelFor(0, list.size(), 1, [&](exec::Range r) {
       std::vector<float> values;
-      for (std::size_t k = r.begin(); k < r.end(); ++k) {
+      for (std::size_t k = r.begin; k < r.end; ++k) {
         const std::size_t p = list[k];
         values.clear();
         partition.forEachIndex(p, [&](std::int64_t flat) {
@@ -169,8 +168,8 @@ Status gptqQuantize(std::span<const float> w, std::size_t rows, std::size_t cols
     err.assign(rows * nb, 0.0);
     // Rows are independent: each quantizes its batch columns in order, updating the rest of its
     // batch at once after each column (w_k −= e_j·U_jk).
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 16), [&](const tbb::blocked_range<std::size_t>& rr) {
-      for (std::size_t i = rr.begin(); i < rr.end(); ++i) {
+    exec::parallelFor(0, rows, 16, [&](exec::Range rr) {
+      for (std::size_t i = rr.begin; i < rr.end; ++i) {
         double* row = wp.data() + i * n;
         for (std::size_t a = b0; a < b1; ++a) {
           const std::size_t c = perm[a];

@@ -1,11 +1,10 @@
 #include "core/quant/hqq.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <cmath>
 #include <limits>
 
+#include "core/exec/parallel.h"
 #include "core/quant/scale_format.h"
 
 namespace quench {
@@ -80,9 +79,9 @@ Status hqqQuantize(std::span<const float> x, const Partition& partition, const I
   out.codes.assign(x.size(), 0);
   out.saturated.assign(x.size(), 0);
   std::vector<std::string> errors(parts);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts), [&](const tbb::blocked_range<std::size_t>& r) {
+  exec::parallelFor(0, parts, 1, [&](exec::Range r) {
     std::vector<float> values;
-    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
+    for (std::size_t j = r.begin; j < r.end && !work.cancelled(); ++j) {
       values.resize(static_cast<std::size_t>(partition.partSize(j)));
       partition.gather(j, x, values.data());
       Calibration minmax;

@@ -1,7 +1,6 @@
 #include "core/quant/rotation.h"
+#include "core/exec/parallel.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <bit>
 #include <cmath>
@@ -58,8 +57,8 @@ void rotateRows(std::span<double> w, std::size_t in, std::uint64_t seed, bool in
   const std::size_t m = rotationBlock(in), rows = in ? w.size() / in : 0;
   const std::vector<double> sigma = rotationSigns(in, seed);
   const double root = std::sqrt(static_cast<double>(m));
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 16), [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+  exec::parallelFor(0, rows, 16, [&](exec::Range r) {
+    for (std::size_t i = r.begin; i < r.end; ++i) {
       double* row = w.data() + i * in;
       if (!inverse) {
         // (w·R)_j = (Σ_k w_k H[k, j])·σ_j / √m

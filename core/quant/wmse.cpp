@@ -1,7 +1,6 @@
 #include "core/quant/wmse.h"
+#include "core/exec/parallel.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 namespace quench {
 
@@ -10,10 +9,10 @@ Status wmseQuantize(std::span<const float> x, std::size_t cols, const Partition&
   const std::size_t parts = partition.partCount();
   std::vector<PartParams> params(parts);
   std::vector<std::string> errors(parts);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, parts), [&](const tbb::blocked_range<std::size_t>& r) {
+  exec::parallelFor(0, parts, 1, [&](exec::Range r) {
     std::vector<float> values;
     std::vector<double> weights;
-    for (std::size_t j = r.begin(); j < r.end() && !work.cancelled(); ++j) {
+    for (std::size_t j = r.begin; j < r.end && !work.cancelled(); ++j) {
       values.clear();
       weights.clear();
       partition.forEachIndex(j, [&](std::int64_t flat) {

@@ -3,8 +3,6 @@
 // emitted once under HWY_ONCE.
 #include "core/simd/gemm_kernels.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cassert>
@@ -13,6 +11,7 @@
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "core/simd/gemm_kernels.cpp"
+#include "core/exec/parallel.h"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/aligned_allocator.h"
 #include "hwy/highway.h"
@@ -307,8 +306,7 @@ void Gemm(const detail::GemmJob& plan) {
         GemvRows(plan, job, 0, job.n);
         continue;
       }
-      tbb::parallel_for(tbb::blocked_range<int>(0, job.n, 32),
-                        [&](const tbb::blocked_range<int>& r) { GemvRows(plan, job, r.begin(), r.end()); });
+      exec::parallelFor(0, static_cast<std::size_t>(job.n), 32, [&](exec::Range r) { GemvRows(plan, job, static_cast<int>(r.begin), static_cast<int>(r.end)); });
     }
     return;
   }
@@ -340,10 +338,8 @@ void Gemm(const detail::GemmJob& plan) {
     run(0, tasks.size());
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, panels, 1),
-                    [&](const tbb::blocked_range<std::size_t>& r) { pack(r.begin(), r.end()); });
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, tasks.size(), 1),
-                    [&](const tbb::blocked_range<std::size_t>& r) { run(r.begin(), r.end()); });
+  exec::parallelFor(0, panels, 1, [&](exec::Range r) { pack(r.begin, r.end); });
+  exec::parallelFor(0, tasks.size(), 1, [&](exec::Range r) { run(r.begin, r.end); });
 }
 
 void DecodeOperandRow(const GemmOperand& b, std::size_t row, std::size_t first, std::size_t count, float* dst) {

@@ -1,5 +1,8 @@
 // Highway versions of the quantization kernels, compiled once per target (foreach_target.h);
-// the dispatch tables, the scalar *_ref twins and the TBB loops are under HWY_ONCE.
+// the dispatch tables, the scalar *_ref twins and the parallel loops are under HWY_ONCE.
+// Length (~790 lines): Highway's foreach_target re-includes this one translation unit per target,
+// so the kernels of one dispatch group live together; each scalar *_ref twin sits beside its SIMD
+// version so that the pair is reviewed (and tested) together.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "core/simd/quant_kernels.cpp"
 #include <hwy/foreach_target.h>  // must come before highway.h
@@ -386,7 +389,7 @@ void QuantizeBytes(const float* HWY_RESTRICT x, std::size_t n, const AffineParam
   if (i < n) QuantizeAffineF64(x + i, n - i, p, codes + i, recon + i, static_cast<std::uint8_t*>(nullptr));
 }
 
-// Rows [r0, r1) of int8 per-row absmax (quantizeRowsInt8Absmax): one dispatch per TBB chunk.
+// Rows [r0, r1) of int8 per-row absmax (quantizeRowsInt8Absmax): one dispatch per parallel chunk.
 void QuantizeRowsI8Absmax(const float* HWY_RESTRICT x, std::size_t r0, std::size_t r1, std::size_t cols,
                           std::int8_t* HWY_RESTRICT codes, float* HWY_RESTRICT scales, float* HWY_RESTRICT recon,
                           bool stream) {
@@ -439,7 +442,7 @@ void Int4GroupParamsBatch(const float* HWY_RESTRICT lo, const float* HWY_RESTRIC
   std::copy(iPad, iPad + m, inverse);
 }
 
-// Groups [g0, g1) of int4 group min-max (quantizeGroupsInt4MinMax): one dispatch per TBB chunk.
+// Groups [g0, g1) of int4 group min-max (quantizeGroupsInt4MinMax): one dispatch per parallel chunk.
 // The parameters of a batch of groups are computed first, in a loop whose iterations do not
 // depend on each other (their divisions overlap instead of stalling each group's vector loop),
 // then the batch, still in L1, is quantized.
