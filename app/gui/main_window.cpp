@@ -2,6 +2,8 @@
 // everyday settings. Its construction (widgets, menus, connections) is main_window_ui.cpp, its
 // sessions main_window_session.cpp; the state is the session model (workbench_model.h), the open
 // files and the exports their controllers (file_controller.h, export_controller.h).
+// Length (~650 lines): construction and sessions are already out; what remains is one short slot
+// per menu action and view signal, the window's behaviour in one place.
 #include "app/gui/main_window.h"
 
 #include <H5public.h>

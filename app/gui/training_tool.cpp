@@ -1,3 +1,6 @@
+// The Classroom's Training tool (training_tool.h). Length (~910 lines): the form is long (about
+// 30 labelled fields for the two lessons) and the run control (worker, pause gate, live events,
+// saving) is one state machine; the computation itself is core/train's.
 #include "app/gui/training_tool.h"
 
 #include <QCheckBox>

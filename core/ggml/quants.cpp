@@ -12,6 +12,10 @@
 //    scales[12]·d; Q4_K d·dmin·scales[12]·qs[128]; Q5_K d·dmin·scales[12]·qh[32]·qs[128]; Q6_K
 //    ql[128]·qh[64]·scales[16]·d; IQ4_NL d·qs[16]; IQ4_XS d·scales_h[2]·scales_l[4]·qs[128]
 //    (d, m, dmin are fp16).
+// Length (~1340 lines): llama.cpp's quantizers are one family. The K and IQ4 types call the same
+// scale searches (make_qx/q3/qp_quants) and packing helpers in file-local inline functions that
+// must round exactly alike; keeping them in one translation unit keeps them inlined and under the
+// one -ffp-contract=off setting, and the file reads in ggml-quants.c's order for comparison.
 #include "core/ggml/quants.h"
 
 #include <algorithm>

@@ -4,6 +4,9 @@
 // reference (x·d + m is a product rounded to float and then a sum rounded to float: this file is
 // compiled with -ffp-contract=off so that no compiler fuses them). The generic loop over blocks
 // inlines the per-block function, whose fixed-length inner loops auto-vectorize.
+// Length (~640 lines): one table, a decoder per block type of §12, sharing the grids and sign
+// tables of the IQ types and the one -ffp-contract=off setting; split by family it would scatter
+// what a reviewer compares against ggml-common.h side by side.
 #include "core/io/ggml_blocks.h"
 
 #include <array>

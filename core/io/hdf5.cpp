@@ -5,6 +5,8 @@
 // every read run in a forked child process (see runIsolated below): a crash there is an Error
 // naming the file. Forks happen under the one global HDF5 mutex (libhdf5 here is built without
 // thread safety).
+// Length (~690 lines): one reader over one C API, and the fork-isolation machinery that every
+// entry point of it must go through; splitting them would let a call escape the isolation.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
