@@ -153,13 +153,11 @@ void WorkedQuantizationView::setWorked(const WorkedQuantization& worked, const Q
     m_totals->setItem(j, 7, cell(QStringLiteral("%1 of %2").arg(p.saturated).arg(p.indices.size())));
   }
   const int last = int(worked.parts.size());
-  double maxErr = 0;
-  for (const WorkedPart& p : worked.parts) maxErr = std::max(maxErr, p.maxAbsError);
   m_totals->setItem(last, 0, cell(tr("all"), false));
   m_totals->setItem(last, 1, cell(QString::number(worked.rows.size())));
   for (int c = 2; c < 5; ++c) m_totals->setItem(last, c, cell(QString()));
   m_totals->setItem(last, 5, cell(formatShortest(worked.mse)));
-  m_totals->setItem(last, 6, cell(formatShortest(maxErr)));
+  m_totals->setItem(last, 6, cell(formatShortest(worked.maxAbsError)));
   m_totals->setItem(last, 7, cell(QStringLiteral("%1 of %2").arg(worked.saturated).arg(worked.rows.size())));
   for (int c = 0; c < m_totals->columnCount(); ++c) {
     QFont f = m_totals->item(last, c)->font();

@@ -255,14 +255,8 @@ int runTextbook(const QuantizeOptions& o) {
   const std::vector<float> zeros(values->size(), 0.0f);
   auto storage = quantizeWithParams(zeros, *partition, params, *rounding, fmt.value_or(ScaleFormat::FP32), anyZero);
   if (!storage) return fail(storage.error().message);
-  double sumSq = 0, signal = 0, maxAbs = 0;
-  for (const WorkedRow& row : w->rows) {
-    sumSq += row.error * row.error;
-    signal += row.x * row.x;
-    maxAbs = std::max(maxAbs, std::fabs(row.error));
-  }
   const double numel = static_cast<double>(values->size());
-  const double sqnr = sumSq == 0 ? INFINITY : 10.0 * std::log10(signal / sumSq);
+  const double maxAbs = w->maxAbsError, sqnr = w->sqnrDb;
   if (!o.json) {
     // The board's numbers, each the shortest decimal that reads back as the same double.
     for (const WorkedRow& row : w->rows) {

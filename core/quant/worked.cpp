@@ -111,6 +111,10 @@ Result<WorkedQuantization> workedQuantization(std::span<const double> x, const P
     w.saturated += wp.saturated;
   }
   w.mse = x.empty() ? 0.0 : totalSq / static_cast<double>(x.size());
+  double signal = 0;
+  for (const WorkedRow& r : w.rows) signal += r.x * r.x;
+  for (const WorkedPart& p : w.parts) w.maxAbsError = std::max(w.maxAbsError, p.maxAbsError);
+  w.sqnrDb = totalSq == 0 ? INFINITY : signal == 0 ? -INFINITY : 10.0 * std::log10(signal / totalSq);
   return w;
 }
 

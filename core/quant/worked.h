@@ -53,6 +53,10 @@ struct WorkedQuantization {
   std::vector<WorkedRow> rows;   ///< in element order (row i is element i)
   std::vector<WorkedPart> parts; ///< in part order
   double mse = 0;                ///< over all elements
+  double maxAbsError = 0;        ///< max |x̃ − x| over all elements
+  /// 10·log10(Σx² / Σ(x̃ − x)²) in dB over all elements (MATH.md §7): +inf with no error, −inf
+  /// for an all-zero x with an error.
+  double sqnrDb = 0;
   std::uint64_t saturated = 0;   ///< over all elements
 };
 

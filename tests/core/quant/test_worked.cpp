@@ -8,6 +8,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <cmath>
+
 #include "common/cli_run.h"
 #include "common/fuzzy.h"
 #include "core/quant/worked.h"
@@ -62,6 +64,9 @@ class TestWorked : public QObject {
     QCOMPARE(w->parts[1].saturated, std::uint64_t{1});
     QCOMPARE(w->mse, 1.59765625);
     QCOMPARE(w->saturated, std::uint64_t{1});
+    // Over all elements: max |error| 2.5; SQNR 10·log10(Σx²/Σe²) = 10·log10(11.265625/6.390625).
+    QCOMPARE(w->maxAbsError, 2.5);
+    QVERIFY(std::fabs(w->sqnrDb - 2.462119567120872) < 1e-12);
   }
 
   void otherRoundings() {
