@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/divergence/pmf.h"
+#include "core/io/text_file.h"
 
 namespace quench {
 namespace {
@@ -78,9 +79,10 @@ Result<ExplicitLm> ExplicitLm::fromJson(const nlohmann::json& j, const std::stri
 }
 
 Result<ExplicitLm> ExplicitLm::load(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError(path.string() + ": cannot open");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  auto text = readTextFile(path, kMaxExplicitLmBytes, "explicit LM");
+  if (!text) return text.error();
+  if (auto deep = jsonDepthError(*text)) return makeError(path.string() + ": " + *deep);
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return makeError(path.string() + ": not valid JSON");
   return fromJson(j, path.string());
 }

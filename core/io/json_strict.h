@@ -7,6 +7,8 @@
 // recorded separately.
 #include <nlohmann/json.hpp>
 
+#include "core/io/text_file.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,11 +19,13 @@ namespace quench::io {
 
 /// Parses `text` into `out`; returns an error text ("not valid JSON: ..." or "key 'k' appears
 /// twice in object 'o'") or nullopt on success. When `orderOf` names a member of the top-level
-/// object that is an object itself, `order` receives its keys in file order.
+/// object that is an object itself, `order` receives its keys in file order. JSON nested deeper
+/// than kMaxJsonDepth is an error.
 inline std::optional<std::string> parseJsonStrict(std::string_view text, nlohmann::json& out,
                                                   std::string_view orderOf = {},
                                                   std::vector<std::string>* order = nullptr) {
   using Json = nlohmann::json;
+  if (auto deep = jsonDepthError(text)) return *deep;  // metadata is later dump()ed recursively
   struct Frame {
     std::string name;  // the key this object is the value of ("" for the top level or in arrays)
     std::unordered_set<std::string> seen;

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "core/io/safetensors_format.h"
+#include "core/io/text_file.h"
 
 namespace quench {
 namespace {
@@ -196,6 +197,8 @@ class IndexSax {
 Result<SafetensorsIndex> parseSafetensorsIndex(std::string_view json, const std::string& where) {
   if (json.size() > kMaxIndexBytes)
     return makeError(where + ": index is " + std::to_string(json.size()) + " bytes, more than the 100 MiB limit");
+  // Structured metadata values are kept and later dump()ed, which recurses once per level.
+  if (auto deep = jsonDepthError(json)) return makeError(where + ": " + *deep);
   IndexSax sax;
   bool ok = false;
   try {

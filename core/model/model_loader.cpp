@@ -19,6 +19,7 @@
 
 #include "core/exec/parallel.h"
 #include "core/io/ggml_blocks.h"
+#include "core/io/text_file.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/model/tokenizer_hf.h"
 #include "core/model/tokenizer_llama2c.h"
@@ -217,11 +218,10 @@ Status openGgufModel(ModelFiles& m, const TokenizerOptions& tokOptions) {
 }
 
 Result<nlohmann::json> readJsonFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return makeError(p.string() + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+  auto text = readTextFile(p, kMaxConfigJsonBytes, p.filename().string());
+  if (!text) return text.error();
+  if (auto deep = jsonDepthError(*text)) return makeError(p.string() + ": " + *deep);
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return makeError(p.string() + ": not a JSON object");
   return j;
 }

@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/io/text_file.h"
 #include "core/model/unicode_text.h"
 
 namespace quench::model {
@@ -252,6 +253,7 @@ Result<std::unique_ptr<BpeTokenizer>> parseHfTokenizer(std::string_view text, co
                                                        std::string_view configJson, const std::string& configName) {
   Parser P(name, options);
   auto bad = [&](const std::string& what) { return P.bad(what); };
+  if (auto deep = jsonDepthError(text)) return bad(*deep);
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
   if (!j.contains("model") || !j["model"].is_object()) return bad("no \"model\" object");
@@ -448,6 +450,7 @@ Result<std::unique_ptr<BpeTokenizer>> parseHfTokenizer(std::string_view text, co
   s.addBos = templAddBos;
   s.addEos = templAddEos;
   if (!configJson.empty()) {
+    if (auto deep = jsonDepthError(configJson)) return makeError(configName + ": " + *deep);
     const json cfg = json::parse(configJson, nullptr, false);
     if (cfg.is_discarded() || !cfg.is_object()) return makeError(configName + ": not a JSON object");
     auto idOf = [&](const std::string& content) -> int {
@@ -482,21 +485,15 @@ Result<std::unique_ptr<BpeTokenizer>> parseHfTokenizer(std::string_view text, co
 
 Result<std::unique_ptr<BpeTokenizer>> loadHfTokenizer(const std::filesystem::path& path, int bos, int eos,
                                                       const TokenizerOptions& options) {
-  auto readAll = [](const std::filesystem::path& p) -> std::optional<std::string> {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  const auto text = readAll(path);
-  if (!text) return makeError(path.string() + ": cannot open tokenizer.json");
+  // Sizes are checked before reading: a 4 GiB tokenizer.json is refused, not read into memory.
+  auto text = readTextFile(path, kMaxTokenizerJsonBytes, "tokenizer.json");
+  if (!text) return text.error();
   const std::filesystem::path cfgPath = path.parent_path() / "tokenizer_config.json";
   std::error_code ec;
   std::string cfg;
   if (std::filesystem::exists(cfgPath, ec)) {
-    auto c = readAll(cfgPath);
-    if (!c) return makeError(cfgPath.string() + ": cannot open");
+    auto c = readTextFile(cfgPath, kMaxConfigJsonBytes, "tokenizer_config.json");
+    if (!c) return c.error();
     cfg = std::move(*c);
   }
   return parseHfTokenizer(*text, path.string(), bos, eos, options, cfg, cfgPath.string());

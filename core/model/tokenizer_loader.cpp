@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/io/reader.h"
+#include "core/io/text_file.h"
 #include "core/model/model_loader.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/model/tokenizer_hf.h"
@@ -18,11 +19,9 @@ namespace {
 // bos_token_id / eos_token_id of config.json beside tokenizer.json, −1 when absent or unreadable
 // (the tokenizer's own files usually name them).
 std::pair<int, int> configIds(const fs::path& dir) {
-  std::ifstream in(dir / "config.json", std::ios::binary);
-  if (!in) return {-1, -1};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  const auto text = readTextFile(dir / "config.json", kMaxConfigJsonBytes, "config.json");
+  if (!text || jsonDepthError(*text)) return {-1, -1};
+  const auto j = nlohmann::json::parse(*text, nullptr, false);
   auto id = [&](const char* key) {
     if (!j.is_object() || !j.contains(key) || !j[key].is_number_integer()) return -1;
     const auto v = j[key].get<long long>();

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/io/text_file.h"
+
 namespace quench {
 
 using Json = nlohmann::ordered_json;
@@ -199,6 +201,7 @@ std::string recipeToJson(const Recipe& recipe) {
 }
 
 Result<Recipe> recipeFromJson(std::string_view text) {
+  if (auto deep = jsonDepthError(text)) return makeError("recipe: " + *deep);
   Json root;
   try {
     root = Json::parse(text);
@@ -232,15 +235,13 @@ Result<Recipe> recipeFromJson(std::string_view text) {
 }
 
 Result<Recipe> loadRecipe(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    Error e = makeError(path + ": cannot open recipe");
+  auto text = readTextFile(path, kMaxRecipeBytes, "recipe");
+  if (!text) {
+    Error e = text.error();
     e.file = path;
     return e;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  auto r = recipeFromJson(ss.str());
+  auto r = recipeFromJson(*text);
   if (!r) {
     Error e = prefixError(path + ": ", r.error());
     e.file = path;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/io/text_file.h"
 #include "core/io/writer.h"
 
 namespace quench::train {
@@ -214,11 +215,9 @@ Status saveHfFolder(const fs::path& dir, const ParameterLayout& layout, std::spa
   if (auto st = writeAtomically(dir / "config.json", j.dump(2) + "\n"); !st) return st;
 
   if (!tokenizerJson.empty() && !samePath(tokenizerJson, dir / "tokenizer.json")) {
-    std::ifstream in(tokenizerJson, std::ios::binary);
-    if (!in) return makeError(tokenizerJson.string() + ": cannot open");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (auto st = writeAtomically(dir / "tokenizer.json", ss.str()); !st) return st;
+    auto text = readTextFile(tokenizerJson, kMaxTokenizerJsonBytes, "tokenizer.json");
+    if (!text) return text.error();
+    if (auto st = writeAtomically(dir / "tokenizer.json", *text); !st) return st;
   }
   return {};
 }
