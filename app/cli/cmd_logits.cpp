@@ -25,6 +25,8 @@ struct LogitsOptions {
 
 int runLogits(const LogitsOptions& o) {
   if (o.textFile.empty() == o.tokensFile.empty()) return fail("logits: give exactly one of --text FILE or --tokens FILE");
+  if (Status s = checkNotAnInput(o.out, {o.model, o.tokenizer, o.textFile, o.tokensFile}); !s)
+    return fail("--out " + s.error().message);
   model::TokenizerOptions topt;
   topt.prefixSpace = !o.noPrefixSpace;
   auto files = model::openModel(o.model, o.tokenizer, topt);

@@ -513,6 +513,10 @@ int runQuantize(const QuantizeOptions& o) {
     return fail("quantize: " + o.textbookOnlyGiven.front() + " belongs to the textbook form (--values ...); " +
                 "the tensor form takes its parameters from --calib, or per part from a recipe");
   if (o.file.empty()) return fail("quantize: give FILE --tensor NAME, FILE --recipe R.json, or --values ...");
+  // Refused before any work: the reconstruction must not replace what it was computed from.
+  const std::string activationsFile = o.activations.substr(0, o.activations.rfind(':'));
+  if (Status s = checkNotAnInput(o.out, {o.file, activationsFile, o.recipe, o.imatrix}); !s)
+    return fail("--out " + s.error().message);
   if (!o.recipe.empty()) {
     if (!o.tensor.empty()) return fail("quantize: --recipe applies to every matching tensor; drop --tensor");
     return runRecipe(o);

@@ -1,6 +1,7 @@
 #include "core/io/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,7 +16,33 @@ std::string errnoText() { return std::strerror(errno); }
 std::atomic<std::uint64_t> g_serial{0};  // two writers in one process never share a temp name
 }  // namespace
 
+std::size_t removeStaleTemporaries(const std::filesystem::path& target) {
+  namespace fs = std::filesystem;
+  const std::string prefix = target.filename().string() + ".tmp-";
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  std::size_t removed = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    // "<pid>-<n>", both decimal, nothing else: any other name is not ours and stays.
+    const std::string tail = name.substr(prefix.size());
+    const std::size_t dash = tail.find('-');
+    if (dash == 0 || dash == std::string::npos || dash + 1 == tail.size() || dash > 9) continue;
+    if (!std::all_of(tail.begin(), tail.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; }) ||
+        tail.find('-', dash + 1) != std::string::npos)
+      continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(tail.substr(0, dash)));
+    if (pid <= 0 || pid == ::getpid()) continue;  // ours are removed by their writers
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // the writer may still be running
+    std::error_code rm;
+    if (fs::remove(it->path(), rm)) ++removed;
+  }
+  return removed;
+}
+
 std::string temporaryPathBeside(const std::filesystem::path& target) {
+  removeStaleTemporaries(target);
   return target.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(g_serial++);
 }
 

@@ -38,6 +38,12 @@ std::mutex& hdf5Mutex() {
 void hdf5Init() {
   static bool done = false;
   if (done) return;
+  // No library shutdown at exit: after a write fails (a full disk: EFBIG, ENOSPC) H5Fclose fails
+  // too and libhdf5 1.10.8 keeps the half-closed file, and its atexit handler then crashes in
+  // H5F__close_cb (seen: SIGSEGV after "File too large"). Every file of ours is closed explicitly
+  // before it is used (the writer's commit, the reader's children), so the handler has nothing to
+  // flush. Must precede every other HDF5 call, which is why it is here.
+  H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   done = true;
 }
@@ -51,7 +57,9 @@ std::string hdf5ErrorText() {
         if (!s.empty()) s += "; ";
         s += e->func_name ? e->func_name : "?";
         s += ": ";
-        s += e->desc ? e->desc : "error";
+        // Some descriptions span lines (the sec2 driver's "time = ...\n, filename = ..."): one
+        // line each, since errors are one line on stderr.
+        for (const char* c = e->desc ? e->desc : "error"; *c; ++c) s += (*c == '\n' || *c == '\r') ? ' ' : *c;
         return 0;
       },
       &text);

@@ -671,6 +671,20 @@ Status writeNpz(const std::filesystem::path& path, const std::vector<OutTensor>&
   return writeList(path, OutFormat::Npz, tensors, {}, options);
 }
 
+Status checkNotAnInput(const std::filesystem::path& out, const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (out.empty() || !fs::exists(out, ec)) return {};
+  for (const std::string& in : inputs) {
+    if (in.empty() || !fs::exists(in, ec)) continue;
+    if (fs::equivalent(out, in, ec))
+      return makeError(out.string() + ": is an input of this command (" + in + "); write to another file");
+    if (fs::is_directory(in, ec) && fs::equivalent(fs::absolute(out, ec).parent_path(), in, ec))
+      return makeError(out.string() + ": would replace a file of the input folder " + in + "; write elsewhere");
+  }
+  return {};
+}
+
 Status writeTensorFile(const std::filesystem::path& path, const std::vector<OutTensor>& tensors,
                        const Metadata& metadata) {
   auto format = outFormatFor(path);

@@ -99,4 +99,9 @@ Status writeNpz(const std::filesystem::path& path, const std::vector<OutTensor>&
 Status writeTensorFile(const std::filesystem::path& path, const std::vector<OutTensor>& tensors,
                        const Metadata& metadata = {});
 
+/// Inputs are never modified: an error when the existing file `out` is one of `inputs` (the same
+/// file through any path or link), or a file inside an input that is a folder (a checkpoint). The
+/// rename would otherwise replace the input. Empty entries are skipped; a missing `out` is fine.
+Status checkNotAnInput(const std::filesystem::path& out, const std::vector<std::string>& inputs);
+
 }  // namespace quench

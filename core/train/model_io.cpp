@@ -1,14 +1,13 @@
 #include "core/train/model_io.h"
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
+#include "core/io/atomic_file.h"
 #include "core/io/text_file.h"
 #include "core/io/writer.h"
 
@@ -115,27 +114,10 @@ double shortestFloat(float v) {
   return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
 }
 
-// Write `bytes` to `target` through a temporary file in the same folder and a rename.
+// Write `bytes` to `target` through core/io's one atomic-write mechanism (temporary file beside the
+// target, fsync, rename, stale temporaries of killed writers removed).
 Status writeAtomically(const fs::path& target, const std::string& bytes) {
-  const fs::path tmp = target.string() + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return makeError(tmp.string() + ": cannot create");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return makeError(tmp.string() + ": write failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return makeError(target.string() + ": cannot rename the temporary file into place: " + ec.message());
-  }
-  return {};
+  return writeFileAtomically(target, std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
 
 bool samePath(const fs::path& a, const fs::path& b) {
