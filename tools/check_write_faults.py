@@ -2,7 +2,7 @@
 """Writes never lose data (issue 18): quench-cli's writers under faults. Three checks, one CTest each:
 
   kill        SIGKILL at seeded random moments during `convert` to safetensors, .npz and HDF5 (a
-              32 MiB input) and during `export-gguf`: after every kill the target is byte for byte
+              16 MiB input) and during `export-gguf`: after every kill the target is byte for byte
               the old file or the complete new one; the killed writer's temporary files are left
               (nothing can remove them) and must be deleted by the next write to the same target
               (core/io/atomic_file.h: stale temporaries of dead processes are removed when a writer
@@ -44,8 +44,8 @@ def sha(path):
     return h.hexdigest()
 
 
-def make_input(path, tensors=4, rows=2048, cols=1024):
-    """A safetensors file of `tensors` f32 matrices (rows × cols), finite values (32 MiB by default)."""
+def make_input(path, tensors=2, rows=2048, cols=1024):
+    """A safetensors file of `tensors` f32 matrices (rows × cols), finite values (16 MiB by default)."""
     block = struct.pack("<1024f", *[((i * 37) % 1000 - 500) / 97.0 for i in range(1024)])
     data = block * (rows * cols * 4 // len(block))
     header, off = {}, 0
