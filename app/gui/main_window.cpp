@@ -24,7 +24,9 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
+#include <QTimer>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
@@ -128,6 +130,7 @@ MainWindow::MainWindow(QWidget* parent)
   resize(1400, 860);
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
   restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  fitToScreen();
   const QString theme = settings.value(QStringLiteral("theme"), QStringLiteral("system")).toString();
   if (theme != QLatin1String("system")) setTheme(theme);
 }
@@ -579,6 +582,32 @@ void MainWindow::setPresentationMode(bool on) {
   statusBar()->showMessage(on ? tr("Presentation mode: F11 to leave") : QString(), 4000);
 }
 
+QRect MainWindow::fitRect(const QRect& wanted, const QRect& available) {
+  if (!available.isValid()) return wanted;
+  QRect r(wanted.topLeft(), wanted.size().boundedTo(available.size()));
+  // Slide it inside: right/bottom edges first, then left/top, so a rectangle that fits ends inside.
+  if (r.right() > available.right()) r.moveRight(available.right());
+  if (r.bottom() > available.bottom()) r.moveBottom(available.bottom());
+  if (r.left() < available.left()) r.moveLeft(available.left());
+  if (r.top() < available.top()) r.moveTop(available.top());
+  return r;
+}
+
+void MainWindow::fitToScreen() {
+  if (isFullScreen() || isMaximized()) return;
+  const QScreen* s = screen();
+  if (!s) return;
+  const QRect available = s->availableGeometry();
+  // The frame (title bar, borders) counts too: the client area is what is left of the fitted frame.
+  const QRect frame = frameGeometry();
+  const QMargins border(geometry().left() - frame.left(), geometry().top() - frame.top(),
+                        frame.right() - geometry().right(), frame.bottom() - geometry().bottom());
+  const QRect fitted = fitRect(frame, available);
+  if (fitted == frame) return;
+  resize(fitted.size().shrunkBy(border));
+  move(fitted.topLeft());
+}
+
 void MainWindow::setTheme(const QString& theme) {
   applyTheme(theme);
   QSettings().setValue(QStringLiteral("theme"), theme);
@@ -645,6 +674,16 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
   settings.setValue(QStringLiteral("window/state"), saveState());
   QMainWindow::closeEvent(event);
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  // The frame's size is known once the window is shown: fit again with it (the constructor could
+  // only fit the client area).
+  if (!m_fittedOnShow) {
+    m_fittedOnShow = true;
+    QTimer::singleShot(0, this, &MainWindow::fitToScreen);
+  }
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

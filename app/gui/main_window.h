@@ -152,6 +152,12 @@ class MainWindow : public QMainWindow {
   /// "light", "dark" or "system" (QSettings "theme").
   void setTheme(const QString& theme);
 
+  /// `wanted` made to fit inside `available`: no larger, then moved inside (a saved geometry from
+  /// a larger screen, issue 13).
+  static QRect fitRect(const QRect& wanted, const QRect& available);
+  /// Shrink and move the window into its screen's available geometry (not when full screen).
+  void fitToScreen();
+
   /// The About box's text: version and the versions of Qt, QCustomPlot, HDF5 and oneTBB.
   static QString aboutText();
   /// Recently opened files, newest first (QSettings "recentFiles").
@@ -175,6 +181,7 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  void showEvent(QShowEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
 
@@ -266,6 +273,7 @@ class MainWindow : public QMainWindow {
 
   // Presentation mode.
   bool m_presentation = false;
+  bool m_fittedOnShow = false;  ///< fitToScreen ran once the frame (title bar) was known
   QByteArray m_statePresentation;
   QFont m_normalFont;
 };

@@ -20,6 +20,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -54,6 +55,20 @@
 
 namespace quench::app {
 
+namespace {
+// Every tab page and dock sits in a scroll area (issue 13): the window's minimum size no longer
+// grows with the content (a long title, a wide table, presentation fonts), so it fits a 1280×720
+// projector; a page smaller than its content scrolls instead of pushing the window off screen.
+QScrollArea* scrollable(QWidget* content, const char* name) {
+  auto* scroll = new QScrollArea;
+  scroll->setObjectName(QString::fromLatin1(name));
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setWidget(content);
+  return scroll;
+}
+}  // namespace
+
 void MainWindow::createTabs() {
   m_tabs->setObjectName(QStringLiteral("viewTabs"));
   m_tabs->setDocumentMode(true);
@@ -63,7 +78,7 @@ void MainWindow::createTabs() {
       {m_histogram, tr("Histogram")}, {m_saturation, tr("Saturation")}, {m_outliers, tr("Outliers")},
       {m_nf4, tr("NF4")},             {m_errorView, tr("Error")},       {m_modelPage, tr("Divergence")},
       {m_classroomPage, tr("Classroom")}};
-  for (const auto& [w, title] : pages) m_tabs->addTab(w, title);
+  for (const auto& [w, title] : pages) m_tabs->addTab(scrollable(w, "pageScroll"), title);
   m_tabs->setTabToolTip(kHistogramTab, tr("Original and reconstruction on shared bins, grid, clip lines, saturated mass (Ctrl+1)"));
   m_tabs->setTabToolTip(kSaturationTab, tr("The tensor as a heat map with saturated elements marked (Ctrl+2)"));
   m_tabs->setTabToolTip(kOutliersTab, tr("Per-column max |x| and the outlier threshold τ (Ctrl+3)"));
@@ -99,12 +114,11 @@ void MainWindow::createDocks() {
   auto addDock = [this](QWidget* w, const QString& title, const char* name, Qt::DockWidgetArea area) {
     auto* dock = new QDockWidget(title, this);
     dock->setObjectName(QString::fromLatin1(name));
-    dock->setWidget(w);
+    dock->setWidget(scrollable(w, "dockScroll"));
     addDockWidget(area, dock);
     return dock;
   };
   auto* browserDock = addDock(m_browser, tr("Files & tensors"), "browserDock", Qt::LeftDockWidgetArea);
-  m_browser->setMinimumWidth(300);  // tensor names stay readable beside dtype, shape and size
   auto* statsDock = addDock(m_stats, tr("Statistics"), "statsDock", Qt::LeftDockWidgetArea);
   auto* metadataDock = addDock(m_metadata, tr("File metadata"), "metadataDock", Qt::LeftDockWidgetArea);
   tabifyDockWidget(statsDock, metadataDock);

@@ -1,0 +1,120 @@
+// MainWindow fits a 1280×720 screen (issue 13 "The window"): after every tab, every Classroom tool
+// and presentation mode on and off, the window's minimum size stays within 1280×720; a saved
+// geometry larger than the screen is clamped on restore.
+#include <QDockWidget>
+#include <QLayout>
+#include <QScreen>
+#include <QSettings>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include "app/gui/classroom_page.h"
+#include "app/gui/main_window.h"
+
+using quench::app::ClassroomPage;
+using quench::app::MainWindow;
+
+namespace {
+// The widgets whose minimum width is largest, for the failure message: who imposes the width.
+QString widestWidgets(QWidget* root, int limit) {
+  QList<QPair<int, QString>> all;
+  for (QWidget* w : root->findChildren<QWidget*>()) {
+    const int mw = std::max(w->minimumSizeHint().width(), w->minimumWidth());
+    if (mw > limit / 3)
+      all << qMakePair(mw, QStringLiteral("%1 %2 (%3) minHint=%4x%5 min=%6")
+                               .arg(QString::fromLatin1(w->metaObject()->className()), w->objectName())
+                               .arg(w->parentWidget() ? QString::fromLatin1(w->parentWidget()->metaObject()->className()) : QString())
+                               .arg(w->minimumSizeHint().width())
+                               .arg(w->minimumSizeHint().height())
+                               .arg(w->minimumWidth()));
+  }
+  std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  QStringList out;
+  for (int i = 0; i < std::min<qsizetype>(all.size(), 40); ++i) out << all[i].second;
+  return out.join('\n');
+}
+}  // namespace
+
+class TestMainWindowFit : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(m_dir.isValid());
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_dir.filePath("settings"));
+    QCoreApplication::setOrganizationName("QuenchTest");
+    QCoreApplication::setApplicationName("QuenchTestFit");
+  }
+
+  void minimumSizeFits720p() {
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto check = [&](const QString& where) {
+      QCoreApplication::processEvents();
+      // What the window manager is told: the layout's minimum (docks, toolbar, status bar, the
+      // tab pages) and any explicit minimum.
+      const QSize hint = w.minimumSizeHint().expandedTo(w.minimumSize());
+      if (hint.width() > 1280 || hint.height() > 720)
+        QFAIL(qPrintable(QStringLiteral("%1: minimum %2×%3 exceeds 1280×720; widest:\n%4")
+                             .arg(where).arg(hint.width()).arg(hint.height()).arg(widestWidgets(&w, 1280))));
+      QVERIFY(w.layout()->totalMinimumSize().width() <= 1280);
+      QVERIFY(w.layout()->totalMinimumSize().height() <= 720);
+    };
+    check("start");
+    for (int t = 0; t < MainWindow::kTabCount; ++t) {
+      w.setCurrentTab(MainWindow::Tab(t));
+      check(QStringLiteral("tab %1").arg(t));
+    }
+    for (auto tool : {ClassroomPage::kWorked, ClassroomPage::kDivergence, ClassroomPage::kExplicitLm, ClassroomPage::kTraining}) {
+      w.classroomPage()->setCurrentTool(tool);
+      check(QStringLiteral("tool %1").arg(int(tool)));
+    }
+    w.setPresentationMode(true);
+    check("presentation");
+    QVERIFY(w.isFullScreen());
+    w.setPresentationMode(false);
+    check("after presentation");
+    QVERIFY(!w.isFullScreen());
+    // The docks come back after presentation mode.
+    for (QDockWidget* dock : w.findChildren<QDockWidget*>()) QVERIFY2(dock->isVisible(), qPrintable(dock->objectName()));
+  }
+
+  void fitRectClampsAndMovesInside() {
+    const QRect screen(0, 0, 1280, 720);
+    // Larger than the screen: shrunk to it, at its corner.
+    QCOMPARE(MainWindow::fitRect(QRect(100, 100, 3000, 2000), screen), screen);
+    // Fits but hangs off the bottom right: moved inside, size kept.
+    QCOMPARE(MainWindow::fitRect(QRect(1000, 600, 800, 400), screen), QRect(480, 320, 800, 400));
+    // Off the top left of a second screen to the right.
+    QCOMPARE(MainWindow::fitRect(QRect(1500, -50, 900, 500), QRect(1280, 0, 1920, 1200)), QRect(1500, 0, 900, 500));
+    // Inside already: unchanged.
+    QCOMPARE(MainWindow::fitRect(QRect(10, 20, 300, 200), screen), QRect(10, 20, 300, 200));
+  }
+
+  void tooLargeSavedGeometryIsClamped() {
+    const QRect available = QGuiApplication::primaryScreen()->availableGeometry();
+    {
+      // A window saved on a screen twice as large (what a projector session inherits).
+      MainWindow w;
+      w.setGeometry(QRect(available.topLeft() + QPoint(40, 30), available.size() * 2));
+      QSettings().setValue(QStringLiteral("window/geometry"), w.saveGeometry());
+      QSettings().setValue(QStringLiteral("window/state"), w.saveState());
+    }
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QTRY_VERIFY(available.contains(w.frameGeometry()));
+    QVERIFY2(available.contains(w.frameGeometry()),
+             qPrintable(QStringLiteral("%1,%2 %3×%4 outside %5×%6")
+                            .arg(w.frameGeometry().x()).arg(w.frameGeometry().y())
+                            .arg(w.frameGeometry().width()).arg(w.frameGeometry().height())
+                            .arg(available.width()).arg(available.height())));
+  }
+};
+
+QTEST_MAIN(TestMainWindowFit)
+#include "test_main_window_fit.moc"
