@@ -68,7 +68,17 @@ HistogramView::HistogramView(QWidget* parent)
       m_resetButton(new QToolButton(this)),
       m_note(new QLabel(this)),
       m_satLabel(new QLabel(this)),
-      m_plot(new QCustomPlot(this)) {
+      m_plot(new QCustomPlot(this)),
+      m_zoomedLabel(new QLabel(tr("zoomed"), this)),
+      m_hint(new QLabel(this)) {
+  m_zoomedLabel->setObjectName(QStringLiteral("zoomedMarker"));
+  m_zoomedLabel->setToolTip(tr("You zoomed or panned: new data keeps these ranges. Reset zoom (Ctrl+0) fits the data again."));
+  m_zoomedLabel->setVisible(false);
+  m_hint->setObjectName(QStringLiteral("firstStartHint"));
+  m_hint->setWordWrap(true);
+  m_hint->setText(tr("Open a tensor file (Ctrl+O) or the demo, then pick a tensor on the left. The bars are the "
+                     "original weights, the blue line their reconstruction under the recipe on the right; "
+                     "change bits or the partition there and watch the grid and the clipped (vermilion) mass."));
   m_modeBox->setObjectName(QStringLiteral("histogramMode"));
   m_modeBox->addItem(tr("Original + reconstruction"));
   m_modeBox->addItem(tr("Error x̃ − x"));
@@ -99,6 +109,7 @@ HistogramView::HistogramView(QWidget* parent)
   controls->addWidget(m_logBox);
   controls->addWidget(m_partBox);
   controls->addWidget(m_resetButton);
+  controls->addWidget(m_zoomedLabel);
   controls->addStretch(1);
   controls->addWidget(m_satLabel);
   controls->addWidget(m_note);
@@ -150,10 +161,16 @@ HistogramView::HistogramView(QWidget* parent)
     line->setLayer(QStringLiteral("overlay"));
   }
   connect(m_plot->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] { updateGrid(); });
+  // Any range change we did not make ourselves is the user's (wheel zoom, drag pan).
+  for (QCPAxis* axis : {m_plot->xAxis, m_plot->yAxis})
+    connect(axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
+      if (!m_fitting && m_hasData) setZoomed(true);
+    });
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(controls);
+  layout->addWidget(m_hint);
   layout->addWidget(m_plot, 1);
   installExportMenu(m_plot, QStringLiteral("histogram.png"));
   applyStyle();
@@ -210,7 +227,32 @@ void HistogramView::setHistogram(const Histogram& histogram, const QString& titl
   data.tensorName = title;
   data.original = histogram;
   m_hasData = false;  // a new tensor: always fit the axes
+  setZoomed(false);
+  if (m_autoLog) applyLogScale(heavyTailed(histogram));
   setOverlay(data);
+}
+
+bool HistogramView::heavyTailed(const Histogram& h) {
+  std::vector<std::uint64_t> occupied;
+  for (std::uint64_t c : h.counts)
+    if (c > 0) occupied.push_back(c);
+  if (occupied.size() < 3) return false;
+  const std::uint64_t peak = *std::max_element(occupied.begin(), occupied.end());
+  auto mid = occupied.begin() + static_cast<std::ptrdiff_t>(occupied.size() / 2);
+  std::nth_element(occupied.begin(), mid, occupied.end());
+  // The median occupied bin below 1 % of the peak (integer form of median/peak < 0.01).
+  return *mid * 100 < peak;
+}
+
+void HistogramView::setAutoLogScale(bool on) {
+  m_autoLog = on;
+  if (on && hasCounts(m_data.original)) applyLogScale(heavyTailed(m_data.original));
+}
+
+void HistogramView::setZoomed(bool zoomed) {
+  m_zoomed = zoomed;
+  m_zoomedLabel->setVisible(zoomed);
+  m_resetButton->setEnabled(zoomed || !m_hasData);
 }
 
 void HistogramView::setOverlay(const HistogramOverlayData& data) {
@@ -222,12 +264,16 @@ void HistogramView::setOverlay(const HistogramOverlayData& data) {
   m_partBox->setValue(std::clamp(data.part, -1, std::max(0, data.partCount - 1)));
   m_partBox->setEnabled(data.partCount > 1);
   m_updatingPart = false;
+  m_hint->setVisible(false);
   rebuild();
   updateOutsideNote();
-  if (sameView)
+  // Same tensor and part, zoomed by the user: keep the user's view. Anything else follows the data.
+  if (sameView && m_zoomed) {
     m_plot->replot(QCustomPlot::rpQueuedReplot);
-  else
-    resetZoom();
+  } else {
+    setZoomed(false);
+    fitAxes();
+  }
 }
 
 void HistogramView::clear(const QString& message) {
@@ -405,15 +451,34 @@ void HistogramView::updateOutsideNote() {
 }
 
 void HistogramView::setLogScale(bool log) {
+  if (m_applyingLog) return;  // the echo of applyLogScale through the View menu's action
+  m_autoLog = false;          // the user's (or the session's) choice from now on
+  applyLogScale(log);
+}
+
+void HistogramView::applyLogScale(bool log) {
   if (log == m_log) return;
   m_log = log;
-  m_logBox->setChecked(log);
+  {
+    const QSignalBlocker block(m_logBox);
+    m_logBox->setChecked(log);
+  }
   updateValueAxis();
-  resetZoom();
+  fitAxes();
+  m_applyingLog = true;
   emit logScaleChanged(log);
+  m_applyingLog = false;
 }
 
 void HistogramView::updateValueAxis() {
+  // A scale type change may move the range (a log axis drops a lower bound ≤ 0): not a user zoom.
+  const bool wasFitting = m_fitting;
+  m_fitting = true;
+  struct Done {
+    bool& f;
+    bool was;
+    ~Done() { f = was; }
+  } done{m_fitting, wasFitting};
   if (m_log) {
     m_plot->yAxis->setScaleType(QCPAxis::stLogarithmic);
     auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
@@ -432,6 +497,16 @@ void HistogramView::updateValueAxis() {
 }
 
 void HistogramView::resetZoom() {
+  setZoomed(false);
+  fitAxes();
+}
+
+void HistogramView::fitAxes() {
+  m_fitting = true;  // our own range changes, not the user's zoom
+  struct Done {
+    bool& f;
+    ~Done() { f = false; }
+  } done{m_fitting};
   const bool overlay = m_mode == HistogramMode::Overlay;
   const Histogram& main = overlay ? m_data.original : m_data.error;
   if (!m_hasData || main.counts.empty()) {

@@ -77,8 +77,20 @@ class HistogramView : public QWidget {
   /// Overlay (original + reconstruction) or the error alone; also switchable in the control row.
   void setMode(HistogramMode mode);
   HistogramMode mode() const { return m_mode; }
-  /// Fit both axes to the data.
+  /// Fit both axes to the data and forget the user's zoom.
   void resetZoom();
+  /// True after the user zoomed or panned (wheel, drag) since the last fit: new data then keeps
+  /// the user's ranges and a "zoomed" marker shows beside Reset. Otherwise every new tensor, part or
+  /// result refits both axes to the data (issue 13: a y axis cut below the peak).
+  bool zoomed() const { return m_zoomed; }
+  /// Heavy-tailed: more than half of the non-empty bins hold less than 1 % of the peak bin's
+  /// count, i.e. on a linear axis most of the occupied range is drawn below one pixel in a
+  /// 100-pixel-high plot and the histogram looks like one spike. Log counts show those bins.
+  static bool heavyTailed(const Histogram& h);
+  /// Choose log or linear counts by heavyTailed() for every new tensor (the default) until the
+  /// user picks a scale (setLogScale, the check box, Ctrl+L); true to hand the choice back.
+  void setAutoLogScale(bool on);
+  bool autoLogScale() const { return m_autoLog; }
 
   QCustomPlot* plot() const { return m_plot; }
   /// The original's bars (all bins; bins beyond the clip lines are drawn again in vermilion).
@@ -119,6 +131,10 @@ class HistogramView : public QWidget {
   void updateGrid();
   void updateTitle();
   void updateLegend();
+  void setZoomed(bool zoomed);
+  /// Both axes to the data (the clip lines included) without touching the zoomed flag.
+  void fitAxes();
+  void applyLogScale(bool log);
 
   QComboBox* m_modeBox;
   QCheckBox* m_logBox;
@@ -143,6 +159,12 @@ class HistogramView : public QWidget {
   bool m_hasData = false;
   bool m_log = false;
   bool m_updatingPart = false;
+  bool m_zoomed = false;   ///< the user changed the ranges since the last fit
+  bool m_fitting = false;  ///< our own range changes (not the user's)
+  bool m_autoLog = true;
+  bool m_applyingLog = false;  ///< emitting logScaleChanged (its echo is not a user choice)
+  QLabel* m_zoomedLabel;
+  QLabel* m_hint;          ///< first-start hint, shown while no tensor is selected
 };
 
 }  // namespace quench::widgets

@@ -1,12 +1,15 @@
 #include "widgets/tensor_browser.h"
 
+
 #include <QHeaderView>
 #include <QLineEdit>
 #include <QShortcut>
+#include <QStyle>
 #include <QSortFilterProxyModel>
 #include <QStandardItemModel>
 #include <QTreeView>
 #include <QVBoxLayout>
+#include <functional>
 #include <map>
 
 namespace quench::widgets {
@@ -94,7 +97,11 @@ TensorBrowser::TensorBrowser(QWidget* parent)
   m_view->setAlternatingRowColors(true);
   m_view->setSelectionMode(QAbstractItemView::SingleSelection);
   m_view->header()->setStretchLastSection(false);
-  m_view->header()->setSectionResizeMode(kName, QHeaderView::Stretch);
+  // The name column is as wide as the longest leaf name at its depth (fitNameColumn), so "q_proj"
+  // never becomes "q_…"; a narrow dock scrolls sideways, and a column the user narrows elides in
+  // the middle (the tooltip has the full name).
+  m_view->header()->setSectionResizeMode(kName, QHeaderView::Interactive);
+  m_view->setTextElideMode(Qt::ElideMiddle);
   for (int c : {kDType, kBits, kShape, kSize})
     m_view->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
@@ -210,7 +217,28 @@ int TensorBrowser::addFile(const QString& title, const QString& toolTip, const Q
   m_view->expand(fileIndex);
   // Open the first level of groups too, so a small model is visible at a glance.
   for (int r = 0; r < m_proxy->rowCount(fileIndex); ++r) m_view->expand(m_proxy->index(r, 0, fileIndex));
+  fitNameColumn();
   return fileId;
+}
+
+int TensorBrowser::nameColumnWidthNeeded() const {
+  // Every row, expanded or not: indentation by depth, the branch decoration, the text and margins.
+  const QFontMetrics fm(m_view->font());
+  const int margin = 2 * m_view->style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, m_view) + 8;
+  int widest = 0;
+  std::function<void(const QModelIndex&, int)> walk = [&](const QModelIndex& parent, int depth) {
+    for (int r = 0; r < m_model->rowCount(parent); ++r) {
+      const QModelIndex i = m_model->index(r, kName, parent);
+      widest = std::max(widest, m_view->indentation() * (depth + 1) + fm.horizontalAdvance(i.data().toString()) + margin);
+      walk(i, depth + 1);
+    }
+  };
+  walk(QModelIndex(), 0);
+  return widest;
+}
+
+void TensorBrowser::fitNameColumn() {
+  m_view->header()->resizeSection(kName, std::max(m_view->header()->sectionSize(kName), nameColumnWidthNeeded()));
 }
 
 void TensorBrowser::clear() { m_model->removeRows(0, m_model->rowCount()); }

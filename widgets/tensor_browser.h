@@ -47,6 +47,8 @@ class TensorBrowser : public QWidget {
 
   QLineEdit* filterEdit() const { return m_filter; }
   QTreeView* treeView() const { return m_view; }
+  /// The name column's width that shows every name (leaf or group) in full at its depth.
+  int nameColumnWidthNeeded() const;
   /// The filtered model the view shows.
   QSortFilterProxyModel* proxyModel() const { return m_proxy; }
 
@@ -66,6 +68,7 @@ class TensorBrowser : public QWidget {
 
   QLineEdit* m_filter;
   QTreeView* m_view;
+  void fitNameColumn();
   QStandardItemModel* m_model;
   QSortFilterProxyModel* m_proxy;
   int m_nextFileId = 1;

@@ -290,8 +290,15 @@ void MainWindow::applyAnalysis(int fileId, int tensorIndex, const TensorAnalysis
   }
   // A session being restored set the part before the tensor was read.
   m_model->setTensor(fileId, tensorIndex, result.name, result.tensor, m_restore && m_restoreWaitingForPlots);
-  // The original first; the reconstruction follows when the quantization job is done.
+  // The original first; the reconstruction follows when the quantization job is done. The other
+  // views would show the previous tensor until then while the docks show this one: they say what
+  // they wait for instead (issue 13, stale state).
   m_histogram->setHistogram(result.histogram, result.name);
+  const QString waiting = tr("Quantizing %1…").arg(result.name);
+  m_saturation->clear(waiting);
+  m_outliers->clear(waiting);
+  m_nf4->clear(waiting);
+  m_errorView->clear(waiting);
   m_stats->setSummary(result.summary, result.heading);
   std::vector<std::size_t> shape;
   for (auto d : result.tensor->shape) shape.push_back(std::size_t(d));

@@ -257,25 +257,34 @@ bool ModelPage::noPrefixSpace() const { return m_modelBox->noPrefixSpace(); }
 QLabel* ModelPage::tokenizerNote() const { return m_modelBox->tokenizerNote(); }
 
 void ModelPage::openModel(const QString& path, const QString& tokenizerPath) {
+  // The working model stays loaded (and evaluable) until the new one has opened: a file that
+  // fails to open must not unload it (issue 13).
   beginJob(tr("Opening %1").arg(QFileInfo(path).fileName()));
-  m_modelPath = path;
-  m_tokenizerPath = tokenizerPath;
-  m_model.reset();
   m_modelBox->showOpening(path);
-  m_evaluation->clear(tr("Evaluate to see Q against P"));
-  m_evaluated = false;
-  m_curvesTab->view()->clear();
-  m_sensitivity->clear();
   const std::string p = path.toStdString(), t = tokenizerPath.toStdString();
   JobCallbacks<OpenOutcome> done;
-  done.result = [this, path](const OpenOutcome& r) {
+  auto keepPrevious = [this] {
+    m_modelBox->showModel(m_model ? m_modelPath : QString(), m_model.get());
+  };
+  done.result = [this, path, tokenizerPath, keepPrevious](const OpenOutcome& r) {
+    if (!r.model) {
+      keepPrevious();
+      endJob(r.end, QString());
+      return;
+    }
+    m_modelPath = path;
+    m_tokenizerPath = tokenizerPath;
     m_model = r.model;
+    m_evaluation->clear(tr("Evaluate to see Q against P"));
+    m_evaluated = false;
+    m_curvesTab->view()->clear();
+    m_sensitivity->clear();
     m_modelBox->showModel(path, m_model.get());
     endJob(r.end, tr("Opened %1 in %2.").arg(QFileInfo(path).fileName(), seconds(r.end.elapsedMs)));
-    if (m_model) emit modelOpened(path);
+    emit modelOpened(path);
   };
-  done.failed = [this](const QString& what) {
-    m_modelBox->showModel(QString(), nullptr);
+  done.failed = [this, keepPrevious](const QString& what) {
+    keepPrevious();
     endJob(failedEnd(what), QString());
   };
   model::TokenizerOptions topt;

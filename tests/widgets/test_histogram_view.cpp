@@ -7,6 +7,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QLabel>
 #include <QSpinBox>
 #include <QtTest/QtTest>
 
@@ -171,6 +172,84 @@ class TestHistogramView : public QObject {
     v.clear();
     QCOMPARE(v.bars()->data()->size(), 0);
     QVERIFY(v.title().contains("Select a tensor"));
+  }
+
+  // Issue 13: a new result on the same tensor refits the axes unless the user zoomed; then the
+  // ranges stay, a "zoomed" marker shows, and Reset fits again.
+  void newDataRefitsUnlessZoomed() {
+    Histogram h;
+    h.lo = -0.5;
+    h.hi = 0.5;
+    h.counts = {10, 100, 10};
+    HistogramView v;
+    v.setAutoLogScale(false);
+    v.setHistogram(h, "t");
+    QVERIFY(!v.zoomed());
+    QCOMPARE(v.plot()->yAxis->range().upper, 105.0);  // 1.05 × the peak
+    // The reconstruction piles up taller than any original bin, and a new block size widens x.
+    HistogramOverlayData d;
+    d.tensorName = "t";
+    d.original = h;
+    d.original.lo = -7;
+    d.original.hi = 7;
+    d.reconstruction = d.original;
+    d.reconstruction.counts = {0, 400, 0};
+    v.setOverlay(d);
+    QCOMPARE(v.plot()->yAxis->range().upper, 420.0);
+    QCOMPARE(v.plot()->xAxis->range().lower, -7.0 - 0.28);  // 2 % of the 14 wide range
+    QCOMPARE(v.plot()->xAxis->range().upper, 7.0 + 0.28);
+    auto* marker = v.findChild<QLabel*>("zoomedMarker");
+    QVERIFY(marker && marker->isHidden());
+    // The user zooms: the next result keeps the ranges and the marker shows.
+    v.plot()->xAxis->setRange(1, 2);
+    QVERIFY(v.zoomed());
+    QVERIFY(!marker->isHidden());
+    d.reconstruction.counts = {0, 900, 0};
+    v.setOverlay(d);
+    QCOMPARE(v.plot()->xAxis->range(), QCPRange(1, 2));
+    v.resetZoom();
+    QVERIFY(!v.zoomed() && marker->isHidden());
+    QCOMPARE(v.plot()->yAxis->range().upper, 945.0);
+    // A new tensor always fits, zoomed or not.
+    v.plot()->xAxis->setRange(1, 2);
+    d.tensorName = "u";
+    v.setOverlay(d);
+    QVERIFY(!v.zoomed());
+    QCOMPARE(v.plot()->xAxis->range().lower, -7.28);
+  }
+
+  // The log-count default: the median occupied bin below 1 % of the peak (by hand).
+  void logByDefaultWhenHeavyTailed() {
+    Histogram spike;
+    spike.lo = -1;
+    spike.hi = 1;
+    spike.counts = {1, 2, 0, 3, 5000, 4, 1, 0, 2};  // occupied {1,2,3,5000,4,1,2}: median 2 < 50
+    Histogram bell = spike;
+    bell.counts = {5, 40, 200, 500, 200, 40, 5};  // median 40 ≥ 5 (1 % of 500)
+    QVERIFY(HistogramView::heavyTailed(spike));
+    QVERIFY(!HistogramView::heavyTailed(bell));
+    Histogram edge = bell;
+    edge.counts = {1000, 10, 9, 9, 9};  // median 9 < 10: heavy; {1000, 10, 10, 10, 9}: median 10, not
+    QVERIFY(HistogramView::heavyTailed(edge));
+    edge.counts = {1000, 10, 10, 10, 9};
+    QVERIFY(!HistogramView::heavyTailed(edge));
+    HistogramView v;
+    QSignalSpy spy(&v, &HistogramView::logScaleChanged);
+    v.setHistogram(spike, "spike");
+    QVERIFY(v.logScale());
+    v.setHistogram(bell, "bell");
+    QVERIFY(!v.logScale());
+    QCOMPARE(spy.size(), 2);
+    // Once the user picks a scale it sticks.
+    v.setLogScale(true);
+    v.setHistogram(bell, "bell again");
+    QVERIFY(v.logScale());
+    QVERIFY(!v.autoLogScale());
+    // The first-start hint is gone once data is shown.
+    auto* hint = v.findChild<QLabel*>("firstStartHint");
+    QVERIFY(hint && hint->isHidden());
+    HistogramView fresh;
+    QVERIFY(!fresh.findChild<QLabel*>("firstStartHint")->isHidden());
   }
 
   void overlayOfHandMadeInt4() {

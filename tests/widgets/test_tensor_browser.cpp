@@ -129,6 +129,32 @@ class TestTensorBrowser : public QObject {
     QVERIFY(m->index(0, 2, m->index(0, 0, m->index(0, 0))).data(Qt::UserRole).toDouble() == 5.546875);
   }
 
+  // Issue 13: the name column shows leaf names in full (it is as wide as the longest name at its
+  // depth, the dock scrolls sideways), elides in the middle if the user narrows it, and every
+  // tensor row's tooltip is its full name.
+  void namesReadableInANarrowDock() {
+    TensorBrowser b;
+    b.resize(200, 400);
+    b.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&b));
+    b.addFile("model.gguf", "/tmp/model.gguf", "gguf", llamaLike());
+    QTreeView* tree = b.treeView();
+    QCOMPARE(tree->textElideMode(), Qt::ElideMiddle);
+    const QFontMetrics fm(tree->font());
+    // attn_q.weight sits at depth 3 (file ▸ blk ▸ 0 ▸ leaf).
+    const int leaf = fm.horizontalAdvance(QStringLiteral("attn_q.weight"));
+    QVERIFY(b.nameColumnWidthNeeded() >= 3 * tree->indentation() + leaf);
+    QVERIFY(tree->columnWidth(TensorBrowser::kName) >= b.nameColumnWidthNeeded());
+    const auto* m = b.proxyModel();
+    const QModelIndex blk0 = m->index(0, 0, m->index(1, 0, m->index(0, 0)));
+    QCOMPARE(m->index(0, 0, blk0).data().toString(), QStringLiteral("attn_q.weight"));
+    QCOMPARE(m->index(0, 0, blk0).data(Qt::ToolTipRole).toString().section('\n', 0, 0), QStringLiteral("blk.0.attn_q.weight"));
+    // The column's text rectangle really holds the leaf: the visual rect of the row is wide enough.
+    tree->expandAll();
+    const QRect r = tree->visualRect(m->index(0, 0, blk0));
+    QVERIFY2(r.width() >= leaf, qPrintable(QStringLiteral("%1 < %2").arg(r.width()).arg(leaf)));
+  }
+
   void humanBytes() {
     QCOMPARE(TensorBrowser::humanBytes(0), QStringLiteral("0 B"));
     QCOMPARE(TensorBrowser::humanBytes(1023), QStringLiteral("1023 B"));

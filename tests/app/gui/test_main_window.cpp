@@ -105,6 +105,10 @@ class TestMainWindow : public QObject {
     // Log counts from the histogram's own toggle.
     auto* log = w.findChild<QCheckBox*>("logCounts");
     QVERIFY(log);
+    // The demo's heavy-tailed ffn_down starts on log counts (HistogramView::heavyTailed).
+    QCOMPARE(w.histogramView()->logScale(), widgets::HistogramView::heavyTailed(w.histogramView()->overlay().original));
+    if (log->isChecked()) log->click();
+    QVERIFY(!w.histogramView()->logScale());
     log->click();
     QCOMPARE(w.histogramView()->plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
     QCOMPARE(w.histogramView()->plot()->yAxis->label(), QStringLiteral("count (log)"));

@@ -1,6 +1,8 @@
 // MainWindow fits a 1280×720 screen (issue 13 "The window"): after every tab, every Classroom tool
 // and presentation mode on and off, the window's minimum size stays within 1280×720; a saved
 // geometry larger than the screen is clamped on restore.
+#include <qcustomplot.h>
+
 #include <QDockWidget>
 #include <QLayout>
 #include <QScreen>
@@ -11,6 +13,8 @@
 
 #include "app/gui/classroom_page.h"
 #include "app/gui/main_window.h"
+#include "common/fuzzy.h"
+#include "widgets/histogram_view.h"
 
 using quench::app::ClassroomPage;
 using quench::app::MainWindow;
@@ -81,6 +85,25 @@ class TestMainWindowFit : public QObject {
     QVERIFY(!w.isFullScreen());
     // The docks come back after presentation mode.
     for (QDockWidget* dock : w.findChildren<QDockWidget*>()) QVERIFY2(dock->isVisible(), qPrintable(dock->objectName()));
+  }
+
+  // Issue 13: TinyStories-656K's lm_head.weight opened with its y axis cut at 5000 below a 6200
+  // peak. Every shown series must lie inside the axes once its result is in.
+  void histogramAxesHoldTheData() {
+    MainWindow w;
+    w.show();
+    QSignalSpy plots(&w, &MainWindow::plotsUpdated);
+    w.openFile(quench::test::sharedData("models/TinyStories-656K/model.safetensors"), QStringLiteral("lm_head.weight"));
+    QTRY_VERIFY_WITH_TIMEOUT(!plots.isEmpty() && plots.last().at(0).toString() == "lm_head.weight", 30000);
+    const auto* h = w.histogramView();
+    const auto& d = h->overlay();
+    QVERIFY(!d.original.counts.empty() && !d.reconstruction.counts.empty());
+    const double peak = double(std::max(*std::max_element(d.original.counts.begin(), d.original.counts.end()),
+                                        *std::max_element(d.reconstruction.counts.begin(), d.reconstruction.counts.end())));
+    const QCPRange y = h->plot()->yAxis->range(), x = h->plot()->xAxis->range();
+    QVERIFY2(y.upper >= peak, qPrintable(QStringLiteral("y up to %1, peak %2").arg(y.upper).arg(peak)));
+    QVERIFY(x.lower <= d.original.lo && x.upper >= d.original.hi);
+    QVERIFY(!h->zoomed());
   }
 
   void fitRectClampsAndMovesInside() {

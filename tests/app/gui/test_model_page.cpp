@@ -148,6 +148,23 @@ class TestModelPage : public QObject {
     QVERIFY(openStories(page));
   }
 
+  // Issue 13: a model that fails to open leaves the working model loaded and its path shown.
+  void failedOpenKeepsTheWorkingModel() {
+    ModelPage page;
+    QVERIFY(openStories(page));
+    const auto before = page.tensorReader();
+    QVERIFY(before);
+    QSignalSpy errors(&page, &ModelPage::errorShown);
+    page.openModel(m_dir.filePath("missing.gguf"));
+    const QString msg = waitJob(page);
+    QVERIFY2(msg.contains("missing.gguf"), qPrintable(msg));
+    QCOMPARE(errors.count(), 1);
+    QCOMPARE(page.modelPath(), kBin);
+    const auto after = page.tensorReader();
+    QVERIFY(after);
+    QCOMPARE(after->tensors().size(), before->tensors().size());
+  }
+
   void evaluationMatchesCli() {
     ModelPage page;
     page.resize(1400, 900);
