@@ -3,6 +3,7 @@
 // paper single column 3.5 in, double column 7 in, slide 16:9, custom). The three formats render
 // the same plot at the same size in inches, so a figure looks the same in each.
 #include <QString>
+#include <QStringList>
 
 class QCustomPlot;
 
@@ -40,5 +41,11 @@ bool formatFromFileName(const QString& fileName, FigureFormat* format);
 /// its on-screen fonts (in points) keep their size in inches, so a 3.5 in figure has readable
 /// text. Returns an empty string on success, otherwise a message naming the file and the problem.
 QString exportFigure(QCustomPlot& plot, const QString& fileName, FigureFormat format, const FigureSize& size);
+
+/// What does not fit when `plot` is exported at `size`, after the fitting exportFigure does
+/// (titles wrap or shrink, legends restack or shrink): a title, legend entry or tick label leaving
+/// the canvas or overlapping another text, a legend cut or leaving its axes, an axis label longer
+/// than the canvas. Empty when the figure lays out cleanly. The plot is left as it was.
+QStringList figureLayoutProblems(QCustomPlot& plot, const FigureSize& size);
 
 }  // namespace quench::widgets

@@ -43,6 +43,7 @@
 #include "app/gui/workbench_model.h"
 #include "core/exec/parallel.h"
 #include "core/quant/codebook.h"
+#include "widgets/classroom_style.h"
 #include "widgets/error_view.h"
 #include "widgets/figure_export.h"
 #include "widgets/figures_panel.h"
@@ -51,6 +52,7 @@
 #include "widgets/nf4_preview_view.h"
 #include "widgets/outlier_view.h"
 #include "widgets/plot_export_menu.h"
+#include "widgets/plot_scale.h"
 #include "widgets/recipe_editor.h"
 #include "widgets/saturation_map_view.h"
 #include "widgets/stats_panel.h"
@@ -584,7 +586,12 @@ void MainWindow::setPresentationMode(bool on) {
     setFont(m_normalFont);
     restoreState(m_statePresentation);
     showNormal();
+    fitToScreen();
   }
+  // The workbench's own plots grow with the fonts (their axis and legend fonts are set when they
+  // are built and do not follow the window's font); the classroom views scale themselves.
+  for (QCustomPlot* plot : findChildren<QCustomPlot*>())
+    if (!m_classroomPage->isAncestorOf(plot)) widgets::setPlotScale(*plot, on ? widgets::kPresentationScale : 1.0);
   m_classroomPage->setPresentation(on);
   statusBar()->showMessage(on ? tr("Presentation mode: F11 to leave") : QString(), 4000);
 }

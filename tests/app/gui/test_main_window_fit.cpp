@@ -14,6 +14,7 @@
 #include "app/gui/classroom_page.h"
 #include "app/gui/main_window.h"
 #include "common/fuzzy.h"
+#include "widgets/figure_export.h"
 #include "widgets/histogram_view.h"
 
 using quench::app::ClassroomPage;
@@ -77,12 +78,21 @@ class TestMainWindowFit : public QObject {
       w.classroomPage()->setCurrentTool(tool);
       check(QStringLiteral("tool %1").arg(int(tool)));
     }
+    // Presentation mode scales the workbench's plots too: tick labels, legend, lines.
+    QCustomPlot* plot = w.histogramView()->plot();
+    const double tick = plot->xAxis->tickLabelFont().pointSizeF(), legend = plot->legend->font().pointSizeF();
+    const double recon = w.histogramView()->reconstructionGraph()->pen().widthF();
     w.setPresentationMode(true);
     check("presentation");
+    QCOMPARE(plot->xAxis->tickLabelFont().pointSizeF(), tick * 1.6);
+    QCOMPARE(plot->legend->font().pointSizeF(), legend * 1.6);
+    QCOMPARE(w.histogramView()->reconstructionGraph()->pen().widthF(), recon * 1.6);
     QVERIFY(w.isFullScreen());
     w.setPresentationMode(false);
     check("after presentation");
     QVERIFY(!w.isFullScreen());
+    QCOMPARE(plot->xAxis->tickLabelFont().pointSizeF(), tick);
+    QCOMPARE(w.histogramView()->reconstructionGraph()->pen().widthF(), recon);
     // The docks come back after presentation mode.
     for (QDockWidget* dock : w.findChildren<QDockWidget*>()) QVERIFY2(dock->isVisible(), qPrintable(dock->objectName()));
   }
@@ -104,6 +114,53 @@ class TestMainWindowFit : public QObject {
     QVERIFY2(y.upper >= peak, qPrintable(QStringLiteral("y up to %1, peak %2").arg(y.upper).arg(peak)));
     QVERIFY(x.lower <= d.original.lo && x.upper >= d.original.hi);
     QVERIFY(!h->zoomed());
+  }
+
+  // Issue 13, "Export that a paper accepts": every plot of every tab on the demo (the classroom's
+  // and the figures panel's too), laid out at every preset as exportFigure lays it out, has its
+  // titles, legend entries and tick labels inside the canvas and apart; and it exports to PNG,
+  // SVG and PDF. The layout is the same in the three formats (they paint one layout at 96 dpi).
+  void everyFigureFitsEveryPreset() {
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QSignalSpy plots(&w, &MainWindow::plotsUpdated);
+    w.openDemo(QStringLiteral("blk.0.attn_q.weight"));
+    QTRY_VERIFY_WITH_TIMEOUT(!plots.isEmpty(), 30000);
+    // Each tab computes its own view: visit them so that every plot holds data.
+    for (int t = 0; t < MainWindow::kTabCount; ++t) {
+      plots.clear();
+      w.setCurrentTab(MainWindow::Tab(t));
+      if (t <= MainWindow::kErrorTab) QTRY_VERIFY_WITH_TIMEOUT(!plots.isEmpty() || !w.isBusy(), 30000);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isBusy(), 30000);
+    QTemporaryDir out;
+    QStringList problems;
+    int checked = 0;
+    for (QCustomPlot* plot : w.findChildren<QCustomPlot*>()) {
+      if (plot->plottableCount() == 0) continue;
+      const QString name = plot->objectName().isEmpty() ? QString::fromLatin1(plot->parentWidget()->metaObject()->className())
+                                                        : plot->objectName();
+      for (auto preset : {quench::widgets::FigurePreset::SingleColumn, quench::widgets::FigurePreset::DoubleColumn,
+                          quench::widgets::FigurePreset::Slide}) {
+        const auto size = quench::widgets::presetSize(preset, 96);
+        for (const QString& p : quench::widgets::figureLayoutProblems(*plot, size))
+          problems << QStringLiteral("%1 @ %2: %3").arg(name, quench::widgets::presetName(preset), p);
+        ++checked;
+      }
+      // The three formats write (at the single-column preset; the layout above is theirs).
+      for (const char* suffix : {"png", "svg", "pdf"}) {
+        const QString file = out.filePath(QStringLiteral("%1-%2.%3").arg(checked).arg(name).arg(suffix));
+        quench::widgets::FigureFormat format;
+        QVERIFY(quench::widgets::formatFromFileName(file, &format));
+        QCOMPARE(quench::widgets::exportFigure(*plot, file, format, quench::widgets::presetSize(quench::widgets::FigurePreset::SingleColumn, 96)),
+                 QString());
+        QVERIFY(QFileInfo(file).size() > 0);
+      }
+    }
+    QVERIFY(checked >= 3 * 10);
+    for (const QString& p : problems) qInfo().noquote() << p;  // QVERIFY2 cuts a long message
+    QVERIFY2(problems.isEmpty(), qPrintable(QStringLiteral("%1 layout problems (listed above)").arg(problems.size())));
   }
 
   void fitRectClampsAndMovesInside() {
