@@ -85,6 +85,8 @@ EvaluationView::EvaluationView(QWidget* parent)
   m_moved->verticalHeader()->setVisible(false);
   m_moved->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   m_moved->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+  // A narrow column drops the start of the context, never the "→ next token" the row is about.
+  m_moved->setTextElideMode(Qt::ElideLeft);
   m_moved->verticalHeader()->setDefaultSectionSize(m_moved->fontMetrics().height() + 6);
   m_moved->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_moved->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -101,6 +103,8 @@ EvaluationView::EvaluationView(QWidget* parent)
   const QFont titleFont(font().family(), font().pointSize() + 1, QFont::Bold);
   // Histogram of per-token KL, counts on a log axis (the distribution is heavy-tailed).
   m_histPlot->setObjectName(QStringLiteral("klHistogram"));
+  // Four ticks: KL values like 0.00075 are wide, five or six of them collide in a 320 px plot.
+  m_histPlot->xAxis->ticker()->setTickCount(4);
   m_histPlot->setMinimumSize(320, 200);
   m_histPlot->plotLayout()->insertRow(0);
   m_histTitle = new QCPTextElement(m_histPlot, tr("Per-token KL(P‖Q)"), titleFont);
@@ -138,8 +142,15 @@ EvaluationView::EvaluationView(QWidget* parent)
   QCPGraph* top = m_posPlot->addGraph();
   top->setName(tr("among the ten that moved most"));
   top->setLineStyle(QCPGraph::lsNone);
+  // The legend gets its own row under the title: inside the axes it covered the highest point,
+  // the one that moved most (issue 13).
   m_posPlot->legend->setVisible(true);
-  m_posPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  m_posPlot->axisRect()->insetLayout()->take(m_posPlot->legend);
+  m_posPlot->plotLayout()->insertRow(1);
+  m_posPlot->plotLayout()->addElement(1, 0, m_posPlot->legend);
+  m_posPlot->plotLayout()->setRowStretchFactor(1, 0.001);
+  m_posPlot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  m_posPlot->legend->setWrap(2);
   m_posPlot->setInteractions(QCP::iRangeZoom | QCP::iRangeDrag);
   m_posPlot->axisRect()->setRangeZoom(Qt::Horizontal);
   m_posPlot->axisRect()->setRangeDrag(Qt::Horizontal);

@@ -96,6 +96,9 @@ HistogramView::HistogramView(QWidget* parent)
   m_resetButton->setToolTip(tr("Fit the axes to the data (wheel zooms, dragging pans)"));
   m_note->setObjectName(QStringLiteral("outsideNote"));
   m_satLabel->setObjectName(QStringLiteral("saturationLabel"));
+  // Long counts must not widen the view (issue 13: the window fits 1280×720): both labels give up
+  // their width first; the legend and the tooltip keep the full text.
+  for (QLabel* label : {m_satLabel, m_note}) label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   connect(m_modeBox, &QComboBox::currentIndexChanged, this,
           [this](int i) { setMode(i == 1 ? HistogramMode::Error : HistogramMode::Overlay); });
   connect(m_logBox, &QCheckBox::toggled, this, &HistogramView::setLogScale);
@@ -364,6 +367,7 @@ void HistogramView::rebuild() {
   m_satBars->setVisible(overlay && clips);
   m_satBars->setName(m_data.total ? saturationText() : tr("saturated"));
   m_satLabel->setText(m_data.total ? saturationText() : QString());
+  m_satLabel->setToolTip(m_satLabel->text());
 
   m_errorBars->setData(barsOf(m_data.error));
   m_errorBars->setWidth(m_data.error.binWidth());

@@ -115,6 +115,24 @@ class TestEvaluationView : public QObject {
     for (int row = 0; row < 10; ++row)
       QUENCH_COMPARE_NEAR(moved->item(row, 3)->text().toDouble(), all[std::size_t(row)], 1e-3, 0);
     QUENCH_COMPARE_NEAR(moved->item(0, 3)->text().toDouble(), f.eval.summary.klMax, 1e-3, 0);
+    // Issue 13: a narrow column drops the start of the context, not the "→ next" words.
+    QCOMPARE(moved->textElideMode(), Qt::ElideLeft);
+    QVERIFY(moved->item(0, 2)->text().contains(QStringLiteral(" → ")));
+  }
+
+  // Issue 13: the legend of "KL along the sequence" sits in its own row above the axes, so it
+  // cannot cover the highest point (the position that moved most).
+  void positionLegendOutsideTheAxes() {
+    const auto& f = fixture();
+    EvaluationView v;
+    v.resize(900, 700);
+    v.setEvaluation(f.eval, figuresOf(f.eval), f.files.tokenizer.get(), "t");
+    v.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&v));
+    QCustomPlot* plot = v.positionPlot();
+    plot->replot();
+    QCOMPARE(plot->legend->layout(), static_cast<QCPLayout*>(plot->plotLayout()));
+    QVERIFY(!plot->legend->outerRect().intersects(plot->axisRect()->rect()));
   }
 
   void positionsOfASequence() {
