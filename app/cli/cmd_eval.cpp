@@ -8,6 +8,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/eval_options.h"
 #include "app/cli/method_options.h"
+#include "core/eval/layer_stream.h"
 
 namespace quench::cli {
 namespace {
@@ -31,12 +32,14 @@ int runEval(const EvalOptions& o) {
   if (!o.recipe.empty() && !o.method.method().empty()) return fail("eval: give --recipe or --method, not both");
   auto recipe = buildRecipe(o);
   if (!recipe) return fail(recipe.error().message);
-  auto src = openEvalSource(o.source);
+  auto src = openEvalSource(o.source, false);
   if (!src) return fail("eval: " + src.error().message);
-  auto e = eval::evaluateRecipe(src->files, *recipe, src->p.get(), src->sequences,
-                                 src->reference ? &*src->reference : nullptr, o.temperature);
+  src->p.reset();  // sampled sequences are drawn; the streamed evaluation runs P layer by layer
+  eval::StreamedOptions so;
+  so.temperature = o.temperature;
+  auto e = eval::evaluateStreamed(src->files, *recipe, src->sequences, src->reference ? &*src->reference : nullptr, so);
   if (!e) return fail(e.error().message);
-  const nlohmann::ordered_json j = evaluationJson(*e);
+  const nlohmann::ordered_json j = evaluationJson(e->evaluation);
   if (o.json) {
     std::cout << j.dump(2) << '\n';
     return 0;

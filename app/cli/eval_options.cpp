@@ -21,7 +21,7 @@ void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o) {
   addPrefixSpaceFlag(cmd, o.noPrefixSpace);
 }
 
-Result<EvalSource> openEvalSource(const EvalSourceOptions& o) {
+Result<EvalSource> openEvalSource(const EvalSourceOptions& o, bool loadOriginal) {
   const int sources = !o.textFile.empty() + !o.tokensFile.empty() + (o.sample > 0) + !o.referenceLogits.empty();
   if (sources != 1)
     return makeError("give exactly one of --text FILE, --tokens FILE, --sample N --length L, --reference-logits FILE");
@@ -41,7 +41,8 @@ Result<EvalSource> openEvalSource(const EvalSourceOptions& o) {
   auto files = model::openModel(o.model, o.tokenizer, topt);
   if (!files) return files.error();
   s.files = std::move(files).value();
-  if (eval::needsOriginal(source.kind)) {  // against a .kld the file holds P
+  // Against a .kld the file holds P.
+  if (eval::needsOriginal(source.kind) && (loadOriginal || source.kind == eval::SourceKind::Sample)) {
     auto p = model::loadTransformer(s.files);
     if (!p) return p.error();
     s.p = std::move(p).value();

@@ -42,8 +42,9 @@ using eval::readTokenFile;
 /// Adds MODEL, --tokenizer, --text, --tokens, --sample, --length, --seed, --reference-logits, --context,
 /// --no-prefix-space.
 void addEvalSourceOptions(CLI::App& cmd, EvalSourceOptions& o);
-/// Opens everything; exactly one data source must be given.
-Result<EvalSource> openEvalSource(const EvalSourceOptions& o);
+/// Opens everything; exactly one data source must be given. Without `loadOriginal` the runtime P
+/// is loaded only when sampling needs it (a layer-streamed evaluation runs P itself).
+Result<EvalSource> openEvalSource(const EvalSourceOptions& o, bool loadOriginal = true);
 /// The summary as the JSON object of `eval --json` (MATH.md §9 figures + bits_per_param).
 nlohmann::ordered_json evaluationJson(const eval::RecipeEvaluation& e);
 
