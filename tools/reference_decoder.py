@@ -32,7 +32,8 @@ the embedding scale is sqrtf(n_embd) in float32; Llama 3's scaling comes as per-
 
 Usage:
   tools/reference_decoder.py FOLDER_OR_GGUF TOKENS...     # prints argmax and logits per position
-As a module: load(path) -> model dict; forward(model, tokens) -> (n, vocab) float64 logits.
+As a module: load(path[, transform]) -> model dict; forward(model, tokens) -> (n, vocab) float64
+logits; embed, block and head are its three steps (tools/reference_depth.py runs them per layer).
 """
 import json
 import math
@@ -177,10 +178,12 @@ def _round_to(x, dtype):
     return float(np.float32(x))
 
 
-def load_hf(folder):
+def load_hf(folder, transform=None):
     cfg = json.load(open(os.path.join(folder, "config.json")))
     arch = cfg["model_type"]
     t = read_hf_tensors(folder)
+    if transform:
+        t = {k: (transform(k, v), d) for k, (v, d) in t.items()}
     w = {k: v for k, (v, _) in t.items()}
     n_heads = cfg["num_attention_heads"]
     n_kv = cfg.get("num_key_value_heads") or n_heads
@@ -238,8 +241,10 @@ def load_hf(folder):
                 window=window)
 
 
-def load_gguf(path):
+def load_gguf(path, transform=None):
     meta, t = read_gguf(path)
+    if transform:
+        t = {k: transform(k, v) for k, v in t.items()}
     arch = meta["general.architecture"]
     p = arch + "."
     n_heads = meta[p + "attention.head_count"]
@@ -285,8 +290,10 @@ def load_gguf(path):
                 embed_scale=float(np.float32(math.sqrt(np.float32(dim)))) if gemma else 1.0, window=None)
 
 
-def load(path):
-    return load_gguf(path) if path.endswith(".gguf") else load_hf(path)
+def load(path, transform=None):
+    """transform(name, array) -> array, when given, replaces every tensor as read from the file
+    (by its name in the file), before the model is assembled: a simulated quantization."""
+    return load_gguf(path, transform) if path.endswith(".gguf") else load_hf(path, transform)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,35 +337,49 @@ def linear(x, w, b=None):
     return y if b is None else y + b
 
 
-def forward(m, tokens):
-    tokens = np.asarray(tokens)
-    seq = len(tokens)
+def embed(m, tokens):
+    """(seq, dim) residual stream before block 1."""
+    return m["emb"][np.asarray(tokens)] * m["embed_scale"]
+
+
+def block(m, L, x):
+    """The residual stream after decoder block L applied to x (seq, dim), causal over the rows."""
+    seq = x.shape[0]
     if m["window"] is not None and seq > m["window"]:
         raise ValueError("%d tokens exceed the sliding window of %d" % (seq, m["window"]))
-    x = m["emb"][tokens] * m["embed_scale"]  # (seq, dim)
     nh, nkv, hd = m["n_heads"], m["n_kv"], m["head_dim"]
     mask = np.triu(np.full((seq, seq), -np.inf), 1)
-    for L in m["layers"]:
-        h = rmsnorm(x, L["attn_norm"], m["eps"])
-        q = linear(h, L["wq"], L.get("bq")).reshape(seq, nh, hd)
-        k = linear(h, L["wk"], L.get("bk")).reshape(seq, nkv, hd)
-        v = linear(h, L["wv"], L.get("bv")).reshape(seq, nkv, hd)
-        if "q_norm" in L:
-            q = rmsnorm(q, L["q_norm"], m["eps"])
-            k = rmsnorm(k, L["k_norm"], m["eps"])
-        q = rope(q, m["inv_freq"], m["rot"], m["rope"])
-        k = rope(k, m["inv_freq"], m["rot"], m["rope"])
-        k = np.repeat(k, nh // nkv, axis=1)  # head i uses kv head i // (nh/nkv)
-        v = np.repeat(v, nh // nkv, axis=1)
-        att = np.einsum("qhd,khd->hqk", q, k) / math.sqrt(hd) + mask
-        att = np.exp(att - att.max(-1, keepdims=True))
-        att /= att.sum(-1, keepdims=True)
-        o = np.einsum("hqk,khd->qhd", att, v).reshape(seq, nh * hd)
-        x = x + linear(o, L["wo"], L.get("bo"))
-        h = rmsnorm(x, L["ffn_norm"], m["eps"])
-        g = act(m["act"], linear(h, L["gate"], L.get("bgate")))
-        x = x + linear(g * linear(h, L["up"], L.get("bup")), L["down"], L.get("bdown"))
+    h = rmsnorm(x, L["attn_norm"], m["eps"])
+    q = linear(h, L["wq"], L.get("bq")).reshape(seq, nh, hd)
+    k = linear(h, L["wk"], L.get("bk")).reshape(seq, nkv, hd)
+    v = linear(h, L["wv"], L.get("bv")).reshape(seq, nkv, hd)
+    if "q_norm" in L:
+        q = rmsnorm(q, L["q_norm"], m["eps"])
+        k = rmsnorm(k, L["k_norm"], m["eps"])
+    q = rope(q, m["inv_freq"], m["rot"], m["rope"])
+    k = rope(k, m["inv_freq"], m["rot"], m["rope"])
+    k = np.repeat(k, nh // nkv, axis=1)  # head i uses kv head i // (nh/nkv)
+    v = np.repeat(v, nh // nkv, axis=1)
+    att = np.einsum("qhd,khd->hqk", q, k) / math.sqrt(hd) + mask
+    att = np.exp(att - att.max(-1, keepdims=True))
+    att /= att.sum(-1, keepdims=True)
+    o = np.einsum("hqk,khd->qhd", att, v).reshape(seq, nh * hd)
+    x = x + linear(o, L["wo"], L.get("bo"))
+    h = rmsnorm(x, L["ffn_norm"], m["eps"])
+    g = act(m["act"], linear(h, L["gate"], L.get("bgate")))
+    return x + linear(g * linear(h, L["up"], L.get("bup")), L["down"], L.get("bdown"))
+
+
+def head(m, x):
+    """Logits (seq, vocab) of residual streams x: the final norm and the output matrix."""
     return rmsnorm(x, m["norm"], m["eps"]) @ m["out"].T
+
+
+def forward(m, tokens):
+    x = embed(m, tokens)  # (seq, dim)
+    for L in m["layers"]:
+        x = block(m, L, x)
+    return head(m, x)
 
 
 def main():

@@ -205,6 +205,59 @@ class TestCliModel : public QObject {
     QVERIFY2(bad.err.contains("bits"), bad.err.constData());
   }
 
+  void evalPerLayer() {
+    // The first case of tests/data/eval/depth_golden.json (tools/reference_depth.py, NumPy float64):
+    // stories260K.gguf, int4 group:16 on every matrix, two token sequences.
+    QFile g(quench::test::testData("eval/depth_golden.json"));
+    QVERIFY(g.open(QIODevice::ReadOnly));
+    const auto golden = nlohmann::json::parse(g.readAll().toStdString())["cases"][0];
+    QTemporaryDir dir;
+    QByteArray lines;
+    for (const auto& seq : golden["sequences"]) {
+      for (const auto& t : seq) lines += QByteArray::number(t.get<int>()) + ' ';
+      lines += '\n';
+    }
+    writeText(dir.filePath("tokens.txt"), lines);
+    const QStringList base{"eval", kGguf, "--tokens", dir.filePath("tokens.txt"), "--method", "int", "--bits", "4",
+                           "--partition", "group:16", "--per-layer"};
+    const Run r = runCli(base + QStringList{"--mode", "both", "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(j["per_layer"].size(), std::size_t{2});
+    for (const auto& profile : j["per_layer"]) {
+      const std::string mode = profile["mode"].get<std::string>();
+      QCOMPARE(profile["positions"].get<int>(), 26);
+      const auto& ref = golden[mode];
+      QCOMPARE(profile["layers"].size(), std::size_t{5});
+      for (std::size_t l = 0; l < 5; ++l) {
+        const auto& got = profile["layers"][l];
+        QCOMPARE(got["layer"].get<int>(), int(l) + 1);
+        for (const char* key : {"rel_err_mean", "rel_err_max", "lens_kl_mean", "lens_kl_p90"})
+          QUENCH_COMPARE_NEAR(got[key].get<double>(), ref[l][key].get<double>(), 2e-4, 2e-6);
+        QUENCH_COMPARE_NEAR(got["cosine_min"].get<double>(), ref[l]["cosine_min"].get<double>(), 0, 2e-6);
+      }
+    }
+    // At the last layer the propagated lens is the model's KL (the JSON round-trips doubles).
+    QCOMPARE(j["per_layer"][0]["mode"].get<std::string>(), std::string("propagated"));
+    QVERIFY(j["per_layer"][0]["layers"][4]["lens_kl_mean"].get<double>() == j["kl_mean"].get<double>());
+    // Default mode: propagated alone; the text output ends with its table.
+    const Run text = runCli(base);
+    QVERIFY2(text.exitCode == 0, text.err.constData());
+    QVERIFY2(text.out.contains("per layer, propagated (26 positions)"), text.out.constData());
+    QVERIFY(!text.out.contains("isolated"));
+    // Flag combinations that cannot work are refused with the reason.
+    Run bad = runCli({"eval", kGguf, "--tokens", dir.filePath("tokens.txt"), "--mode", "isolated"});
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains("--mode chooses the per-layer figures: give --per-layer too"), bad.err.constData());
+    bad = runCli({"eval", kGguf, "--reference-logits", quench::test::sharedData("llamacpp/persuasion-head.kld"),
+                  "--per-layer"});
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains("--reference-logits does not hold"), bad.err.constData());
+    bad = runCli(base + QStringList{"--mode", "sideways"});
+    QVERIFY(bad.exitCode != 0);
+    QVERIFY2(bad.err.contains("sideways"), bad.err.constData());
+  }
+
   void evalOnText() {
     // persuasion-head.txt in chunks of 128 tokens, int8 against F32: the P perplexity on the
     // scored positions is the order of llama.cpp's 61.98 (other positions and chunking).
