@@ -1,8 +1,9 @@
 // quench-cli eval MODEL [--recipe R.json | --method M ...] (--text FILE | --tokens FILE |
-// --sample N --length L --seed S | --reference-logits FILE) [--context C] [--per-layer [--mode M]] [--json]:
+// --sample N --length L --seed S | --reference-logits FILE) [--context C] [--ppl] [--per-layer [--mode M]] [--json]:
 // per-token divergence of the quantized model Q from the original P (MATH.md §9, §11), and with
 // --per-layer where in depth it enters (MATH.md §14). The computation is core/eval/layer_stream.h;
 // this file only formats it.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -23,6 +24,7 @@ struct EvalOptions {
   double temperature = 1.0;
   bool json = false;
   bool perLayer = false;
+  bool ppl = false;  // llama-perplexity's chunks and scored positions
   std::string mode;  // "propagated" (default), "isolated" or "both"
 };
 
@@ -83,19 +85,43 @@ int runEval(const EvalOptions& o) {
   if (o.perLayer && !o.source.referenceLogits.empty())
     return fail("eval: --per-layer compares with the original model's activations, which --reference-logits does "
                 "not hold: evaluate on --text, --tokens or --sample");
+  if (o.ppl && o.source.textFile.empty())
+    return fail("eval: --ppl scores a text as llama-perplexity does: give --text FILE (and --context C)");
   const std::string mode = o.mode.empty() ? "propagated" : o.mode;
   auto recipe = buildRecipe(o);
   if (!recipe) return fail(recipe.error().message);
   auto src = openEvalSource(o.source, false);
   if (!src) return fail("eval: " + src.error().message);
   src->p.reset();  // sampled sequences are drawn; the streamed evaluation runs P layer by layer
+  if (o.ppl) {  // the text again, cut as llama-perplexity cuts it (--text implies a tokenizer)
+    auto text = eval::readFile(o.source.textFile);
+    if (!text) return fail("eval: " + text.error().message);
+    const int seqLen = model::exactContext(src->files.config);
+    const int context = o.source.context > 0 ? std::min(o.source.context, seqLen) : seqLen;
+    auto chunks = eval::perplexityChunks(*src->files.tokenizer, *text, context);
+    if (!chunks) return fail("eval: " + o.source.textFile + ": " + chunks.error().message);
+    src->sequences = std::move(chunks).value();
+  }
   eval::StreamedOptions so;
   so.temperature = o.temperature;
+  so.llamaPerplexityRows = o.ppl;
   so.propagated = o.perLayer && (mode == "propagated" || mode == "both");
   so.isolated = o.perLayer && (mode == "isolated" || mode == "both");
   auto e = eval::evaluateStreamed(src->files, *recipe, src->sequences, src->reference ? &*src->reference : nullptr, so);
   if (!e) return fail(e.error().message);
   nlohmann::ordered_json j = evaluationJson(e->evaluation);
+  if (o.ppl) {
+    const eval::PerplexityEstimate& pe = e->perplexity;
+    nlohmann::ordered_json p;
+    p["chunks"] = src->sequences.size();
+    p["context"] = src->sequences.empty() ? 0 : src->sequences.front().size();
+    p["scored_tokens"] = pe.count;
+    p["ppl_p"] = number(pe.pplP);
+    p["ppl_p_error"] = number(pe.pplPError);
+    p["ppl_q"] = number(pe.pplQ);
+    p["ppl_q_error"] = number(pe.pplQError);
+    j["llama_perplexity"] = std::move(p);
+  }
   if (o.json) {
     if (o.perLayer) {
       nlohmann::ordered_json modes = nlohmann::ordered_json::array();
@@ -107,6 +133,10 @@ int runEval(const EvalOptions& o) {
   }
   for (auto it = j.begin(); it != j.end(); ++it) std::cout << std::left << it.key() << "  " << it.value().dump() << '\n';
   std::cout.flush();
+  if (o.ppl)  // llama-perplexity's "Final estimate" line, for both models
+    std::printf("\nFinal estimate: PPL(P) = %.4f +/- %.5f, PPL(Q) = %.4f +/- %.5f (%zu chunks, %zu scored tokens)\n",
+                e->perplexity.pplP, e->perplexity.pplPError, e->perplexity.pplQ, e->perplexity.pplQError,
+                src->sequences.size(), e->perplexity.count);
   for (const eval::DepthProfile& p : e->depth) printDepthTable(p);
   return 0;
 }
@@ -126,6 +156,9 @@ Runner addEvalCommand(CLI::App& app) {
                   "Per-layer mode: propagated (Q on its own activations, default), isolated (each block of Q fed "
                   "P's input) or both")
       ->check(CLI::IsMember({"propagated", "isolated", "both"}));
+  cmd->add_flag("--ppl", o->ppl,
+                "Score --text as llama-perplexity does: ⌊n/C⌋ chunks of --context C tokens, first token replaced by "
+                "BOS, the second half of each chunk scored; adds PPL ± its uncertainty for P and Q");
   cmd->add_flag("--json", o->json, "Print JSON");
   return [o] { return runEval(*o); };
 }

@@ -45,6 +45,23 @@ std::vector<std::vector<int>> textSequences(const Tokenizer& tokenizer, const st
   return chunkTokens(tokenizer.encode(text, tokenizer.addsBos(), false), context);
 }
 
+Result<std::vector<std::vector<int>>> perplexityChunks(const Tokenizer& tokenizer, const std::string& text,
+                                                      int context) {
+  if (context < 2) return makeError("a perplexity context needs at least 2 tokens");
+  const std::vector<int> ids = tokenizer.encode(text, tokenizer.addsBos(), false);
+  const auto c = static_cast<std::size_t>(context);
+  if (ids.size() < 2 * c)
+    return makeError("the text tokenizes to " + std::to_string(ids.size()) + " tokens; scoring it as llama-perplexity "
+                     "does with a context of " + std::to_string(context) + " needs at least " + std::to_string(2 * c));
+  std::vector<std::vector<int>> chunks;
+  for (std::size_t at = 0; at + c <= ids.size(); at += c) {
+    std::vector<int> chunk(ids.begin() + static_cast<std::ptrdiff_t>(at), ids.begin() + static_cast<std::ptrdiff_t>(at + c));
+    if (tokenizer.addsBos()) chunk[0] = tokenizer.bosId();
+    chunks.push_back(std::move(chunk));
+  }
+  return chunks;
+}
+
 std::vector<std::vector<int>> lineSequences(const std::vector<std::vector<int>>& lines, int context) {
   std::vector<std::vector<int>> out;
   for (const auto& line : lines)

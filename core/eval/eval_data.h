@@ -22,6 +22,13 @@ Result<std::vector<std::vector<int>>> readTokenFile(const std::string& path);
 /// shorter). `context` ≥ 1.
 std::vector<std::vector<int>> textSequences(const model::Tokenizer& tokenizer, const std::string& text, int context);
 
+/// A text cut as llama-perplexity cuts it (MATH.md §11): tokenized once (BOS in front when the
+/// tokenizer adds one), ⌊n / context⌋ chunks of exactly `context` tokens (the rest is dropped),
+/// each with its first token replaced by BOS when the tokenizer adds one. Like llama-perplexity,
+/// an error when the text has fewer than 2 · context tokens. `context` ≥ 2.
+Result<std::vector<std::vector<int>>> perplexityChunks(const model::Tokenizer& tokenizer, const std::string& text,
+                                                      int context);
+
 /// Every line cut into chunks of `context` tokens, in order. `context` ≥ 1.
 std::vector<std::vector<int>> lineSequences(const std::vector<std::vector<int>>& lines, int context);
 

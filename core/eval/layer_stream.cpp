@@ -208,6 +208,34 @@ Status compareRows(const Matrix& lp, const Matrix& lq, std::span<const std::int3
   return {};
 }
 
+// Σ v and Σ v² of v = −ln p(true) for both models, in row order (llama-perplexity's nll, nll2).
+struct NllSums {
+  std::size_t count = 0;
+  double p = 0, p2 = 0, q = 0, q2 = 0;
+  void add(const RowStats& s) {
+    if (!s.hasTrue) return;
+    ++count;
+    p += -s.logPTrue;
+    p2 += s.logPTrue * s.logPTrue;
+    q += -s.logQTrue;
+    q2 += s.logQTrue * s.logQTrue;
+  }
+  static void finish(std::size_t n, double sum, double sum2, double& ppl, double& error) {
+    const double mean = sum / static_cast<double>(n);
+    ppl = std::exp(mean);
+    const double var = sum2 / static_cast<double>(n) - mean * mean;
+    error = (n > 1 && var > 0) ? std::sqrt(var / static_cast<double>(n - 1)) * ppl : 0.0;
+  }
+  PerplexityEstimate estimate() const {
+    PerplexityEstimate e;
+    e.count = count;
+    if (count == 0) return e;
+    finish(count, p, p2, e.pplP, e.pplPError);
+    finish(count, q, q2, e.pplQ, e.pplQError);
+    return e;
+  }
+};
+
 PositionRecord record(std::size_t sequence, std::size_t position, int token, std::int32_t next, const RowStats& s) {
   PositionRecord rec;
   rec.sequence = sequence;
@@ -339,16 +367,19 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
   Decoder decP(c), decQ(c);
   QuantizingOverride quantize(files, recipe, work);
 
-  // Embeddings. P's are views; its embedding's pages are handed back once every block is embedded.
-  std::optional<ModelWeights> globalsP;
-  if (withP) {
+  // Embeddings. P's weights are views of the mapped file (also when P is not run: they are how
+  // the pages Q's reads touched are handed back); its embedding's pages are released once every
+  // block is embedded.
+  ModelWeights globalsP;
+  {
     auto g = model::loadModelWeights(files);
     if (!g) return g.error();
     globalsP = std::move(g).value();
-    for (Unit& u : units)
-      if (auto s = decP.embed(*globalsP, unitTokens(u, seqs), u.xp); !s) return makeError(where + ": " + s.error().message);
-    globalsP->embedding.releasePages();
   }
+  if (withP)
+    for (Unit& u : units)
+      if (auto s = decP.embed(globalsP, unitTokens(u, seqs), u.xp); !s) return makeError(where + ": " + s.error().message);
+  globalsP.embedding.releasePages();
   if (work.cancelled()) return cancelled();
   // Q's embedding (reconstructed when a rule selects it), used and dropped before Q's classifier
   // is reconstructed, so the two never take memory together (unless tied: then they are one).
@@ -366,6 +397,7 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
     for (Unit& u : units)
       if (auto s = decQ.embed(*g, unitTokens(u, seqs), u.xq); !s) return makeError(where + ": " + s.error().message);
     g->embedding.releasePages();
+    globalsP.embedding.releasePages();  // the pages a reconstruction's read touched
     if (c.sharedClassifier) globalsQ = std::move(g).value();
   }
   work.report(1, total);
@@ -379,6 +411,8 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
     if (!g) return g.error();
     globalsQ = std::move(g).value();
     globalsQ.embedding = model::WeightMatrix();
+    globalsP.embedding.releasePages();  // the loader's finiteness check read them again
+    globalsP.output.releasePages();
   }
   work.report(2, total);
 
@@ -397,16 +431,13 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
     }
   }
 
-  Matrix xi, lp, lq, lqi;
+  Matrix xi, lp, lq;
   std::vector<RowStats> stats;
   for (int l = 0; l < c.nLayers; ++l) {
     if (work.cancelled()) return cancelled();
-    std::optional<LayerWeights> wp;
-    if (withP) {
-      auto w = model::loadLayerWeights(files, l);
-      if (!w) return w.error();
-      wp = std::move(w).value();
-    }
+    // P's layer: views (loaded also when P is not run, to hand back the pages Q's reads touch).
+    auto wp = model::loadLayerWeights(files, l);
+    if (!wp) return wp.error();
     auto wq = model::loadLayerWeights(files, l, std::ref(quantize));
     if (!wq) return wq.error();
     if (work.cancelled()) return cancelled();
@@ -445,7 +476,7 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
       for (int r0 = 0; r0 < u.rows; r0 += kLogitRows) {
         std::vector<int> rows(static_cast<std::size_t>(std::min(kLogitRows, u.rows - r0)));
         for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = r0 + static_cast<int>(i);
-        decP.logits(*globalsP, u.xp, rows, lp);
+        decP.logits(globalsP, u.xp, rows, lp);
         if (temperature != 1.0) lp.array() /= static_cast<float>(temperature);
         for (int m = 0; m < 2; ++m) {
           if (!modeOn[m]) continue;
@@ -457,7 +488,7 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
         }
       }
     }
-    if (wp) wp->releasePages();
+    wp->releasePages();
     wq->releasePages();
     if (depth) {
       for (int m = 0; m < 2; ++m) {
@@ -478,6 +509,7 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
 
   // The models' own next-token distributions, compared row by row in evaluation order.
   TokenAccumulator acc;
+  NllSums nll;
   StreamedEvaluation out;
   std::vector<PositionRecord>* keep = options.keepPositions ? &out.evaluation.positions : nullptr;
   std::vector<float> baseRow(reference ? static_cast<std::size_t>(c.vocabSize) : 0);
@@ -491,6 +523,10 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
       const SequenceRows& q = u.seqs[k];
       for (int i = 0; i < q.count; ++i) {
         const int pos = q.startPos + i;
+        if (options.llamaPerplexityRows) {
+          const int n = static_cast<int>(seqs[u.seqIndex[k]].size());
+          if (pos < n / 2 || pos > n - 2) continue;
+        }
         if (reference) {
           const auto first = static_cast<int>(reference->firstScoredPosition());
           if (pos < first || pos >= first + static_cast<int>(reference->rowsPerChunk())) continue;
@@ -516,13 +552,14 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
             return makeError(reference->name() + ": chunk " + std::to_string(chunkIndex) + " row " + std::to_string(r) +
                              ": " + row.error().message);
           acc.add(*row);
+          nll.add(*row);
           if (keep)
             keep->push_back(record(chunkIndex, static_cast<std::size_t>(rowPos[r0 + i]),
                                    reference->chunkTokens(chunkIndex)[static_cast<std::size_t>(rowPos[r0 + i])], next, *row));
         }
         continue;
       }
-      decP.logits(*globalsP, u.xp, chunk, lp);
+      decP.logits(globalsP, u.xp, chunk, lp);
       if (temperature != 1.0) {  // P_T = softmax(z / T) for both models
         lp.array() /= static_cast<float>(temperature);
         lq.array() /= static_cast<float>(temperature);
@@ -537,6 +574,7 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
         return makeError(files.path + ": sequence " + std::to_string(rowSeq[r0] + 1) + ": " + s.error().message);
       for (std::size_t i = 0; i < n; ++i) {
         acc.add(stats[i]);
+        nll.add(stats[i]);
         if (keep) {
           const auto& seq = seqs[rowSeq[r0 + i]];
           const auto pos = static_cast<std::size_t>(rowPos[r0 + i]);
@@ -545,11 +583,13 @@ Result<StreamedEvaluation> evaluateStreamed(const ModelFiles& files, const Recip
       }
     }
   }
-  if (globalsP) globalsP->output.releasePages();
+  globalsP.output.releasePages();
   globalsQ.output.releasePages();
   work.report(total, total);
 
   out.evaluation.summary = acc.summary();
+  out.perplexity = nll.estimate();
+  if (reference) out.perplexity.pplP = out.perplexity.pplPError = std::numeric_limits<double>::quiet_NaN();
   out.evaluation.bitsPerParam = quantize.bitsPerParam();
   out.evaluation.tensorsTransformed = quantize.transformed();
   for (int m = 0; m < 2; ++m)

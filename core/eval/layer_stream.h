@@ -75,15 +75,30 @@ struct StreamedOptions {
   bool propagated = false;      ///< compute the propagated depth profile (needs P: not with a .kld)
   bool isolated = false;        ///< compute the isolated depth profile (one more pass of Q per layer)
   bool keepDepthCells = false;  ///< keep every (layer, position) cell of the profiles
+  /// Score as llama-perplexity does: in a sequence of n tokens only the rows after positions
+  /// ⌊n/2⌋ .. n − 2 are compared (the first half is context, the last position has no next
+  /// token); depth profiles still cover every position. With perplexityChunks' sequences this is
+  /// its scoring rule exactly (MATH.md §11).
+  bool llamaPerplexityRows = false;
   /// Positions per decoder block (see kBlockTokens); smaller values only serve tests of the
   /// blocked path on small models.
   int blockTokens = kBlockTokens;
+};
+
+/// Perplexity over the compared rows that have a true next token, with llama-perplexity's
+/// uncertainty: with v = −ln p(true) per row, mean m = Σv/N, PPL = e^m and ± PPL·sqrt((Σv²/N −
+/// m²)/(N − 1)) (0 when N < 2 or the variance is not positive).
+struct PerplexityEstimate {
+  std::size_t count = 0;
+  double pplP = 0, pplPError = 0;  ///< P's (NaN against a .kld reference: its floor caps ln p)
+  double pplQ = 0, pplQError = 0;
 };
 
 /// The evaluation and the depth profiles asked for (propagated first).
 struct StreamedEvaluation {
   RecipeEvaluation evaluation;
   std::vector<DepthProfile> depth;
+  PerplexityEstimate perplexity;
 };
 
 /// Q = `files` with `recipe` applied, against the original P = `files` as stored on `sequences`

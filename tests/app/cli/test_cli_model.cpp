@@ -258,6 +258,30 @@ class TestCliModel : public QObject {
     QVERIFY2(bad.err.contains("sideways"), bad.err.constData());
   }
 
+  void evalPplLikeLlamaPerplexity() {
+    // llama-perplexity -m stories260K.gguf -f persuasion-head.txt -c 128 -b 128 -t 2:
+    // "Final estimate: PPL = 61.9775 +/- 2.81024" (89 chunks, 63 scored positions each).
+    const Run r = runCli({"eval", kGguf, "--text", quench::test::sharedData("llamacpp/persuasion-head.txt"),
+                          "--context", "128", "--ppl", "--method", "int", "--bits", "8", "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    const auto& p = j["llama_perplexity"];
+    QCOMPARE(p["chunks"].get<int>(), 89);
+    QCOMPARE(p["context"].get<int>(), 128);
+    QCOMPARE(p["scored_tokens"].get<int>(), 89 * 63);
+    QCOMPARE(j["tokens"].get<int>(), 89 * 63);
+    QUENCH_COMPARE_NEAR(p["ppl_p"].get<double>(), 61.9775, 1e-4, 0);
+    QUENCH_COMPARE_NEAR(p["ppl_p_error"].get<double>(), 2.81024, 1e-3, 0);
+    QVERIFY(p["ppl_q"].get<double>() != p["ppl_p"].get<double>());  // int8 moved it, a little
+    QUENCH_COMPARE_NEAR(p["ppl_q"].get<double>(), 61.9775, 2e-2, 0);
+    const Run text = runCli({"eval", kGguf, "--text", quench::test::sharedData("llamacpp/persuasion-head.txt"),
+                             "--context", "128", "--ppl"});
+    QVERIFY2(text.out.contains("Final estimate: PPL(P) = 61.98"), text.out.constData());
+    const Run bad = runCli({"eval", kBin, "--sample", "2", "--length", "8", "--ppl"});
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains("--ppl scores a text as llama-perplexity does: give --text FILE"), bad.err.constData());
+  }
+
   void evalOnText() {
     // persuasion-head.txt in chunks of 128 tokens, int8 against F32: the P perplexity on the
     // scored positions is the order of llama.cpp's 61.98 (other positions and chunking).

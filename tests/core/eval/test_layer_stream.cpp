@@ -1,15 +1,17 @@
 // Layer-streamed evaluation (core/eval/layer_stream.h) against the whole-model evaluation
 // (evaluateRecipe, itself tested against llama.cpp and by hand): the same figures bit for bit on
 // the shared models and on the random-weight checkpoints of every architecture, through packed
-// and blocked (KV-cached) sequences, at a temperature, and against llama.cpp's .kld; progress,
-// cancellation and errors.
+// and blocked (KV-cached) sequences, at a temperature, and against llama.cpp's .kld; scoring as
+// llama-perplexity does against its own output; progress, cancellation and errors.
 #include <QtTest/QtTest>
 
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 #include <random>
 
 #include "common/fuzzy.h"
+#include "core/eval/eval_data.h"
 #include "core/eval/layer_stream.h"
 
 using namespace quench;
@@ -182,6 +184,61 @@ class TestLayerStream : public QObject {
     auto e = evaluateStreamed(m, recipeOrDie(kInt4), seqs, nullptr, {}, cancelling);
     QVERIFY(!e.ok());
     QCOMPARE(QString::fromStdString(e.error().message), QStringLiteral("cancelled"));
+  }
+
+  void scoresLikeLlamaPerplexity_data() {
+    QTest::addColumn<int>("context");
+    QTest::addColumn<int>("chunks");
+    QTest::addColumn<double>("ppl");
+    QTest::addColumn<double>("error");
+    // LD_LIBRARY_PATH=/work/ext/llama.cpp/build/bin llama-perplexity -m stories260K.gguf
+    //   -f persuasion-head.txt -c C -b C -t 2 (llama.cpp 3f545bec), "Final estimate: PPL = ... +/- ...":
+    QTest::newRow("C=128") << 128 << 89 << 61.9775 << 2.81024;
+    QTest::newRow("C=64") << 64 << 179 << 72.0078 << 3.37458;
+  }
+
+  void scoresLikeLlamaPerplexity() {
+    QFETCH(int, context);
+    QFETCH(int, chunks);
+    QFETCH(double, ppl);
+    QFETCH(double, error);
+    const ModelFiles m = openOrDie(shared("models/stories260K-gguf/stories260K.gguf"));
+    auto text = readFile(shared("llamacpp/persuasion-head.txt"));
+    QVERIFY(text.ok());
+    auto seqs = perplexityChunks(*m.tokenizer, *text, context);
+    QVERIFY(seqs.ok());
+    QCOMPARE(int(seqs->size()), chunks);
+    if (context == 128) {  // the very tokens llama-perplexity stored in its .kld, first one BOS
+      auto base = LlamaKldFile::open(shared("llamacpp/persuasion-head.kld"));
+      QVERIFY(base.ok());
+      for (std::size_t c = 0; c < seqs->size(); ++c) {
+        const auto stored = base->chunkTokens(c);
+        QCOMPARE((*seqs)[c].size(), stored.size());
+        QCOMPARE((*seqs)[c][0], m.tokenizer->bosId());
+        QVERIFY(std::equal(stored.begin() + 1, stored.end(), (*seqs)[c].begin() + 1));
+      }
+    }
+    StreamedOptions o;
+    o.llamaPerplexityRows = true;
+    o.keepPositions = true;
+    auto e = evaluateStreamed(m, Recipe{}, *seqs, nullptr, o);
+    QVERIFY(e.ok());
+    // Positions C/2 .. C − 2 of every chunk.
+    const std::size_t rows = std::size_t(chunks) * std::size_t(context - 1 - context / 2);
+    QCOMPARE(e->perplexity.count, rows);
+    QCOMPARE(e->evaluation.summary.tokens, rows);
+    QCOMPARE(e->evaluation.positions.front().position, std::size_t(context / 2));
+    QCOMPARE(e->evaluation.positions.back().position, std::size_t(context - 2));
+    // Within 0.01 % of llama.cpp (its F16 KV cache and reductions differ from our float32).
+    QUENCH_COMPARE_NEAR(e->perplexity.pplP, ppl, 1e-4, 0);
+    QUENCH_COMPARE_NEAR(e->perplexity.pplPError, error, 1e-3, 0);
+    QVERIFY(e->perplexity.pplQ == e->perplexity.pplP);  // Q = P
+    // The summary's PPL is the same mean over the same rows.
+    QUENCH_COMPARE_NEAR(e->evaluation.summary.pplP, e->perplexity.pplP, 1e-12, 0);
+    // Too short a text for the context is llama-perplexity's error too.
+    auto shortText = perplexityChunks(*m.tokenizer, "Once upon a time.", 128);
+    QVERIFY(!shortText.ok());
+    QVERIFY2(shortText.error().message.find("needs at least 256") != std::string::npos, shortText.error().message.c_str());
   }
 
   void errorsNameTheProblem() {
