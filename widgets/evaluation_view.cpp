@@ -84,7 +84,10 @@ EvaluationView::EvaluationView(QWidget* parent)
                                       tr("P(next) → Q(next)")});
   m_moved->verticalHeader()->setVisible(false);
   m_moved->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  m_moved->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+  // The context and its next token in full: in a narrow panel the table scrolls sideways rather
+  // than squeezing the one column the row is about down to "…" (issue 13).
+  m_moved->horizontalHeader()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
+  m_moved->horizontalHeader()->setStretchLastSection(true);
   // A narrow column drops the start of the context, never the "→ next token" the row is about.
   m_moved->setTextElideMode(Qt::ElideLeft);
   m_moved->verticalHeader()->setDefaultSectionSize(m_moved->fontMetrics().height() + 6);

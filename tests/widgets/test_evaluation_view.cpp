@@ -118,6 +118,7 @@ class TestEvaluationView : public QObject {
     // Issue 13: a narrow column drops the start of the context, not the "→ next" words.
     QCOMPARE(moved->textElideMode(), Qt::ElideLeft);
     QVERIFY(moved->item(0, 2)->text().contains(QStringLiteral(" → ")));
+    QVERIFY(moved->columnWidth(2) >= moved->fontMetrics().horizontalAdvance(moved->item(0, 2)->text()));
   }
 
   // Issue 13: the legend of "KL along the sequence" sits in its own row above the axes, so it
