@@ -1,3 +1,4 @@
+#include "widgets/text_format.h"
 #include "widgets/error_view.h"
 
 #include <qcustomplot.h>
@@ -26,7 +27,7 @@ QCPTextElement* addTitle(QCustomPlot* plot, const QFont& base) {
 }
 
 QString partsText(std::size_t n) {
-  return n == 1 ? QObject::tr("1 part") : QObject::tr("%1 parts").arg(n);
+  return countedNoun(qint64(n), QObject::tr("part"), QObject::tr("parts"));
 }
 
 }  // namespace
@@ -248,7 +249,7 @@ void ErrorView::showMetric() {
     }
     m_satRect->axis(QCPAxis::atLeft)->setRange(0, std::max(1.0, satTop * 1.1));
     QStringList notes;
-    notes << (n == 1 ? tr("1 part") : tr("%1 parts").arg(n));
+    notes << countedNoun(qint64(n), tr("part"), tr("parts"));
     if (!std::isnan(worst))
       notes << tr("worst %1 %2 (part %3)")
                    .arg(m_metric == Metric::SqnrDb ? tr("SQNR") : m_metric == Metric::Mse ? tr("MSE") : tr("max |error|"))

@@ -1,3 +1,4 @@
+#include "widgets/text_format.h"
 #include "widgets/histogram_view.h"
 
 #include <qcustomplot.h>
@@ -20,14 +21,8 @@ namespace quench::widgets {
 
 namespace {
 
-// "1,234" below a million, "16.8 M" / "3.1 G" above: a count a reader takes in at a glance.
-QString compactCount(std::uint64_t n) {
-  const double v = static_cast<double>(n);
-  if (n < 1000000ull) return QLocale(QLocale::English).toString(static_cast<qulonglong>(n));
-  if (v < 1e9) return QStringLiteral("%1 M").arg(QString::number(v / 1e6, 'g', 3));
-  if (v < 1e12) return QStringLiteral("%1 G").arg(QString::number(v / 1e9, 'g', 3));
-  return QStringLiteral("%1 T").arg(QString::number(v / 1e12, 'g', 3));
-}
+// Counts are written one way across the application (widgets::formatCount).
+QString compactCount(std::uint64_t n) { return formatCount(qint64(n)); }
 
 // A percentage to two significant digits in fixed notation ("0.0074", "1.5", "12", "100").
 QString percent(double p) {

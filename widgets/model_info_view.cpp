@@ -1,3 +1,4 @@
+#include "widgets/text_format.h"
 #include "widgets/model_info_view.h"
 
 #include <QHeaderView>
@@ -43,8 +44,7 @@ QString ModelInfoView::valueText(const QString& name) const {
 void ModelInfoView::setModel(const model::ModelFiles& files) {
   clear();
   const model::ModelConfig& c = files.config;
-  const QLocale loc = QLocale::c();
-  const auto count = [&](qint64 n) { return loc.toString(n).replace(QLatin1Char(','), QChar(0x2009)); };
+  const auto count = [](qint64 n) { return formatCount(n); };
   const QString format = files.format == "llama2c" ? tr("llama2.c checkpoint")
                          : files.format == "gguf"  ? tr("GGUF")
                          : files.format == "hf"    ? tr("Hugging Face folder (safetensors)")

@@ -1,3 +1,4 @@
+#include "widgets/text_format.h"
 #include "widgets/outlier_view.h"
 
 #include <qcustomplot.h>
@@ -126,10 +127,9 @@ void OutlierView::setColumns(const ColumnOutliers& outliers, const QString& titl
   }
   m_bars->setData(keys, values, true);
   m_outlierBars->setData(outKeys, outValues, true);
-  m_count->setText(tr("%1 outlier columns of %2 (τ = %3)")
-                       .arg(outliers.outlierColumns.size())
-                       .arg(outliers.columnMaxAbs.size())
-                       .arg(outliers.threshold, 0, 'g', 4));
+  m_count->setText(tr("%1 of %2 (τ = %3)")
+                       .arg(countedNoun(qint64(outliers.outlierColumns.size()), tr("outlier column"), tr("outlier columns")),
+                            formatCount(qint64(outliers.columnMaxAbs.size())), formatMessageNumber(outliers.threshold)));
   m_title->setText(title);
   m_plot->xAxis->setRange(-0.5, std::max(0.5, double(outliers.columnMaxAbs.size()) - 0.5));
   m_plot->yAxis->setRange(0, std::max(top, outliers.threshold) * 1.1);

@@ -114,6 +114,7 @@ ParamField::ParamField(const ParamDescriptor& param, QWidget* parent) : QWidget(
       connect(spin, &QSpinBox::valueChanged, this, [this](int v) {
         if (!m_updating) emit edited(std::int64_t{v}, false);
       });
+      watchTyping(spin, true);
       m_main = spin;
       row->addWidget(spin);
       if (m_param.slider && !m_param.steps.empty()) {
@@ -143,6 +144,7 @@ ParamField::ParamField(const ParamDescriptor& param, QWidget* parent) : QWidget(
         connect(spin, &QDoubleSpinBox::valueChanged, this, [this](double v) {
           if (!m_updating) emit edited(v, false);
         });
+        watchTyping(spin, false);
         m_main = spin;
       } else {
         auto* edit = new QLineEdit;
@@ -341,6 +343,33 @@ QWidget* ParamField::argWidget(const QString& id) const {
 void ParamField::setHint(const QString& text) {
   m_hint->setText(text);
   m_hint->setVisible(!text.isEmpty());
+}
+
+void ParamField::watchTyping(QAbstractSpinBox* spin, bool integer) {
+  auto* line = spin->findChild<QLineEdit*>();
+  if (!line) return;
+  connect(line, &QLineEdit::textEdited, this, [this](const QString& t) { m_typed = t; });
+  connect(spin, &QAbstractSpinBox::editingFinished, this, [this, spin, integer] {
+    QString t = m_typed;
+    m_typed.clear();
+    if (t.isEmpty() || m_updating) return;
+    const auto* is = qobject_cast<QSpinBox*>(spin);
+    const auto* ds = qobject_cast<QDoubleSpinBox*>(spin);
+    const QString prefix = is ? is->prefix() : ds ? ds->prefix() : QString();
+    const QString suffix = is ? is->suffix() : ds ? ds->suffix() : QString();
+    if (!prefix.isEmpty() && t.startsWith(prefix)) t.remove(0, prefix.size());
+    if (!suffix.isEmpty() && t.endsWith(suffix)) t.chop(suffix.size());
+    bool ok = false;
+    const double v = spin->locale().toDouble(t.trimmed(), &ok);
+    if (!ok) return;
+    const double lo = is ? is->minimum() : ds ? ds->minimum() : v;
+    const double hi = is ? is->maximum() : ds ? ds->maximum() : v;
+    if (v >= lo && v <= hi) return;  // in range: valueChanged has passed it on
+    // Out of range (bits 0, τ −1, block 0): the core refuses it with its message, shown in red
+    // under the field; the spin box itself shows the last valid value again.
+    if (integer) emit edited(std::int64_t(std::llround(v)), false);
+    else emit edited(v, false);
+  });
 }
 
 }  // namespace quench::widgets

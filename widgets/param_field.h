@@ -20,6 +20,8 @@ class QHBoxLayout;
 class QLabel;
 class QSlider;
 
+class QAbstractSpinBox;
+
 namespace quench::widgets {
 
 class ParamField : public QWidget {
@@ -60,6 +62,10 @@ class ParamField : public QWidget {
   std::map<QString, QWidget*> m_args;                   // Spec: arg id → its widget
   std::map<QString, std::vector<QWidget*>> m_argLabels;  // Spec: arg id → labels shown with it
   bool m_updating = false;
+  // The text last typed into the spin box: a number outside its range is reverted by Qt when
+  // editing finishes; it is passed on instead, so that the core's refusal shows as a red note.
+  QString m_typed;
+  void watchTyping(QAbstractSpinBox* spin, bool integer);
 };
 
 }  // namespace quench::widgets

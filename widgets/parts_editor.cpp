@@ -1,3 +1,4 @@
+#include "widgets/text_format.h"
 #include "widgets/parts_editor.h"
 
 #include <QGridLayout>
@@ -194,8 +195,8 @@ void PartsEditor::setMethod(const PartLayout& layout, const PartOverrides* overr
 
 void PartsEditor::updateCount() {
   const int total = m_model->rowCount(), shown = m_proxy->rowCount();
-  m_filterCount->setText(shown == total ? QStringLiteral("%1 parts").arg(total)
-                                        : QStringLiteral("%1 of %2 parts").arg(shown).arg(total));
+  m_filterCount->setText(shown == total ? countedNoun(total, tr("part"), tr("parts"))
+                                        : tr("%1 of %2").arg(formatCount(shown), countedNoun(total, tr("part"), tr("parts"))));
 }
 
 void PartsEditor::syncSliders() {

@@ -37,6 +37,7 @@ class RecipeEditCommand : public QUndoCommand {
     const auto* o = static_cast<const RecipeEditCommand*>(other);
     if (o->m_part != m_part || o->m_serial != m_serial) return false;
     m_after = o->m_after;
+    setText(o->text());  // "bits 5" for a drag that ended on 5, not the first value it passed
     setObsolete(m_after == m_before);  // dragged back to where it started: no step at all
     return true;
   }

@@ -1,3 +1,4 @@
+#include "widgets/text_format.h"
 #include "widgets/stats_panel.h"
 
 #include <QFormLayout>
@@ -52,11 +53,7 @@ StatsPanel::StatsPanel(QWidget* parent) : QWidget(parent), m_heading(new QLabel(
 
 QString StatsPanel::formatValue(double v) { return QString::number(v, 'g', 6); }
 
-QString StatsPanel::formatCount(std::uint64_t n) {
-  QString digits = QString::number(n);
-  for (int i = digits.size() - 3; i > 0; i -= 3) digits.insert(i, QChar(0x2009));
-  return digits;
-}
+QString StatsPanel::formatCount(std::uint64_t n) { return widgets::formatCount(qint64(n)); }
 
 void StatsPanel::setSummary(const Summary& s, const QString& heading) {
   m_heading->setText(heading);

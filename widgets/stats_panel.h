@@ -26,7 +26,7 @@ class StatsPanel : public QWidget {
   QString heading() const;
   /// The display format of real-valued figures: 6 significant digits, exponent when needed.
   static QString formatValue(double v);
-  /// Counts with thin-space thousands separators ("1 048 576").
+  /// Counts as everywhere in the application (widgets::formatCount: the locale's grouping).
   static QString formatCount(std::uint64_t n);
 
  private:

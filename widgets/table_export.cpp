@@ -33,6 +33,12 @@ QString latexCell(const QString& s) {
         break;
       case '~': out += QLatin1String("\\textasciitilde{}"); break;
       case '^': out += QLatin1String("\\textasciicircum{}"); break;
+      // In text mode (OT1) '|', '<' and '>' print as an em dash, '¡' and '¿': math mode.
+      case '|': out += QLatin1String("$|$"); break;
+      case '<': out += QLatin1String("$<$"); break;
+      case '>': out += QLatin1String("$>$"); break;
+      case 0x2191: out += QLatin1String("$\\uparrow$"); break;    // ↑
+      case 0x2193: out += QLatin1String("$\\downarrow$"); break;  // ↓
       case 0x221E: out += QLatin1String("$\\infty$"); break;       // ∞
       case 0x2212: out += QLatin1String("$-$"); break;             // −
       case 0x2016: out += QLatin1String("$\\|$"); break;           // ‖

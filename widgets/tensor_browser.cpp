@@ -1,3 +1,4 @@
+#include "widgets/text_format.h"
 #include "widgets/tensor_browser.h"
 
 
@@ -62,7 +63,7 @@ void setAverageBits(QStandardItem* item, std::uint64_t bytes, double elements) {
 }
 
 QString tensorCount(int n) {
-  return n == 1 ? TensorBrowser::tr("1 tensor") : TensorBrowser::tr("%1 tensors").arg(n);
+  return countedNoun(n, TensorBrowser::tr("tensor"), TensorBrowser::tr("tensors"));
 }
 
 }  // namespace

@@ -8,7 +8,13 @@
 
 namespace quench::widgets {
 
-QString formatCount(qint64 n) { return QLocale().toString(n); }
+QString formatCount(qint64 n) {
+  // The C/POSIX locale (no LANG) would print digits without grouping: use English grouping there.
+  QLocale loc;
+  if (loc.language() == QLocale::C) loc = QLocale(QLocale::English, QLocale::UnitedStates);
+  loc.setNumberOptions(loc.numberOptions() & ~QLocale::OmitGroupSeparator);
+  return loc.toString(n);
+}
 
 QString countedNoun(qint64 n, const QString& singular, const QString& plural) {
   return QStringLiteral("%1 %2").arg(formatCount(n), n == 1 ? singular : plural);

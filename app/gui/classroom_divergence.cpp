@@ -80,7 +80,7 @@ void DivergenceTool::recompute() {
   if (m_loading) return;
   auto fail = [this](const QString& why) {
     showError(why);
-    m_view->clear(why);
+    m_view->clear(inputErrorHint());
   };
   auto p = parsePmfText(m_p->text().toStdString(), "p");
   if (!p) return fail(QString::fromStdString(p.error().message));

@@ -1,3 +1,4 @@
+#include "app/gui/progress_text.h"
 #include "app/gui/classroom_lm.h"
 
 #include <QHBoxLayout>
@@ -69,6 +70,10 @@ ExplicitLmTool::ExplicitLmTool(QWidget* parent) : ClassroomTool(parent) {
   m_timer->setInterval(150);
   connect(m_timer, &QTimer::timeout, this, [this] { recompute(); });
   m_jobs = new JobRunner(JobPolicy::Supersede, this);
+  // A large run (V^n sequences, many samples) says how far it is and how long it has left.
+  connect(m_jobs, &JobRunner::progressChanged, this, [this](double f) {
+    if (m_jobs->isRunning()) m_view->setStatus(tr("computing… %1").arg(progressText(f, m_started.elapsed())));
+  });
   connect(m_editor, &widgets::ExplicitLmEditor::edited, this, [this] {
     schedule();
     noteEdit();
@@ -111,19 +116,19 @@ void ExplicitLmTool::recompute() {
   if (!m_editor->modelJson(widgets::ExplicitLmEditor::kP, &pj, &error) ||
       !m_editor->modelJson(widgets::ExplicitLmEditor::kQ, &qj, &error)) {
     showError(error);
-    m_view->clear(error);
+    m_view->clear(inputErrorHint());
     return;
   }
   auto p = ExplicitLm::fromJson(pj, "P");
   if (!p) {
     showError(lmMessage(p.error().message));
-    m_view->clear(inputError());
+    m_view->clear(inputErrorHint());
     return;
   }
   auto q = ExplicitLm::fromJson(qj, "Q");
   if (!q) {
     showError(lmMessage(q.error().message));
-    m_view->clear(inputError());
+    m_view->clear(inputErrorHint());
     return;
   }
   const std::size_t length = std::size_t(m_length->value());
@@ -131,26 +136,27 @@ void ExplicitLmTool::recompute() {
   const std::uint64_t seed = std::uint64_t(m_seed->value());
   showError({});
   m_view->setStatus(tr("computing…"));
+  m_started.start();
   JobCallbacks<Outcome> done;
   done.result = [this](const Outcome& out) { apply(out); };
   done.failed = [this](const QString& what) {
     showError(what);
-    m_view->clear(what);
+    m_view->clear(inputErrorHint());
   };
   m_jobs->start<Outcome>(
-      [p = std::move(*p), q = std::move(*q), length, samples, seed](QPromise<Outcome>&, std::stop_token stop) {
+      [p = std::move(*p), q = std::move(*q), length, samples, seed](QPromise<Outcome>& promise, std::stop_token stop) {
         Outcome out;
         out.length = length;
         out.seed = seed;
-        const Work work{stop, {}};
-        auto exact = exactLmDivergence(p, q, length, work);
+        // Progress: the enumeration is the first half, the sampled curve the second.
+        auto exact = exactLmDivergence(p, q, length, promiseWork(promise, stop, 0.0, 0.5));
         if (!exact) {
           out.cancelled = stop.stop_requested();
           out.error = lmMessage(exact.error().message);
           return out;
         }
         out.exact = std::move(*exact);
-        auto curve = sampledLmKlCurve(p, q, length, samples, seed, 8, work);
+        auto curve = sampledLmKlCurve(p, q, length, samples, seed, 8, promiseWork(promise, stop, 0.5, 0.5));
         if (!curve) {
           out.cancelled = stop.stop_requested();
           out.error = QString::fromStdString(curve.error().message);
@@ -166,7 +172,7 @@ void ExplicitLmTool::apply(const Outcome& out) {
   if (out.cancelled) return;
   if (!out.exact) {
     showError(out.error);
-    m_view->clear(out.error);
+    m_view->clear(inputErrorHint());
     return;
   }
   const QStringList vocab = m_editor->vocab();

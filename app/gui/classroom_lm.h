@@ -3,6 +3,7 @@
 // joint KL/JS, the chain-rule terms, and the sampled estimate converging
 // (core/divergence/explicit_lm.h, lm_convergence.h). The computation runs off the GUI thread, the
 // newest request winning; edits are debounced by 150 ms.
+#include <QElapsedTimer>
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -73,6 +74,7 @@ class ExplicitLmTool : public ClassroomTool {
   widgets::LmDivergenceView* m_view;
   QTimer* m_timer;
   JobRunner* m_jobs;  ///< the computation, newest request wins (JobPolicy::Supersede)
+  QElapsedTimer m_started;  ///< of the running computation, for the time left
 };
 
 }  // namespace quench::app

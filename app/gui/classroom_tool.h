@@ -57,6 +57,9 @@ class ClassroomTool : public QWidget {
   /// Make the red note (hidden while empty); once, in the constructor.
   QLabel* makeErrorLabel();
   void showError(const QString& text);
+  /// What a view shows instead of its table while the inputs have an error: the error itself is
+  /// the red note under the inputs, said once (issue 13: it was printed twice).
+  static QString inputErrorHint() { return tr("Nothing to show: see the red note under the inputs."); }
   /// The widgets that scale their own contents in presentation mode (views, an editor): the base
   /// leaves what is inside them alone.
   virtual QList<QWidget*> selfScaling() const = 0;

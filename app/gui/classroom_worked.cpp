@@ -259,7 +259,7 @@ void WorkedQuantizationTool::recompute() {
   if (m_loading) return;
   auto fail = [this](const QString& why) {
     showError(why);
-    m_view->clear(why);
+    m_view->clear(inputErrorHint());
     m_cli->clear();
   };
   const std::string valuesText = m_values->text().toStdString();

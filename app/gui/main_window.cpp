@@ -41,6 +41,7 @@
 #include "app/gui/tensor_job.h"
 #include "app/gui/theme.h"
 #include "app/gui/workbench_model.h"
+#include "widgets/text_format.h"
 #include "core/exec/parallel.h"
 #include "core/quant/codebook.h"
 #include "widgets/classroom_style.h"
@@ -172,6 +173,14 @@ void MainWindow::openFileThen(const QString& path, std::function<void(int)> then
 
 int MainWindow::ensureDemo() { return m_files->ensureDemo(); }
 
+void MainWindow::openModelFolder(const QString& path, const QString& selectName) {
+  if (!m_modelPage->modelPath().isEmpty() || m_modelPage->isBusy()) return openFile(path, selectName);
+  m_openingFolder = path;
+  m_folderSelect = selectName;
+  statusBar()->showMessage(tr("Opening %1…").arg(path));
+  m_modelPage->openModel(path);
+}
+
 void MainWindow::openDemo(const QString& selectName) {
   // The outlier columns of the first query weight make the most telling first picture.
   const QString target = selectName.isEmpty() ? QStringLiteral("blk.0.attn_q.weight") : selectName;
@@ -201,6 +210,10 @@ void MainWindow::listModelTensors(const QString& path) {
   for (const auto& [open, openPath] : m_files->paths())
     if (openPath == path) id = open;
   if (!id) id = m_files->add(reader, QFileInfo(path).fileName(), path);
+  if (!m_openingFolder.isEmpty() && path == m_openingFolder) {
+    m_openingFolder.clear();
+    selectInitial(id, m_folderSelect);
+  }
   if (m_restore && m_restoreModelFile >= 0) {
     m_restoreIds[m_restoreModelFile] = id;
     m_restoreModelFile = -1;
@@ -223,8 +236,8 @@ void MainWindow::onFileListed(int id, const QString& title, const std::shared_pt
     m_metadata->setReader(*reader, QFileInfo(path).fileName());
   }
   statusBar()->showMessage(reader->tensors().empty()
-                               ? tr("Opened %1: no tensors, %2 metadata keys").arg(path).arg(reader->metadata().size())
-                               : tr("Opened %1: %2 tensors").arg(path).arg(reader->tensors().size()),
+                               ? tr("Opened %1: no tensors, %2").arg(path, widgets::countedNoun(qint64(reader->metadata().size()), tr("metadata key"), tr("metadata keys")))
+                               : tr("Opened %1: %2").arg(path, widgets::countedNoun(qint64(reader->tensors().size()), tr("tensor"), tr("tensors"))),
                            5000);
   emit fileOpened(id, path);
 }

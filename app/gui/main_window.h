@@ -66,6 +66,10 @@ class MainWindow : public QMainWindow {
   /// Open `path` in the background; when it is listed, select `selectName` (or, if empty, the
   /// file's most interesting tensor). Errors are shown in a dialog.
   void openFile(const QString& path, const QString& selectName = QString());
+  /// A model folder (or file) given to the window, e.g. on the command line: opened by the
+  /// Divergence tab as its model, its tensors listed in the browser, `selectName` (or the most
+  /// telling tensor) selected. A folder that is not a model opens as a tensor file.
+  void openModelFolder(const QString& path, const QString& selectName = QString());
   /// Open the embedded demo tensors (once) and select `selectName` or an interesting tensor.
   void openDemo(const QString& selectName = QString());
   /// Select tensor `name` of the file with id `fileId`; false if there is none.
@@ -269,6 +273,8 @@ class MainWindow : public QMainWindow {
   // The session's file that is the Divergence tab's model: the model page lists it when it opens
   // the model, so the restore waits for that instead of opening the file a second time.
   int m_restoreModelFile = -1;
+  // openModelFolder: the folder being opened by the Divergence tab and the tensor to select then.
+  QString m_openingFolder, m_folderSelect;
   bool m_restoreWaitingForPlots = false;
 
   // Presentation mode.

@@ -26,6 +26,7 @@
 #include <QTabWidget>
 #include <QToolBar>
 #include <QUndoGroup>
+#include <utility>
 #include <QUndoStack>
 
 #include "app/gui/classroom_page.h"
@@ -102,6 +103,10 @@ void MainWindow::createTabs() {
   connect(m_modelPage, &ModelPage::modelOpened, this, &MainWindow::listModelTensors);
   connect(m_modelPage, &ModelPage::errorShown, this, [this] {
     m_evaluateDemoModel = false;
+    if (!m_openingFolder.isEmpty() && !m_modelPage->isBusy()) {  // not a model: a folder of tensors
+      const QString folder = std::exchange(m_openingFolder, QString());
+      openFile(folder, m_folderSelect);
+    }
     if (m_restore && m_restoreModelFile >= 0 && !m_modelPage->isBusy()) {  // the model did not open
       m_restoreModelFile = -1;
       --m_restoreOutstanding;

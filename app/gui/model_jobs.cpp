@@ -170,6 +170,19 @@ void finish(QPromise<SweepUpdate>& promise, JobEnd end) {
   promise.addResult(std::move(u));
 }
 
+// A family's reason to skip a sweep, in words: the recipe parser's "rules[0].bits: unknown key
+// for method 'nf4'" becomes "nf4 has no bits setting to sweep".
+std::string sweepSkipReason(const std::string& message, const std::string& axis) {
+  static const std::string kUnknown = "unknown key for method '";
+  const auto at = message.find(kUnknown);
+  if (at == std::string::npos) return message;
+  const auto start = at + kUnknown.size();
+  const auto end = message.find('\'', start);
+  const std::string method = message.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  const std::string setting = axis == kGroupOrBlock ? "group or block size" : axis;
+  return method + " has no " + setting + " setting to sweep";
+}
+
 }  // namespace
 
 void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<SweepFamily>& families,
@@ -193,8 +206,9 @@ void sweepJob(const std::shared_ptr<LoadedModel>& model, const std::vector<Sweep
       u.kind = SweepUpdate::Kind::Skipped;
       u.family = int(f);
       u.label = families[f].name;
-      u.message = QString::fromStdString(points.error().message);
-      why += (why.empty() ? "" : "; ") + families[f].name.toStdString() + ": " + points.error().message;
+      const std::string reason = sweepSkipReason(points.error().message, axis.name);
+      u.message = QString::fromStdString(reason);
+      why += (why.empty() ? "" : "; ") + families[f].name.toStdString() + ": " + reason;
       promise.addResult(std::move(u));
       continue;
     }

@@ -1,3 +1,4 @@
+#include "widgets/text_format.h"
 #include "app/gui/model_page.h"
 
 #include <QFileDialog>
@@ -437,7 +438,7 @@ void ModelPage::applySweepUpdate(const SweepUpdate& u, bool sensitivity) {
         points = int(m_sensitivity->entries().size());
       else
         for (int s = 0; s < curves->seriesCount(); ++s) points += int(curves->points(s).size());
-      endJob(u.end, sensitivity ? tr("Sensitivity of %1 tensors in %2.").arg(points).arg(seconds(u.end.elapsedMs))
+      endJob(u.end, sensitivity ? tr("Sensitivity of %1 in %2.").arg(widgets::countedNoun(points, tr("tensor"), tr("tensors")), seconds(u.end.elapsedMs))
                                 : tr("Swept %1 points in %2.").arg(points).arg(seconds(u.end.elapsedMs)));
       break;
     }

@@ -1,3 +1,4 @@
+#include "app/gui/progress_text.h"
 #include "app/gui/model_page_parts.h"
 
 #include <QCheckBox>
@@ -393,8 +394,8 @@ JobStatusRow::JobStatusRow(QWidget* parent) : QWidget(parent) {
   m_busyLabel = new QLabel;
   m_progress = new QProgressBar;
   m_progress->setRange(0, kJobProgressSteps);
-  m_progress->setTextVisible(false);
-  m_progress->setMaximumWidth(220);
+  m_progress->setTextVisible(true);
+  m_progress->setMaximumWidth(260);
   m_cancel = new QPushButton(tr("Cancel"));
   m_cancel->setToolTip(tr("Stop the running job (Esc)"));
   m_cancel->setShortcut(Qt::Key_Escape);
@@ -418,12 +419,20 @@ QString JobStatusRow::message() const { return m_message->text(); }
 void JobStatusRow::setBusy(bool busy) {
   m_cancel->setEnabled(busy);
   m_progress->setVisible(busy);
+  if (busy) {
+    m_started.start();
+    m_progress->setFormat(QStringLiteral("0 %"));
+  }
 }
 
 void JobStatusRow::setBusyText(const QString& text) { m_busyLabel->setText(text); }
 
 void JobStatusRow::setProgress(double fraction) {
   m_progress->setValue(int(std::lround(fraction * kJobProgressSteps)));
+  // The percentage and the time left on the bar (a full-text evaluation takes minutes).
+  m_progress->setFormat(progressText(fraction, m_started.isValid() ? m_started.elapsed() : 0));
 }
+
+QString JobStatusRow::progressLabel() const { return m_progress->format(); }
 
 }  // namespace quench::app

@@ -7,6 +7,7 @@
 #include <QGroupBox>
 #include <QString>
 #include <QStringList>
+#include <QElapsedTimer>
 #include <QWidget>
 #include <vector>
 
@@ -161,6 +162,8 @@ class JobStatusRow : public QWidget {
   void setBusy(bool busy);
   /// "Evaluating int4 row", "Cancelling…" beside the bar ("" when idle).
   void setBusyText(const QString& text);
+  /// The text on the progress bar ("42 % · about 12 s left").
+  QString progressLabel() const;
   /// 0..1.
   void setProgress(double fraction);
   QLabel* messageLabel() const { return m_message; }
@@ -172,6 +175,7 @@ class JobStatusRow : public QWidget {
   QLabel* m_busyLabel;
   QProgressBar* m_progress;
   QPushButton* m_cancel;
+  QElapsedTimer m_started;
 };
 
 }  // namespace quench::app

@@ -7,6 +7,7 @@
 #include <QtTest/QtTest>
 #include <cmath>
 
+#include "widgets/text_format.h"
 #include "core/io/demo.h"
 #include "core/quant/integer.h"
 #include "core/stats/histogram.h"
@@ -115,7 +116,7 @@ class TestErrorView : public QObject {
     QCOMPARE(v.metricGraph()->lineStyle(), QCPGraph::lsNone);  // dots, no zig-zag line
     QCOMPARE(v.partsPlot()->xAxis->range().lower, -0.5);
     QCOMPARE(v.partsPlot()->xAxis->range().upper, 4095.5);
-    QVERIFY(v.noteText().contains("4096 parts"));
+    QVERIFY2(v.noteText().contains(quench::widgets::formatCount(4096) + " parts"), qPrintable(v.noteText()));
     if (qEnvironmentVariableIsSet("QUENCH_WRITE_SCREENSHOTS"))
       QVERIFY(v.grab().save(QUENCH_SOURCE_DIR "/resources/screenshots/view-error.png"));
     if (qEnvironmentVariableIsSet("QUENCH_SCREENSHOT_DIR"))

@@ -7,6 +7,7 @@
 #include <QTableWidget>
 #include <QtTest/QtTest>
 
+#include "widgets/text_format.h"
 #include "common/fuzzy.h"
 #include "widgets/model_info_view.h"
 
@@ -40,7 +41,7 @@ class TestModelInfoView : public QObject {
       const int d = 64, kv = 32, h = 172, V = 512, L = 5;
       const qint64 params = qint64(V) * d + qint64(L) * (2 * d * d + 2 * d * kv + 3 * d * h + 2 * d) + d;
       QCOMPARE(params, qint64(260032));
-      QCOMPARE(v.valueText("parameters").remove(QChar(0x2009)), QString::number(params + (tied ? 0 : V * d)));
+      QCOMPARE(v.valueText("parameters"), quench::widgets::formatCount(params + (tied ? 0 : V * d)));
       QCOMPARE(v.valueText("shared classifier").startsWith(QStringLiteral("yes")), tied);
       QVERIFY(v.valueText("architecture").contains(QStringLiteral("grouped-query")));
     }

@@ -52,7 +52,9 @@ class TestOutlierView : public QObject {
     QCOMPARE(v.outlierBars()->data()->size(), int(cols->outlierColumns.size()));
     for (std::size_t i = 0; i < cols->outlierColumns.size(); ++i)
       QCOMPARE(v.outlierBars()->data()->at(int(i))->key, double(cols->outlierColumns[i]));
-    QCOMPARE(v.countText(), QStringLiteral("%1 outlier columns of 64 (τ = 6)").arg(cols->outlierColumns.size()));
+    QCOMPARE(v.countText(), QStringLiteral("%1 outlier column%2 of 64 (τ = 6)")
+                                .arg(cols->outlierColumns.size())
+                                .arg(cols->outlierColumns.size() == 1 ? "" : "s"));
     QCOMPARE(v.thresholdLine()->point1->coords().y(), 6.0);
     QCOMPARE(v.thresholdLine()->point2->coords().y(), 6.0);
     QCOMPARE(v.title(), QStringLiteral("layers.0.mlp input · τ = 6"));

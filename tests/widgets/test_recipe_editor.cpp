@@ -377,6 +377,30 @@ class TestRecipeEditor : public QObject {
     QCOMPARE(changed.size(), 15);
   }
 
+  // A value typed outside the spin box's range is not reverted silently: the core's refusal is
+  // the red note under the field, and the recipe keeps its value.
+  void outOfRangeTypedValueShowsNote() {
+    RecipeEditor ed;
+    ed.show();
+    auto* bits = qobject_cast<QSpinBox*>(ed.fieldWidget("bits"));
+    QVERIFY(bits);
+    const int before = ed.params().as<IntSettings>().bits;
+    bits->setFocus();
+    bits->selectAll();
+    QTest::keyClicks(bits, "0");
+    QTest::keyClick(bits, Qt::Key_Return);
+    QVERIFY2(!ed.errorText("bits").isEmpty(), "no note for bits 0");
+    QVERIFY2(ed.errorText("bits").contains("bits"), qPrintable(ed.errorText("bits")));
+    QCOMPARE(ed.params().as<IntSettings>().bits, before);
+    QCOMPARE(ed.undoStack()->count(), 0);
+    // A valid value clears the note.
+    bits->selectAll();
+    QTest::keyClicks(bits, "6");
+    QTest::keyClick(bits, Qt::Key_Return);
+    QCOMPARE(ed.errorText("bits"), QString());
+    QCOMPARE(ed.params().as<IntSettings>().bits, 6);
+  }
+
   void sliderRunIsOneUndoStep() {
     RecipeEditor ed;
     ed.show();
@@ -426,6 +450,8 @@ class TestRecipeEditor : public QObject {
     QCOMPARE(ed.undoStack()->count(), 2);
     QCOMPARE(ed.params().as<IntSettings>().bits, 5);
     QVERIFY(ed.params().as<IntSettings>().overrides.empty());  // the typed clip belonged to the 8-bit grid
+    // The step is named after where the drag ended (issue 13: "Undo bits 7" for a drag to 5).
+    QCOMPARE(ed.undoStack()->undoText(), QStringLiteral("bits 5"));
     ed.undoStack()->undo();
     QCOMPARE(ed.params().as<IntSettings>().bits, 8);
     QCOMPARE(ed.params().as<IntSettings>().overrides.at(1).clipHigh, std::optional<std::int64_t>(100));

@@ -21,6 +21,15 @@ class TestTableExport : public QObject {
     const TextTable t{{"i", "a|b"}, {{"0", "1"}}};
     QCOMPARE(formatTable(t, TableFormat::Markdown), QStringLiteral("| i | a\\|b |\n| --- | ---: |\n| 0 | 1 |\n"));
   }
+  // Issue 13: "max |error|" printed em dashes (text-mode '|'); "> U" an inverted question mark.
+  void latexMathSymbols() {
+    const TextTable t{{QStringLiteral("max |error|"), "sat"}, {{QStringLiteral("2  (tie ↑)"), "yes (> U)"}}};
+    const QString tex = formatTable(t, TableFormat::Latex);
+    QVERIFY2(tex.contains(QStringLiteral("max $|$error$|$")), qPrintable(tex));
+    QVERIFY2(tex.contains(QStringLiteral("2  (tie $\\uparrow$)")), qPrintable(tex));
+    QVERIFY2(tex.contains(QStringLiteral("yes ($>$ U)")), qPrintable(tex));
+  }
+
   void latex() {
     const TextTable t{{"i", QStringLiteral("x̃ = s(n − b)"), "50%"}, {{"0", QStringLiteral("∞"), "a_b & c"}}};
     QCOMPARE(formatTable(t, TableFormat::Latex),

@@ -145,6 +145,9 @@ class TestClassroomPage : public QObject {
     QVERIFY2(page.inputError(ClassroomPage::kWorked).contains("'x' is not a number"),
              qPrintable(page.inputError(ClassroomPage::kWorked)));
     QCOMPARE(page.workedView()->stepRows(), 0);
+    // Said once: the red note has the error, the view only points to it.
+    QVERIFY2(!page.workedView()->message().contains("not a number"), qPrintable(page.workedView()->message()));
+    QVERIFY(page.workedView()->message().contains("red note"));
     page.setWorkedInputs("1, 2, 3", "0,1", Rounding::HalfEven, {{0.1, 0, -7, 7}});
     QVERIFY(page.inputError(ClassroomPage::kWorked).startsWith("Parts:"));
     page.setWorkedInputs("1, 2, 3", "", Rounding::HalfEven, {{0, 0, -7, 7}});

@@ -15,6 +15,7 @@
 #include <QtTest/QtTest>
 
 #include "app/gui/main_window.h"
+#include "app/gui/model_page.h"
 #include "app/gui/startup.h"
 #include "app/gui/tensor_job.h"
 #include "common/fuzzy.h"
@@ -237,6 +238,20 @@ class TestMainWindow : public QObject {
       QVERIFY(shown.wait(kTimeoutMs));
       QCOMPARE(shown.at(0).at(0).toString(), QStringLiteral("blk.1.ffn_norm.weight"));
     }
+  }
+
+  // A model folder on the command line is the Divergence tab's model, and its tensors are in the
+  // browser once (not a second time by the file opener).
+  void modelFolderOnCommandLine() {
+    const QString folder = QFileInfo(test::sharedData("models/TinyStories-656K/model.safetensors")).absolutePath();
+    MainWindow w;
+    QSignalSpy shown(&w, &MainWindow::tensorShown);
+    app::startSession(w, {false, {folder}, QString()});
+    QTRY_VERIFY_WITH_TIMEOUT(!w.modelPage()->modelPath().isEmpty() && !w.modelPage()->isBusy(), kTimeoutMs);
+    QCOMPARE(w.modelPage()->modelPath(), folder);
+    QVERIFY(shown.wait(kTimeoutMs));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isBusy(), kTimeoutMs);
+    QCOMPARE(w.currentSession().files.size(), 1);
   }
 
   void dropOpensFiles() {

@@ -294,6 +294,9 @@ class TestModelPage : public QObject {
     page.runSweep();
     const QString skipped = waitJob(page);
     QVERIFY2(skipped.contains("Skipped") && skipped.contains("nf4") && skipped.contains("fp4"), qPrintable(skipped));
+    // In words, not the recipe parser's "rules[0].bits: unknown key for method 'nf4'".
+    QVERIFY2(skipped.contains("nf4 has no bits setting to sweep"), qPrintable(skipped));
+    QVERIFY2(!skipped.contains("rules[0]") && !skipped.contains("unknown key"), qPrintable(skipped));
     QCOMPARE(page.curvesView()->seriesCount(), 2);  // current recipe and int4 group:128
     // Bad values: an error naming the point, before any model work.
     page.setFamilyEnabled("int4 group:128", false);
