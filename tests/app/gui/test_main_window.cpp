@@ -240,20 +240,6 @@ class TestMainWindow : public QObject {
     }
   }
 
-  // A model folder on the command line is the Divergence tab's model, and its tensors are in the
-  // browser once (not a second time by the file opener).
-  void modelFolderOnCommandLine() {
-    const QString folder = QFileInfo(test::sharedData("models/TinyStories-656K/model.safetensors")).absolutePath();
-    MainWindow w;
-    QSignalSpy shown(&w, &MainWindow::tensorShown);
-    app::startSession(w, {false, {folder}, QString()});
-    QTRY_VERIFY_WITH_TIMEOUT(!w.modelPage()->modelPath().isEmpty() && !w.modelPage()->isBusy(), kTimeoutMs);
-    QCOMPARE(w.modelPage()->modelPath(), folder);
-    QVERIFY(shown.wait(kTimeoutMs));
-    QTRY_VERIFY_WITH_TIMEOUT(!w.isBusy(), kTimeoutMs);
-    QCOMPARE(w.currentSession().files.size(), 1);
-  }
-
   void dropOpensFiles() {
     const QString path = test::sharedData("models/TinyStories-656K/model.safetensors");
     MainWindow w;
