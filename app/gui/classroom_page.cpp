@@ -334,6 +334,8 @@ bool ClassroomPage::applyPreset(int index) {
     case kExplicitLm:
       m_lm->setModels(nlohmann::json::parse(pr.lmP), nlohmann::json::parse(pr.lmQ), pr.length);
       break;
+    case kTraining:  // the Training tool has its own presets
+      break;
   }
   setCurrentTool(pr.tool);
   if (pr.tool != kTraining && !tool(pr.tool)->loading()) recordEdit(pr.tool, tr("Load example “%1”").arg(QString::fromUtf8(pr.name)));
