@@ -349,9 +349,9 @@ class TestHistogramView : public QObject {
     d.original.hi = 1;
     d.original.counts = {1, 2};
     d.saturated = 1234;
-    d.total = 16777216;  // 4096², shown as 16.8 M; 1234 / 16777216 = 0.00735 %
+    d.total = 16777216;  // 4096², shown in full with grouping (one count format: widgets/text_format); 1234 / 16777216 = 0.00735 %
     v.setOverlay(d);
-    QCOMPARE(v.saturationText(), QStringLiteral("saturated: 1,234 of 16.8 M (0.0074 %)"));
+    QCOMPARE(v.saturationText(), QStringLiteral("saturated: 1,234 of 16,777,216 (0.0074 %)"));
     // No clip lines (NaN) and no levels: nothing drawn for them, no legend entries.
     QVERIFY(!v.clipLowLine()->visible());
     QCOMPARE(v.gridLines().size(), std::size_t(0));
