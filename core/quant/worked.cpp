@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/quant/integer.h"
+#include "core/stats/error_figures.h"
 
 namespace quench {
 namespace {
@@ -114,7 +115,7 @@ Result<WorkedQuantization> workedQuantization(std::span<const double> x, const P
   double signal = 0;
   for (const WorkedRow& r : w.rows) signal += r.x * r.x;
   for (const WorkedPart& p : w.parts) w.maxAbsError = std::max(w.maxAbsError, p.maxAbsError);
-  w.sqnrDb = totalSq == 0 ? INFINITY : signal == 0 ? -INFINITY : 10.0 * std::log10(signal / totalSq);
+  w.sqnrDb = sqnrDbFromSums(signal, totalSq);
   return w;
 }
 

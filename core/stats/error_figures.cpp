@@ -128,12 +128,7 @@ ErrorFigures ErrorAccumulator::figures() const {
   f.mse = finite ? sumErr2 / static_cast<double>(finite) : 0.0;
   f.rmse = std::sqrt(f.mse);
   f.maxAbsError = maxErr;
-  if (sumErr2 == 0)
-    f.sqnrDb = INFINITY;
-  else if (sumX2 == 0)
-    f.sqnrDb = -INFINITY;
-  else
-    f.sqnrDb = 10.0 * std::log10(sumX2 / sumErr2);
+  f.sqnrDb = sqnrDbFromSums(sumX2, sumErr2);
   if (sumX2 == 0 && sumXr2 == 0)
     f.cosine = 1.0;
   else if (sumX2 == 0 || sumXr2 == 0)
@@ -148,6 +143,12 @@ ErrorFigures computeErrorFigures(std::span<const float> x, std::span<const float
   ErrorAccumulator a;
   a.add(x, xr, saturated);
   return a.figures();
+}
+
+double sqnrDbFromSums(double sumX2, double sumErr2) {
+  if (sumErr2 == 0) return INFINITY;
+  if (sumX2 == 0) return -INFINITY;
+  return 10.0 * std::log10(sumX2 / sumErr2);
 }
 
 void setStorage(ErrorFigures& f, double totalBits) {

@@ -57,6 +57,10 @@ struct ErrorAccumulator {
   ErrorFigures figures() const;
 };
 
+/// MATH.md §7's SQNR from its two sums: 10·log10(sumX2 / sumErr2) in dB, +Inf when sumErr2 = 0
+/// (an exact reconstruction), −Inf when sumX2 = 0 < sumErr2.
+double sqnrDbFromSums(double sumX2, double sumErr2);
+
 /// Fills bitsPerParam = totalBits / numel and compressedBytes = ceil(totalBits / 8).
 void setStorage(ErrorFigures& f, double totalBits);
 
