@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "common/fuzzy.h"
+#include "common/or_die.h"
 #include "core/eval/layer_stream.h"
 
 using namespace quench;
@@ -20,18 +21,6 @@ using namespace quench::model;
 using namespace quench::eval;
 
 namespace {
-ModelFiles openOrDie(const std::string& path) {
-  auto m = openModel(path);
-  if (!m) qFatal("%s", m.error().message.c_str());
-  return std::move(m).value();
-}
-
-Recipe recipeOrDie(const std::string& json) {
-  auto r = recipeFromJson(json);
-  if (!r) qFatal("%s", r.error().message.c_str());
-  return std::move(r).value();
-}
-
 QJsonObject golden() {
   QFile f(test::testData("eval/depth_golden.json"));
   if (!f.open(QIODevice::ReadOnly)) qFatal("cannot read depth_golden.json");
@@ -84,8 +73,8 @@ class TestDepth : public QObject {
     QFETCH(int, index);
     QFETCH(int, block);
     const QJsonObject c = golden()["cases"].toArray()[index].toObject();
-    const ModelFiles m = openOrDie(modelPath(c["model"].toString()));
-    const Recipe recipe = recipeOrDie(QJsonDocument(c["recipe"].toObject()).toJson().toStdString());
+    const ModelFiles m = test::orDie(openModel(modelPath(c["model"].toString())));
+    const Recipe recipe = test::orDie(recipeFromJson(QJsonDocument(c["recipe"].toObject()).toJson().toStdString()));
     std::vector<std::vector<int>> seqs;
     std::size_t positions = 0;
     for (const auto& s : c["sequences"].toArray()) {
@@ -140,9 +129,9 @@ class TestDepth : public QObject {
 
   void oneLayerChangedLeavesEveryOtherIsolatedErrorAtZero() {
     // stories260K: 5 layers; the recipe changes block 3 (file names blk.2.*) only.
-    const ModelFiles m = openOrDie(test::sharedData("models/stories260K-gguf/stories260K.gguf").toStdString());
-    const Recipe r = recipeOrDie(
-        R"({"quench_recipe": 1, "rules": [{"tensors": "blk.2.*", "method": "int", "bits": 3, "partition": "row"}]})");
+    const ModelFiles m = test::orDie(openModel(test::sharedData("models/stories260K-gguf/stories260K.gguf").toStdString()));
+    const Recipe r = test::orDie(recipeFromJson(
+        R"({"quench_recipe": 1, "rules": [{"tensors": "blk.2.*", "method": "int", "bits": 3, "partition": "row"}]})"));
     const std::vector<std::vector<int>> seqs{{1, 40, 90, 300, 12, 7, 255, 100}, {1, 5, 6}};
     const StreamedEvaluation e = evaluateBoth(m, r, seqs);
     const DepthProfile &prop = e.depth[0], &iso = e.depth[1];
@@ -174,7 +163,7 @@ class TestDepth : public QObject {
   }
 
   void onlyWhatIsAskedForIsComputed() {
-    const ModelFiles m = openOrDie(test::sharedData("models/stories260K-gguf/stories260K.gguf").toStdString());
+    const ModelFiles m = test::orDie(openModel(test::sharedData("models/stories260K-gguf/stories260K.gguf").toStdString()));
     StreamedOptions o;
     o.isolated = true;
     auto e = evaluateStreamed(m, Recipe{}, {{1, 2, 3}}, nullptr, o);

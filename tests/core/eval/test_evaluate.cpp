@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/fuzzy.h"
+#include "common/or_die.h"
 #include "core/eval/evaluate.h"
 
 using namespace quench;
@@ -15,17 +16,6 @@ using namespace quench::eval;
 namespace {
 std::string shared(const char* rel) { return test::sharedData(QString::fromUtf8(rel)).toStdString(); }
 
-ModelFiles openOrDie(const std::string& path) {
-  auto m = openModel(path);
-  if (!m) qFatal("%s", m.error().message.c_str());
-  return std::move(m).value();
-}
-
-Recipe recipeOrDie(const char* json) {
-  auto r = recipeFromJson(json);
-  if (!r) qFatal("%s", r.error().message.c_str());
-  return std::move(r).value();
-}
 }  // namespace
 
 class TestEvaluate : public QObject {
@@ -34,7 +24,7 @@ class TestEvaluate : public QObject {
   void f32GgufAgainstLlamaCpp() {
     // shared/data/README.md: llama.cpp printed PPL = 61.9771 for this model and text; its F16 KV
     // cache makes a mean KL of a few 1e-6 nats the floor. 89 chunks × 63 rows = 5607 positions.
-    const ModelFiles m = openOrDie(shared("models/stories260K-gguf/stories260K.gguf"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K-gguf/stories260K.gguf")));
     auto q = loadQuantized(m, Recipe{});
     QVERIFY(q.ok());
     auto base = LlamaKldFile::open(shared("llamacpp/persuasion-head.kld"));
@@ -53,7 +43,7 @@ class TestEvaluate : public QObject {
   void withoutBosSubstitutionTheFloorIsMissed() {
     // Guard for the §11 rule: feeding the stored first token instead of BOS changes the context
     // of every scored row and the KL grows by orders of magnitude.
-    const ModelFiles m = openOrDie(shared("models/stories260K-gguf/stories260K.gguf"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K-gguf/stories260K.gguf")));
     auto q = loadQuantized(m, Recipe{});
     auto base = LlamaKldFile::open(shared("llamacpp/persuasion-head.kld"));
     QVERIFY(q.ok() && base.ok());
@@ -65,9 +55,9 @@ class TestEvaluate : public QObject {
 
   void evaluationReportsProgressAndStopsWhenCancelled() {
     // The GUI shows this progress and cancels through the same Work (issue #4).
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     auto p = loadTransformer(m);
-    auto q = loadQuantized(m, recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4}]})"));
+    auto q = loadQuantized(m, test::orDie(recipeFromJson(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4}]})")));
     QVERIFY(p.ok() && q.ok());
     auto seqs = sampleSequences(**p, 6, 24, 1, 11);
     QVERIFY(seqs.ok());
@@ -103,7 +93,7 @@ class TestEvaluate : public QObject {
   }
 
   void modelAgainstItself() {
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     auto p = loadTransformer(m);
     auto q = loadQuantized(m, Recipe{});
     QVERIFY(p.ok() && q.ok());
@@ -125,10 +115,10 @@ class TestEvaluate : public QObject {
   }
 
   void int8RecipeChangesWeightsSlightly() {
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     auto p = loadTransformer(m);
-    const Recipe int8 = recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 8}]})");
-    const Recipe int4 = recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4}]})");
+    const Recipe int8 = test::orDie(recipeFromJson(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 8}]})"));
+    const Recipe int4 = test::orDie(recipeFromJson(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4}]})"));
     auto q8 = loadQuantized(m, int8);
     auto q4 = loadQuantized(m, int4);
     QVERIFY(p.ok() && q8.ok() && q4.ok());
@@ -178,7 +168,7 @@ class TestEvaluate : public QObject {
 
   void mismatchedReference() {
     // TinyStories-656K has a 2048-token vocabulary: the 512-token .kld is refused with a message.
-    const ModelFiles m = openOrDie(shared("models/TinyStories-656K"));
+    const ModelFiles m = test::orDie(openModel(shared("models/TinyStories-656K")));
     auto q = loadQuantized(m, Recipe{});
     auto base = LlamaKldFile::open(shared("llamacpp/persuasion-head.kld"));
     QVERIFY(q.ok() && base.ok());

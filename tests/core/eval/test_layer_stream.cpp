@@ -11,6 +11,7 @@
 #include <random>
 
 #include "common/fuzzy.h"
+#include "common/or_die.h"
 #include "core/eval/eval_data.h"
 #include "core/eval/layer_stream.h"
 
@@ -21,18 +22,6 @@ using namespace quench::eval;
 namespace {
 std::string shared(const char* rel) { return test::sharedData(QString::fromUtf8(rel)).toStdString(); }
 std::string local(const char* rel) { return test::testData(QString::fromUtf8(rel)).toStdString(); }
-
-ModelFiles openOrDie(const std::string& path) {
-  auto m = openModel(path);
-  if (!m) qFatal("%s", m.error().message.c_str());
-  return std::move(m).value();
-}
-
-Recipe recipeOrDie(const char* json) {
-  auto r = recipeFromJson(json);
-  if (!r) qFatal("%s", r.error().message.c_str());
-  return std::move(r).value();
-}
 
 const char* kInt4 = R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4, "partition": "group:16"}]})";
 
@@ -116,14 +105,14 @@ class TestLayerStream : public QObject {
     QFETCH(QString, path);
     QFETCH(int, block);
     QFETCH(double, temperature);
-    const ModelFiles m = openOrDie(path.toStdString());
+    const ModelFiles m = test::orDie(openModel(path.toStdString()));
     // Lengths within every model's exact context (Mistral's window of 24): packed together,
     // split across blocks, one of a single position.
     const int cap = exactContext(m.config);
     const auto seqs = randomSequences(m.config.vocabSize, {std::min(cap, 20), 3, std::min(cap, 24), 1, 9}, 7);
     auto p = loadTransformer(m);
     QVERIFY(p.ok());
-    for (const Recipe& recipe : {recipeOrDie(kInt4), Recipe{}}) {
+    for (const Recipe& recipe : {test::orDie(recipeFromJson(kInt4)), Recipe{}}) {
       EvaluateOptions wo;
       wo.temperature = temperature;
       wo.keepPositions = true;
@@ -148,10 +137,10 @@ class TestLayerStream : public QObject {
 
   void againstLlamaCppKldLikeTheWholeModel() {
     // 89 chunks × 63 scored rows of llama.cpp's own log-probabilities (shared/data/README.md).
-    const ModelFiles m = openOrDie(shared("models/stories260K-gguf/stories260K.gguf"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K-gguf/stories260K.gguf")));
     auto base = LlamaKldFile::open(shared("llamacpp/persuasion-head.kld"));
     QVERIFY(base.ok());
-    for (const Recipe& recipe : {Recipe{}, recipeOrDie(kInt4)}) {
+    for (const Recipe& recipe : {Recipe{}, test::orDie(recipeFromJson(kInt4))}) {
       EvaluateOptions wo;
       wo.keepPositions = true;
       auto whole = evaluateRecipe(m, recipe, nullptr, {}, &*base, wo);
@@ -166,11 +155,11 @@ class TestLayerStream : public QObject {
   }
 
   void progressInLayersAndCancellation() {
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     const auto seqs = randomSequences(512, {30, 30}, 3);
     std::vector<std::pair<double, double>> seen;
     Work watch{{}, [&](double d, double t) { seen.emplace_back(d, t); }};
-    QVERIFY(evaluateStreamed(m, recipeOrDie(kInt4), seqs, nullptr, {}, watch).ok());
+    QVERIFY(evaluateStreamed(m, test::orDie(recipeFromJson(kInt4)), seqs, nullptr, {}, watch).ok());
     // (done, L + 3) with L = 5: heads 1, 2, layers 3..7, comparison 8.
     QCOMPARE(seen.size(), std::size_t{8});
     for (std::size_t i = 0; i < seen.size(); ++i) {
@@ -181,7 +170,7 @@ class TestLayerStream : public QObject {
     Work cancelling{stop.get_token(), [&](double d, double) {
                       if (d >= 3) stop.request_stop();  // after the first layer
                     }};
-    auto e = evaluateStreamed(m, recipeOrDie(kInt4), seqs, nullptr, {}, cancelling);
+    auto e = evaluateStreamed(m, test::orDie(recipeFromJson(kInt4)), seqs, nullptr, {}, cancelling);
     QVERIFY(!e.ok());
     QCOMPARE(QString::fromStdString(e.error().message), QStringLiteral("cancelled"));
   }
@@ -202,7 +191,7 @@ class TestLayerStream : public QObject {
     QFETCH(int, chunks);
     QFETCH(double, ppl);
     QFETCH(double, error);
-    const ModelFiles m = openOrDie(shared("models/stories260K-gguf/stories260K.gguf"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K-gguf/stories260K.gguf")));
     auto text = readFile(shared("llamacpp/persuasion-head.txt"));
     QVERIFY(text.ok());
     auto seqs = perplexityChunks(*m.tokenizer, *text, context);
@@ -242,7 +231,7 @@ class TestLayerStream : public QObject {
   }
 
   void errorsNameTheProblem() {
-    const ModelFiles m = openOrDie(shared("models/stories260K-gguf/stories260K.gguf"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K-gguf/stories260K.gguf")));
     auto base = LlamaKldFile::open(shared("llamacpp/persuasion-head.kld"));
     QVERIFY(base.ok());
     StreamedOptions depth;

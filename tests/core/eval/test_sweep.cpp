@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "common/fuzzy.h"
+#include "common/or_die.h"
 #include "core/eval/sweep.h"
 #include "core/quant/codebook_method.h"
 #include "core/quant/integer_method.h"
@@ -19,18 +20,6 @@ using namespace quench::eval;
 
 namespace {
 std::string shared(const char* rel) { return test::sharedData(QString::fromUtf8(rel)).toStdString(); }
-
-ModelFiles openOrDie(const std::string& path) {
-  auto m = openModel(path);
-  if (!m) qFatal("%s", m.error().message.c_str());
-  return std::move(m).value();
-}
-
-Recipe recipeOrDie(const char* json) {
-  auto r = recipeFromJson(json);
-  if (!r) qFatal("%s", r.error().message.c_str());
-  return std::move(r).value();
-}
 
 const char* kInt4 = R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 4}]})";
 
@@ -81,7 +70,7 @@ class TestSweep : public QObject {
     }
     QVERIFY(parseSweepAxis("bits").error().message.find("NAME=V1,V2") != std::string::npos);
 
-    const Recipe base = recipeOrDie(kInt4);
+    const Recipe base = test::orDie(recipeFromJson(kInt4));
     auto bits = sweepPoints(base, {"bits", {"2", "8"}}, 1.5);
     QVERIFY(bits.ok());
     QCOMPARE(bits->size(), std::size_t{2});
@@ -106,15 +95,15 @@ class TestSweep : public QObject {
     QCOMPARE(temp->at(0).temperature, 0.5);
     QCOMPARE(temp->at(1).temperature, 2.0);
     QCOMPARE(temp->at(1).recipe, base);
-    auto nf4 = sweepPoints(recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "nf4"}]})"),
+    auto nf4 = sweepPoints(test::orDie(recipeFromJson(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "nf4"}]})")),
                            {"block", {"32", "128"}});
     QVERIFY(nf4.ok());
     QCOMPARE(nf4->at(1).recipe.rules[0].params.as<CodebookSettings>().block, std::size_t{128});
 
     // Every rule of a two-rule recipe gets the setting.
     auto two = sweepPoints(
-        recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "blk.0.*", "method": "int", "bits": 8},
-                                                     {"tensors": "*", "method": "int", "bits": 6}]})"),
+        test::orDie(recipeFromJson(R"({"quench_recipe": 1, "rules": [{"tensors": "blk.0.*", "method": "int", "bits": 8},
+                                                     {"tensors": "*", "method": "int", "bits": 6}]})")),
         {"bits", {"3"}});
     QVERIFY(two.ok());
     QCOMPARE(two->at(0).recipe.rules[0].params.as<IntSettings>().bits, 3);
@@ -132,15 +121,15 @@ class TestSweep : public QObject {
     auto fixed = sweepPoints(R"({"quench_recipe": 1, "rules": [{"tensors": "*", "method": "int", "bits": 99}]})",
                              {"bits", {"4"}});
     QVERIFY(fixed.ok());
-    QCOMPARE(fixed->at(0).recipe, recipeOrDie(kInt4));
+    QCOMPARE(fixed->at(0).recipe, test::orDie(recipeFromJson(kInt4)));
     QCOMPARE(sweepValueJson("4"), std::string("4"));
     QCOMPARE(sweepValueJson("e2m1"), std::string("\"e2m1\""));
     QCOMPARE(sweepValueJson("true"), std::string("true"));
   }
 
   void perTensor() {
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
-    auto all = perTensorPoints(m, recipeOrDie(kInt4));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
+    auto all = perTensorPoints(m, test::orDie(recipeFromJson(kInt4)));
     QVERIFY(all.ok());
     // token_embd (tied with the classifier: once) + 7 matrices × 5 layers, in load order.
     QCOMPARE(all->size(), std::size_t(1 + 7 * m.config.nLayers));
@@ -153,25 +142,25 @@ class TestSweep : public QObject {
     // The rules' globs narrow the tensors (layer 0's matrices only), each tensor with the rule
     // that selects it first.
     auto narrow = perTensorPoints(
-        m, recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "blk.0.attn*", "method": "int", "bits": 3},
-                                                          {"tensors": "blk.0.*", "method": "int", "bits": 5}]})"));
+        m, test::orDie(recipeFromJson(R"({"quench_recipe": 1, "rules": [{"tensors": "blk.0.attn*", "method": "int", "bits": 3},
+                                                          {"tensors": "blk.0.*", "method": "int", "bits": 5}]})")));
     QVERIFY(narrow.ok());
     QCOMPARE(narrow->size(), std::size_t{7});
     QCOMPARE(narrow->at(0).label, std::string("blk.0.attn_q.weight"));
     QCOMPARE(narrow->at(0).recipe.rules[0].params.as<IntSettings>().bits, 3);
     QCOMPARE(narrow->at(6).label, std::string("blk.0.ffn_up.weight"));
     QCOMPARE(narrow->at(6).recipe.rules[0].params.as<IntSettings>().bits, 5);
-    QVERIFY(!perTensorPoints(m, recipeOrDie(R"({"quench_recipe": 1, "rules": [{"tensors": "nothing", "method": "int"}]})"))
+    QVERIFY(!perTensorPoints(m, test::orDie(recipeFromJson(R"({"quench_recipe": 1, "rules": [{"tensors": "nothing", "method": "int"}]})")))
                  .ok());
   }
 
   void sweepEqualsSeparateEvaluations() {
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     auto p = loadTransformer(m);
     QVERIFY(p.ok());
     auto seqs = sampleSequences(**p, 3, 40, 1, 5);
     QVERIFY(seqs.ok());
-    auto points = sweepPoints(recipeOrDie(kInt4), {"bits", {"3", "6"}});
+    auto points = sweepPoints(test::orDie(recipeFromJson(kInt4)), {"bits", {"3", "6"}});
     QVERIFY(points.ok());
 
     std::vector<std::pair<double, double>> reports;
@@ -215,14 +204,14 @@ class TestSweep : public QObject {
   }
 
   void positionRecords() {
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     auto p = loadTransformer(m);
     QVERIFY(p.ok());
     auto seqs = sampleSequences(**p, 2, 33, 1, 9);
     QVERIFY(seqs.ok());
     EvaluateOptions o;
     o.keepPositions = true;
-    auto e = evaluateRecipe(m, recipeOrDie(kInt4), &**p, *seqs, nullptr, o);
+    auto e = evaluateRecipe(m, test::orDie(recipeFromJson(kInt4)), &**p, *seqs, nullptr, o);
     QVERIFY(e.ok());
     const auto& rec = e->positions;
     QCOMPARE(rec.size(), std::size_t{66});
@@ -239,7 +228,7 @@ class TestSweep : public QObject {
     }
 
     // One position recomputed from the two models' logits, in double, from the definition.
-    auto q = loadQuantized(m, recipeOrDie(kInt4));
+    auto q = loadQuantized(m, test::orDie(recipeFromJson(kInt4)));
     QVERIFY(q.ok());
     auto lp = (*p)->logitsFor((*seqs)[1]);
     auto lq = q->transformer->logitsFor((*seqs)[1]);
@@ -271,7 +260,7 @@ class TestSweep : public QObject {
     QUENCH_COMPARE_NEAR(std::exp(-lnP / double(scored)), e->summary.pplP, 1e-9, 0);
 
     // Keeping the records does not change the figures.
-    auto plain = evaluateRecipe(m, recipeOrDie(kInt4), &**p, *seqs, nullptr);
+    auto plain = evaluateRecipe(m, test::orDie(recipeFromJson(kInt4)), &**p, *seqs, nullptr);
     QVERIFY(plain.ok());
     QVERIFY(plain->positions.empty());
     compareSummaries(plain->summary, e->summary);
@@ -294,12 +283,12 @@ class TestSweep : public QObject {
   }
 
   void cancelBetweenAndInsidePoints() {
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     auto p = loadTransformer(m);
     QVERIFY(p.ok());
     auto seqs = sampleSequences(**p, 4, 32, 1, 2);
     QVERIFY(seqs.ok());
-    auto points = sweepPoints(recipeOrDie(kInt4), {"bits", {"2", "3", "4"}});
+    auto points = sweepPoints(test::orDie(recipeFromJson(kInt4)), {"bits", {"2", "3", "4"}});
     QVERIFY(points.ok());
 
     // Stop after the first point: the sweep ends with "cancelled" before the second.
@@ -346,7 +335,7 @@ class TestSweep : public QObject {
   void llamaKldPositions() {
     // Against llama.cpp's base file: one record per scored row, chunk by chunk, positions from
     // ⌊n_ctx/2⌋ on, tokens from the file.
-    const ModelFiles m = openOrDie(shared("models/stories260K-gguf/stories260K.gguf"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K-gguf/stories260K.gguf")));
     auto base = LlamaKldFile::open(shared("llamacpp/persuasion-head.kld"));
     QVERIFY(base.ok());
     EvaluateOptions o;

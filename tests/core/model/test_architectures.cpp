@@ -24,6 +24,7 @@
 #include <functional>
 
 #include "common/fuzzy.h"
+#include "common/or_die.h"
 #include "core/model/decoder.h"
 #include "core/model/model_loader.h"
 
@@ -60,12 +61,6 @@ Golden golden(const QString& kase, const QString& format) {
   return g;
 }
 
-ModelFiles openOrDie(const std::string& path) {
-  auto m = openModel(path);
-  if (!m) qFatal("%s", m.error().message.c_str());
-  return std::move(m).value();
-}
-
 Matrix runOrDie(const ModelFiles& files, std::span<const int> tokens) {
   auto t = loadTransformer(files);
   if (!t) qFatal("%s", t.error().message.c_str());
@@ -90,7 +85,7 @@ std::pair<double, double> compare(const Matrix& got, const Golden& g) {
 // Logits with `change` applied to the opened config move away from the golden by more than 0.05.
 void expectFeatureMatters(const QString& kase, const QString& format, const std::function<void(ModelConfig&)>& change,
                           const char* what) {
-  ModelFiles m = openOrDie(modelPath(kase, format));
+  ModelFiles m = test::orDie(openModel(modelPath(kase, format)));
   const Golden g = golden(kase, format);
   change(m.config);
   const Matrix got = runOrDie(m, g.tokens);
@@ -144,7 +139,7 @@ class TestArchitectures : public QObject {
   void matchesReference() {
     QFETCH(QString, kase);
     QFETCH(QString, format);
-    const ModelFiles m = openOrDie(modelPath(kase, format));
+    const ModelFiles m = test::orDie(openModel(modelPath(kase, format)));
     QCOMPARE(QString::fromStdString(m.format), format);
     const Golden g = golden(kase, format);
     QCOMPARE(g.logits.size(), g.tokens.size());
@@ -156,26 +151,26 @@ class TestArchitectures : public QObject {
 
   void configsAsDeclared() {
     // What each case's config turns into (the fields the equations use).
-    const ModelConfig llama = openOrDie(modelPath("llama", "gguf")).config;
+    const ModelConfig llama = test::orDie(openModel(modelPath("llama", "gguf"))).config;
     QCOMPARE(llama.rope, RopeStyle::AdjacentPairs);  // llama.cpp's converter permuted q/k
-    QCOMPARE(openOrDie(modelPath("llama", "hf")).config.rope, RopeStyle::Halves);
-    const ModelConfig mistral = openOrDie(modelPath("mistral", "hf")).config;
+    QCOMPARE(test::orDie(openModel(modelPath("llama", "hf"))).config.rope, RopeStyle::Halves);
+    const ModelConfig mistral = test::orDie(openModel(modelPath("mistral", "hf"))).config;
     QCOMPARE(mistral.arch, Architecture::Mistral);
     QCOMPARE(mistral.slidingWindow, 24);
-    QCOMPARE(openOrDie(modelPath("mistral", "gguf")).config.arch, Architecture::Llama);  // converted as llama
-    const ModelConfig qwen3 = openOrDie(modelPath("qwen3", "hf")).config;
+    QCOMPARE(test::orDie(openModel(modelPath("mistral", "gguf"))).config.arch, Architecture::Llama);  // converted as llama
+    const ModelConfig qwen3 = test::orDie(openModel(modelPath("qwen3", "hf"))).config;
     QVERIFY(qwen3.qkNorm);
     QCOMPARE(qwen3.headDim(), 16);
     QCOMPARE(qwen3.qDim(), 64);
-    const ModelConfig gemma = openOrDie(modelPath("gemma", "hf")).config;
+    const ModelConfig gemma = test::orDie(openModel(modelPath("gemma", "hf"))).config;
     QCOMPARE(gemma.activation, Activation::GeluTanh);
     QVERIFY(gemma.normAddsOne && gemma.sharedClassifier);
     QCOMPARE(gemma.embedScale, 5.65625f);  // √32 = 5.65685… rounded to bf16
-    QCOMPARE(openOrDie(modelPath("gemma", "gguf")).config.embedScale, std::sqrt(32.0f));
-    const ModelConfig phi3 = openOrDie(modelPath("phi3", "hf")).config;
+    QCOMPARE(test::orDie(openModel(modelPath("gemma", "gguf"))).config.embedScale, std::sqrt(32.0f));
+    const ModelConfig phi3 = test::orDie(openModel(modelPath("phi3", "hf"))).config;
     QVERIFY(phi3.fusedQkv && phi3.fusedGateUp);
     QCOMPARE(phi3.rotaryDims(), 4);
-    const ModelConfig llama3 = openOrDie(modelPath("llama3", "gguf")).config;
+    const ModelConfig llama3 = test::orDie(openModel(modelPath("llama3", "gguf"))).config;
     QCOMPARE(llama3.ropeFreqDivisors.size(), std::size_t{4});
   }
 
@@ -205,7 +200,7 @@ class TestArchitectures : public QObject {
   void gemmaNormalizerRoundedAsTransformers() {
     // √32 in float32 instead of bf16 changes the result measurably: the reference follows
     // transformers' torch.tensor(√hidden, dtype=bfloat16).
-    ModelFiles m = openOrDie(modelPath("gemma", "hf"));
+    ModelFiles m = test::orDie(openModel(modelPath("gemma", "hf")));
     const Golden g = golden("gemma", "hf");
     m.config.embedScale = std::sqrt(32.0f);
     const double excess = compare(runOrDie(m, g.tokens), g).first;
@@ -215,7 +210,7 @@ class TestArchitectures : public QObject {
   void slidingWindowRefusedBeyondIt() {
     // Mistral's window is 24: 24 tokens are exact (full attention = windowed attention), 25 are
     // refused with a message naming the window, by logitsFor and by generate's prefill alike.
-    const ModelFiles m = openOrDie(modelPath("mistral", "hf"));
+    const ModelFiles m = test::orDie(openModel(modelPath("mistral", "hf")));
     auto t = loadTransformer(m);
     QVERIFY(t.ok());
     const std::vector<int> fits(24, 5), over(25, 5);
@@ -229,7 +224,7 @@ class TestArchitectures : public QObject {
   void tokenByTokenMatchesPrefill() {
     // The KV cache across blocks: one token at a time gives the prefill's logits.
     for (const char* kase : {"qwen3", "phi3", "gemma"}) {
-      const ModelFiles m = openOrDie(modelPath(kase, "hf"));
+      const ModelFiles m = test::orDie(openModel(modelPath(kase, "hf")));
       const Golden g = golden(kase, "hf");
       auto t = loadTransformer(m);
       QVERIFY(t.ok());
@@ -295,7 +290,7 @@ class TestArchitectures : public QObject {
     // The per-layer engine as a layer-streamed evaluation uses it: two sequences in one batch,
     // weights loaded per layer, the observer seeing every linear's input. The logits equal
     // logitsFor's exactly (the products are batch-invariant), and both match the reference.
-    const ModelFiles m = openOrDie(modelPath("qwen2", "gguf"));
+    const ModelFiles m = test::orDie(openModel(modelPath("qwen2", "gguf")));
     const Golden g = golden("qwen2", "gguf");
     const std::vector<int> a(g.tokens.begin(), g.tokens.begin() + 12), b = g.tokens;
     std::vector<int> both = a;
@@ -335,7 +330,7 @@ class TestArchitectures : public QObject {
   void streamedWeightsGiveTheSameLogits() {
     // Releasing each layer's mapped pages after use (how an 8B model runs in little memory) only
     // makes the next pass fault them in again: the logits are bit for bit the same, twice.
-    const ModelFiles m = openOrDie(modelPath("llama", "gguf"));
+    const ModelFiles m = test::orDie(openModel(modelPath("llama", "gguf")));
     const Golden g = golden("llama", "gguf");
     auto t = loadTransformer(m);
     QVERIFY(t.ok());
@@ -352,7 +347,7 @@ class TestArchitectures : public QObject {
   void layerOverrides() {
     // A caller's replacement of one tensor is used for that layer only; the file's values as
     // floats give the same logits, zeros do not.
-    const ModelFiles m = openOrDie(modelPath("llama", "hf"));
+    const ModelFiles m = test::orDie(openModel(modelPath("llama", "hf")));
     const Golden g = golden("llama", "hf");
     auto run = [&](const TensorOverride& o) {
       Decoder dec(m.config);

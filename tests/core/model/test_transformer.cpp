@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/fuzzy.h"
+#include "common/or_die.h"
 #include "core/model/model_loader.h"
 
 using namespace quench;
@@ -15,12 +16,6 @@ using namespace quench::model;
 
 namespace {
 std::string shared(const char* rel) { return test::sharedData(QString::fromUtf8(rel)).toStdString(); }
-
-ModelFiles openOrDie(const std::string& path) {
-  auto m = openModel(path);
-  if (!m) qFatal("%s", m.error().message.c_str());
-  return std::move(m).value();
-}
 
 std::unique_ptr<Transformer> loadOrDie(const ModelFiles& files) {
   auto t = loadTransformer(files);
@@ -83,7 +78,7 @@ class TestTransformer : public QObject {
   }
 
   void stories260KConfig() {
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     const ModelConfig& c = m.config;
     QCOMPARE(c.dim, 64);
     QCOMPARE(c.hiddenDim, 172);
@@ -98,7 +93,7 @@ class TestTransformer : public QObject {
 
   void stories260KGreedyText() {
     // The sentence shared/data/README.md gives for greedy decoding from BOS.
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     auto t = loadOrDie(m);
     std::vector<int> ids{1};
     const auto gen = greedy(*t, ids, 40);
@@ -116,7 +111,7 @@ class TestTransformer : public QObject {
         {3, 378, 18.8743878, {-6.71425485, -6.05302697, -6.71503879, -6.71449429, -6.71443158}},
         {7, 261, 19.51595, {-9.04545455, 1.45270051, -9.04570879, -9.04525409, -9.04409671}},
     };
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     auto t = loadOrDie(m);
     const std::vector<int> tokens{1, 403, 407, 261, 378, 432, 383, 286};
     auto logits = t->logitsFor(tokens);
@@ -133,8 +128,8 @@ class TestTransformer : public QObject {
   void ggufMatchesLlama2c() {
     // Same weights in two containers (GGUF's converter copies wq/wk unpermuted, both rotate
     // adjacent pairs): logits must agree to float rounding over a 40-token sequence.
-    const ModelFiles a = openOrDie(shared("models/stories260K/stories260K.bin"));
-    const ModelFiles b = openOrDie(shared("models/stories260K-gguf/stories260K.gguf"));
+    const ModelFiles a = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
+    const ModelFiles b = test::orDie(openModel(shared("models/stories260K-gguf/stories260K.gguf")));
     QCOMPARE(b.format, std::string("gguf"));
     QCOMPARE(b.config.normEps, 1e-5f);
     auto ta = loadOrDie(a), tb = loadOrDie(b);
@@ -156,7 +151,7 @@ class TestTransformer : public QObject {
         {5, 598, 10.0683489, {-3.67406308, 0.342124248, -6.77900856, -5.16894596, -3.12162281}},
         {8, 499, 9.5521802, {-2.73441501, 1.98470724, -5.52168313, -3.25345678, -4.59905405}},
     };
-    const ModelFiles m = openOrDie(shared("models/TinyStories-656K"));
+    const ModelFiles m = test::orDie(openModel(shared("models/TinyStories-656K")));
     QCOMPARE(m.format, std::string("hf"));
     QCOMPARE(m.config.rope, RopeStyle::Halves);
     QCOMPARE(m.config.normEps, 1e-6f);
@@ -174,7 +169,7 @@ class TestTransformer : public QObject {
   }
 
   void tinyStoriesGreedyText() {
-    const ModelFiles m = openOrDie(shared("models/TinyStories-656K"));
+    const ModelFiles m = test::orDie(openModel(shared("models/TinyStories-656K")));
     auto t = loadOrDie(m);
     std::vector<int> ids{m.tokenizer->bosId()};
     const auto gen = greedy(*t, ids, 20);
@@ -190,7 +185,7 @@ class TestTransformer : public QObject {
     // kept as its blocks, decoded a 256-column panel at a time inside the products: the logits are
     // bit for bit those of the same model with every tensor converted to float32 first (the
     // reader's decoding, itself checked against gguf-py value for value in core/io's tests).
-    const ModelFiles m = openOrDie(shared("gguf/llama-quantize/mix/Q4_K_M.gguf"));
+    const ModelFiles m = test::orDie(openModel(shared("gguf/llama-quantize/mix/Q4_K_M.gguf")));
     auto t = loadOrDie(m);
     std::set<DType> types;
     for (int l = 0; l < m.config.nLayers; ++l) {
@@ -218,7 +213,7 @@ class TestTransformer : public QObject {
   }
 
   void logitsForRejectsBadInput() {
-    const ModelFiles m = openOrDie(shared("models/stories260K/stories260K.bin"));
+    const ModelFiles m = test::orDie(openModel(shared("models/stories260K/stories260K.bin")));
     auto t = loadOrDie(m);
     const std::vector<int> bad{1, 512};
     auto r = t->logitsFor(bad);
