@@ -19,6 +19,7 @@
 #include "app/gui/startup.h"
 #include "app/gui/tensor_job.h"
 #include "common/fuzzy.h"
+#include "common/isolated_settings.h"
 #include "core/io/demo.h"
 #include "core/stats/histogram.h"
 #include "core/stats/summary.h"
@@ -54,10 +55,7 @@ class TestMainWindow : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(m_dir.isValid());
-    // Keep the user's real settings (recent files, layout) out of the test.
-    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_dir.filePath("settings"));
-    QCoreApplication::setOrganizationName("QuenchTest");
-    QCoreApplication::setApplicationName("QuenchTest");
+    test::isolateSettings(m_dir, QStringLiteral("QuenchTest"));
   }
 
   void demoShowsSummaryOfSelectedTensor() {

@@ -14,6 +14,7 @@
 #include "app/gui/classroom_page.h"
 #include "app/gui/main_window.h"
 #include "common/fuzzy.h"
+#include "common/isolated_settings.h"
 #include "widgets/figure_export.h"
 #include "widgets/histogram_view.h"
 
@@ -48,9 +49,7 @@ class TestMainWindowFit : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(m_dir.isValid());
-    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_dir.filePath("settings"));
-    QCoreApplication::setOrganizationName("QuenchTest");
-    QCoreApplication::setApplicationName("QuenchTestFit");
+    quench::test::isolateSettings(m_dir, QStringLiteral("QuenchTestFit"));
   }
 
   void minimumSizeFits720p() {

@@ -24,6 +24,7 @@
 #include "app/gui/model_page.h"
 #include "app/gui/session.h"
 #include "common/fuzzy.h"
+#include "common/isolated_settings.h"
 #include "core/io/reader.h"
 #include "core/io/writer.h"
 #include "core/quant/integer_method.h"
@@ -119,9 +120,7 @@ class TestWorkbench : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(m_dir.isValid());
-    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_dir.filePath("settings"));
-    QCoreApplication::setOrganizationName("QuenchTest");
-    QCoreApplication::setApplicationName("QuenchWorkbench");
+    test::isolateSettings(m_dir, QStringLiteral("QuenchWorkbench"));
     QVERIFY2(QFile::exists(modelPath()), qPrintable(modelPath()));
   }
 
