@@ -17,6 +17,7 @@
 
 #include "widgets/plot_export_menu.h"
 #include "widgets/plot_style.h"
+#include "widgets/text_format.h"
 
 namespace quench::widgets {
 
@@ -53,12 +54,7 @@ QString csvField(const QString& s) {
   return QLatin1Char('"') + q + QLatin1Char('"');
 }
 
-QString percentText(double fraction) {
-  const double p = 100.0 * fraction;
-  if (p <= 0) return QStringLiteral("0");
-  const int decimals = std::clamp(1 - static_cast<int>(std::floor(std::log10(p))), 0, 12);
-  return QString::number(p, 'f', decimals);
-}
+QString percentText(double fraction) { return formatPercent(100.0 * fraction); }
 
 QString sqnrText(double db) {
   if (std::isinf(db)) return db > 0 ? QStringLiteral("∞") : QStringLiteral("−∞");

@@ -1,4 +1,3 @@
-#include "widgets/text_format.h"
 #include "widgets/histogram_view.h"
 
 #include <qcustomplot.h>
@@ -16,20 +15,11 @@
 
 #include "widgets/plot_export_menu.h"
 #include "widgets/plot_style.h"
+#include "widgets/text_format.h"
 
 namespace quench::widgets {
 
 namespace {
-
-// Counts are written one way across the application (widgets::formatCount).
-QString compactCount(std::uint64_t n) { return formatCount(qint64(n)); }
-
-// A percentage to two significant digits in fixed notation ("0.0074", "1.5", "12", "100").
-QString percent(double p) {
-  if (p <= 0) return QStringLiteral("0");
-  const int decimals = std::clamp(1 - static_cast<int>(std::floor(std::log10(p))), 0, 12);
-  return QString::number(p, 'f', decimals);
-}
 
 QString ordinal(int k) {
   const int mod100 = k % 100, mod10 = k % 10;
@@ -300,7 +290,7 @@ void HistogramView::setMode(HistogramMode mode) {
 QString HistogramView::saturationText() const {
   if (m_data.total == 0) return {};
   const double p = 100.0 * static_cast<double>(m_data.saturated) / static_cast<double>(m_data.total);
-  return tr("saturated: %1 of %2 (%3 %)").arg(compactCount(m_data.saturated), compactCount(m_data.total), percent(p));
+  return tr("saturated: %1 of %2 (%3 %)").arg(formatCount(qint64(m_data.saturated)), formatCount(qint64(m_data.total)), formatPercent(p));
 }
 
 QString HistogramView::gridNote() const {

@@ -2,6 +2,7 @@
 
 #include <QLocale>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/tensor/number_text.h"
@@ -25,6 +26,12 @@ QString formatMessageNumber(double v) {
   QString s = QString::fromStdString(shortestDecimal(v));
   if (s.startsWith(QLatin1Char('-'))) s.replace(0, 1, QChar(0x2212));
   return s;
+}
+
+QString formatPercent(double p) {
+  if (p <= 0) return QStringLiteral("0");
+  const int decimals = std::clamp(1 - static_cast<int>(std::floor(std::log10(p))), 0, 12);
+  return QString::number(p, 'f', decimals);
 }
 
 }  // namespace quench::widgets

@@ -14,5 +14,8 @@ QString countedNoun(qint64 n, const QString& singular, const QString& plural);
 /// A real number for a message: the shortest decimal that reads back as the same double, with a
 /// typographic minus ("1.1", not "1.1000000000000001").
 QString formatMessageNumber(double v);
+/// A percentage `p` (already × 100) to two significant digits in fixed notation: "0.0074", "1.5",
+/// "12", "100"; "0" for p ≤ 0.
+QString formatPercent(double p);
 
 }  // namespace quench::widgets
