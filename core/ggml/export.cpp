@@ -8,6 +8,7 @@
 #include "core/ggml/quants.h"
 #include "core/io/gguf_writer.h"
 #include "core/io/reader.h"
+#include "core/io/writer.h"
 #include "core/tensor/dtype.h"
 
 namespace quench::ggml {
@@ -140,9 +141,7 @@ Result<ExportPlan> planExport(const GgufFile& source, const ExportOptions& optio
 
 Result<ExportPlan> exportGguf(const std::filesystem::path& sourcePath, const std::filesystem::path& out,
                               const ExportOptions& options, const Work& work) {
-  std::error_code ec;
-  if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(sourcePath, out, ec))
-    return makeError(out.string() + ": the output would replace its own source");
+  if (Status s = checkNotAnInput(out, {sourcePath.string()}); !s) return s.error();
   auto source = openGgufFile(sourcePath);
   if (!source) return source.error();
   auto plan = planExport(*source, options);
